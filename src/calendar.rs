@@ -1,0 +1,170 @@
+//! The calendar: deployments already scheduled and one-off blackouts, indexed once so that a
+//! check costs `O(log n + k)` and never scans or copies the whole calendar.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::model::{Blackout, ChangeRequest, DeploymentId};
+use crate::time::Interval;
+
+/// Scheduled deployments and one-off blackouts, indexed per environment and per service.
+///
+/// Build it once with [`Calendar::new`] (or parse one with [`Calendar::from_yaml`]) and share
+/// it: cloning is cheap (the data sits behind an `Arc`), and it is `Send + Sync`.
+#[derive(Debug, Clone, Default)]
+pub struct Calendar {
+    inner: Arc<CalendarData>,
+}
+
+#[derive(Debug, Default)]
+struct CalendarData {
+    deployments: Vec<ChangeRequest>,
+    by_id: HashMap<DeploymentId, usize>,
+    /// environment -> index of every deployment in it
+    by_environment: HashMap<String, IntervalIndex>,
+    /// environment -> service -> index of that service's deployments
+    by_service: HashMap<String, HashMap<String, IntervalIndex>>,
+    blackouts: Vec<Blackout>,
+}
+
+/// Intervals sorted by start, with the longest length, so that "which overlap `[s, e)`" is a
+/// binary search for `start < e` followed by a walk back while `start > s - longest`.
+#[derive(Debug, Default)]
+struct IntervalIndex {
+    entries: Vec<(DateTime<Utc>, DateTime<Utc>, usize)>,
+    longest: TimeDelta,
+}
+
+impl IntervalIndex {
+    fn push(&mut self, iv: Interval, idx: usize) {
+        self.longest = self.longest.max(iv.end() - iv.start());
+        self.entries.push((iv.start(), iv.end(), idx));
+    }
+
+    fn finish(&mut self) {
+        self.entries.sort_unstable();
+    }
+
+    fn overlapping(&self, query: Interval) -> impl Iterator<Item = usize> + '_ {
+        let hi = self.entries.partition_point(|e| e.0 < query.end());
+        let earliest = query.start() - self.longest;
+        let lo = self.entries[..hi].partition_point(|e| e.0 <= earliest);
+        self.entries[lo..hi]
+            .iter()
+            .filter(move |e| e.1 > query.start())
+            .map(|e| e.2)
+    }
+}
+
+/// Why a calendar could not be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateId {
+    /// The identifier that appears twice.
+    pub id: DeploymentId,
+    /// Position (0-based) of the second occurrence in the deployments list.
+    pub index: usize,
+}
+
+impl Calendar {
+    /// Indexes `deployments` and `blackouts`.
+    ///
+    /// # Errors
+    /// When two deployments share an id.
+    ///
+    /// # Example
+    /// ```
+    /// use changegate::Calendar;
+    /// let calendar = Calendar::new(Vec::new(), Vec::new()).unwrap();
+    /// assert!(calendar.is_empty());
+    /// ```
+    pub fn new(
+        deployments: Vec<ChangeRequest>,
+        blackouts: Vec<Blackout>,
+    ) -> Result<Self, DuplicateId> {
+        let mut data = CalendarData {
+            blackouts,
+            ..CalendarData::default()
+        };
+        for (idx, dep) in deployments.iter().enumerate() {
+            if data.by_id.insert(dep.id.clone(), idx).is_some() {
+                return Err(DuplicateId {
+                    id: dep.id.clone(),
+                    index: idx,
+                });
+            }
+            let iv = dep.interval();
+            data.by_environment
+                .entry(dep.environment.clone())
+                .or_default()
+                .push(iv, idx);
+            let services = data.by_service.entry(dep.environment.clone()).or_default();
+            for service in &dep.services {
+                services.entry(service.clone()).or_default().push(iv, idx);
+            }
+        }
+        data.by_environment.values_mut().for_each(IntervalIndex::finish);
+        data.by_service
+            .values_mut()
+            .flat_map(HashMap::values_mut)
+            .for_each(IntervalIndex::finish);
+        data.deployments = deployments;
+        Ok(Self {
+            inner: Arc::new(data),
+        })
+    }
+
+    /// Whether the calendar has no deployment and no blackout.
+    pub fn is_empty(&self) -> bool {
+        self.inner.deployments.is_empty() && self.inner.blackouts.is_empty()
+    }
+
+    /// Every scheduled deployment, in the order given.
+    pub fn deployments(&self) -> &[ChangeRequest] {
+        &self.inner.deployments
+    }
+
+    /// Every one-off blackout, in the order given.
+    pub fn blackouts(&self) -> &[Blackout] {
+        &self.inner.blackouts
+    }
+
+    /// The deployment with this id.
+    pub fn get(&self, id: &str) -> Option<&ChangeRequest> {
+        self.inner
+            .by_id
+            .get(id)
+            .and_then(|&i| self.inner.deployments.get(i))
+    }
+
+    /// Deployments in `environment` touching `service` that overlap `interval`, in order of start.
+    pub fn overlapping_service<'a>(
+        &'a self,
+        environment: &str,
+        service: &str,
+        interval: Interval,
+    ) -> impl Iterator<Item = &'a ChangeRequest> + 'a {
+        self.inner
+            .by_service
+            .get(environment)
+            .and_then(|m| m.get(service))
+            .into_iter()
+            .flat_map(move |idx| idx.overlapping(interval))
+            .filter_map(|i| self.inner.deployments.get(i))
+    }
+
+    /// Deployments in `environment` that overlap `interval`, in order of start.
+    pub fn overlapping_environment<'a>(
+        &'a self,
+        environment: &str,
+        interval: Interval,
+    ) -> impl Iterator<Item = &'a ChangeRequest> + 'a {
+        self.inner
+            .by_environment
+            .get(environment)
+            .into_iter()
+            .flat_map(move |idx| idx.overlapping(interval))
+            .filter_map(|i| self.inner.deployments.get(i))
+    }
+}

@@ -1,0 +1,75 @@
+//! Errors: one type for reading input (requests, calendars), one for loading a policy bundle.
+//! Both name the file, line, column and field where known.
+
+use std::fmt;
+
+/// A place in a file: `file:line:column`, line and column 1-based and optional.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Location {
+    /// The file name (or `<request>` and the like for text given directly).
+    pub file: String,
+    /// 1-based line, where known.
+    pub line: Option<usize>,
+    /// 1-based column, where known.
+    pub column: Option<usize>,
+}
+
+impl Location {
+    pub(crate) fn new(file: &str, pos: Option<(usize, usize)>) -> Self {
+        Self {
+            file: file.to_owned(),
+            line: pos.map(|p| p.0),
+            column: pos.map(|p| p.1),
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A request or calendar that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {message}")]
+pub struct InputError {
+    /// Where the problem is.
+    pub location: Location,
+    /// The field at fault, as a path such as `deployments[3].start`, where known.
+    pub field: Option<String>,
+    /// What is wrong, in words.
+    pub message: String,
+}
+
+/// What kind of problem stopped a bundle from loading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadErrorKind {
+    /// A file could not be read.
+    Io,
+    /// `policy.yaml` is not valid YAML or breaks the schema.
+    Config,
+    /// A script does not compile.
+    Script,
+}
+
+/// A policy bundle that cannot be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {message}")]
+pub struct LoadError {
+    /// What kind of problem.
+    pub kind: LoadErrorKind,
+    /// Where the problem is.
+    pub location: Location,
+    /// The field at fault, as a path such as `environments.production.blackouts[1].weekly`.
+    pub field: Option<String>,
+    /// What is wrong, in words.
+    pub message: String,
+}
