@@ -415,9 +415,17 @@ impl fmt::Display for Window {
                         self.tz
                     ),
                     (_, 0) => write!(f, "{} {} - {} {}", names.join(","), hm(from), hm(to), self.tz),
+                    (_, 1) => write!(
+                        f,
+                        "{} {} - {} next day {}",
+                        names.join(","),
+                        hm(from),
+                        hm(to),
+                        self.tz
+                    ),
                     _ => write!(
                         f,
-                        "{} {} - +{}d {} {}",
+                        "{} {} - {} days later {} {}",
                         names.join(","),
                         hm(from),
                         end_days,
