@@ -7,6 +7,10 @@
 
 use std::fmt;
 
+mod recur;
+
+pub use recur::{CronPattern, CronSpan, MAX_RULE_OCCURRENCES, RuleSpan};
+
 use chrono::{
     DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset,
     TimeDelta, TimeZone, Utc, Weekday,
@@ -57,6 +61,11 @@ impl Interval {
     /// Whether `other` lies entirely inside this interval.
     pub fn covers(&self, other: &Interval) -> bool {
         self.start <= other.start && other.end <= self.end
+    }
+
+    /// How long the interval lasts.
+    pub fn length(&self) -> TimeDelta {
+        self.end - self.start
     }
 }
 
@@ -144,6 +153,69 @@ impl IntervalSet {
             }
         }
         IntervalSet { items: out }
+    }
+}
+
+impl IntervalSet {
+    /// The instants of `range` that are not in the set.
+    pub fn complement_within(&self, range: Interval) -> IntervalSet {
+        IntervalSet::from(range).difference(self)
+    }
+
+    /// The part of the set inside `range`.
+    pub fn clip(&self, range: Interval) -> IntervalSet {
+        self.intersection(&IntervalSet::from(range))
+    }
+
+    /// Adds the instants of `interval`.
+    pub fn insert(&mut self, interval: Interval) {
+        let i = self.items.partition_point(|iv| iv.end < interval.start);
+        let mut merged = interval;
+        let mut j = i;
+        while let Some(iv) = self.items.get(j) {
+            if iv.start > merged.end {
+                break;
+            }
+            merged.start = merged.start.min(iv.start);
+            merged.end = merged.end.max(iv.end);
+            j += 1;
+        }
+        self.items.splice(i..j, [merged]);
+    }
+
+    /// The interval of the set that contains `t`.
+    pub fn interval_containing(&self, t: DateTime<Utc>) -> Option<Interval> {
+        let i = self.items.partition_point(|iv| iv.end <= t);
+        self.items.get(i).filter(|iv| iv.contains(t)).copied()
+    }
+
+    /// The intervals that end after `t`, in order (the first may contain `t`).
+    pub fn from_instant(&self, t: DateTime<Utc>) -> &[Interval] {
+        let i = self.items.partition_point(|iv| iv.end <= t);
+        self.items.get(i..).unwrap_or_default()
+    }
+
+    /// Every interval `[s, e)` widened to `[s - before, e + after)`, merged.
+    pub fn widen(&self, before: TimeDelta, after: TimeDelta) -> IntervalSet {
+        self.items
+            .iter()
+            .filter_map(|iv| Interval::new(iv.start - before, iv.end + after))
+            .collect()
+    }
+
+    /// The total length of the set.
+    pub fn total(&self) -> TimeDelta {
+        self.items
+            .iter()
+            .fold(TimeDelta::zero(), |acc, iv| acc + (iv.end - iv.start))
+    }
+}
+
+impl From<Interval> for IntervalSet {
+    fn from(interval: Interval) -> Self {
+        IntervalSet {
+            items: vec![interval],
+        }
     }
 }
 
@@ -301,6 +373,17 @@ pub enum Recurrence {
         /// Local end time.
         to_time: NaiveTime,
     },
+    /// A GitLab-style freeze: from each start of a cron pattern to the next end (local time).
+    Cron(CronSpan),
+    /// An RFC 5545 rule with a local start and a length on the wall clock.
+    Rule(RuleSpan),
+    /// The events of an iCalendar file, each a window of its own (with its own zone).
+    Calendar {
+        /// The file the events come from, as named in the policy.
+        name: String,
+        /// The events.
+        events: Vec<Window>,
+    },
 }
 
 /// A recurrence in an IANA zone.
@@ -321,61 +404,220 @@ impl Window {
         self.tz
     }
 
+    /// The recurrence.
+    pub fn recurrence(&self) -> &Recurrence {
+        &self.recurrence
+    }
+
+    /// Every occurrence that overlaps `query`, in order of start, expanded lazily: stop early
+    /// and the rest is never computed.
+    ///
+    /// Local times are resolved by [`resolve_local`]; an occurrence whose end does not come
+    /// after its start once resolved (both in one DST gap) is left out.
+    ///
+    /// # Example
+    /// ```
+    /// use changegate::time::{Interval, Recurrence, Window, parse_instant};
+    /// use chrono::{NaiveTime, Utc, Weekday};
+    /// let t = |s: &str| parse_instant(s).unwrap().with_timezone(&Utc);
+    /// let weekend = Window::new(Recurrence::Weekly {
+    ///     days: vec![Weekday::Fri], from: NaiveTime::from_hms_opt(16, 0, 0).unwrap(),
+    ///     end_days: 3, to: NaiveTime::from_hms_opt(6, 0, 0).unwrap(),
+    /// }, "Europe/Berlin".parse().unwrap());
+    /// let march = Interval::new(t("2026-03-20T00:00:00Z"), t("2026-04-01T00:00:00Z")).unwrap();
+    /// let starts: Vec<String> = weekend.occurrences(march).map(|o| o.start().to_rfc3339()).collect();
+    /// // Friday 16:00 in Berlin is 15:00 UTC in winter and 14:00 UTC in summer.
+    /// assert_eq!(starts, ["2026-03-20T15:00:00+00:00", "2026-03-27T15:00:00+00:00"]);
+    /// ```
+    pub fn occurrences(&self, query: Interval) -> Occurrences<'_> {
+        let tz = self.tz;
+        let state = match &self.recurrence {
+            Recurrence::Once(iv) => State::Once(Some(*iv)),
+            Recurrence::Weekly { end_days, .. } => State::Days {
+                date: query.start.with_timezone(&tz).date_naive()
+                    - TimeDelta::days(i64::from(*end_days) + 1),
+                last: query.end.with_timezone(&tz).date_naive(),
+            },
+            Recurrence::Yearly { .. } => State::Years {
+                year: query.start.with_timezone(&tz).year() - 1,
+                last: query.end.with_timezone(&tz).year(),
+            },
+            Recurrence::Cron(span) => {
+                let (lo, hi) = local_bounds(tz, query);
+                State::Cron {
+                    span,
+                    cursor: Some(span.walk_origin(lo)),
+                    hi,
+                }
+            }
+            Recurrence::Rule(rule) => {
+                let (lo, hi) = local_bounds(tz, query);
+                let items: Vec<Interval> = rule
+                    .starts_overlapping(lo, hi)
+                    .filter_map(|s| Interval::new(resolve_local(tz, s), resolve_local(tz, s + rule.length())))
+                    .collect();
+                State::Buffer(items.into_iter())
+            }
+            Recurrence::Calendar { events, .. } => {
+                let mut items: Vec<Interval> =
+                    events.iter().flat_map(|w| w.occurrences(query)).collect();
+                items.sort_unstable();
+                State::Buffer(items.into_iter())
+            }
+        };
+        Occurrences {
+            window: self,
+            query,
+            state,
+        }
+    }
+
     /// Calls `f` with every occurrence that overlaps `query`, in order of start.
     pub fn for_each_overlapping(&self, query: &Interval, mut f: impl FnMut(Interval)) {
-        let tz = self.tz;
-        match &self.recurrence {
-            Recurrence::Once(iv) => {
-                if iv.overlaps(query) {
-                    f(*iv);
-                }
-            }
-            Recurrence::Weekly {
-                days,
-                from,
-                end_days,
-                to,
-            } => {
-                let first = query.start.with_timezone(&tz).date_naive()
-                    - TimeDelta::days(i64::from(*end_days) + 1);
-                let last = query.end.with_timezone(&tz).date_naive();
-                let mut date = first;
-                while date <= last {
-                    if days.contains(&date.weekday()) {
-                        let start = resolve_local(tz, date.and_time(*from));
-                        let end_date = date + TimeDelta::days(i64::from(*end_days));
+        for occ in self.occurrences(*query) {
+            f(occ);
+        }
+    }
+
+    /// The instants of `query` that some occurrence covers.
+    pub fn covered(&self, query: Interval) -> IntervalSet {
+        let q = IntervalSet::from(query);
+        self.occurrences(query).collect::<IntervalSet>().intersection(&q)
+    }
+}
+
+/// The local wall-clock range to expand for `query`, a day wider on each side than the
+/// query's own local times (so that any UTC offset, and a fold, is covered).
+fn local_bounds(tz: Tz, query: Interval) -> (NaiveDateTime, NaiveDateTime) {
+    (
+        query.start.with_timezone(&tz).naive_local() - TimeDelta::days(1),
+        query.end.with_timezone(&tz).naive_local() + TimeDelta::days(1),
+    )
+}
+
+/// The occurrences of a [`Window`] that overlap a query, in order of start; see
+/// [`Window::occurrences`].
+#[derive(Debug)]
+pub struct Occurrences<'a> {
+    window: &'a Window,
+    query: Interval,
+    state: State<'a>,
+}
+
+#[derive(Debug)]
+enum State<'a> {
+    Done,
+    Once(Option<Interval>),
+    Days {
+        date: NaiveDate,
+        last: NaiveDate,
+    },
+    Years {
+        year: i32,
+        last: i32,
+    },
+    Cron {
+        span: &'a CronSpan,
+        cursor: Option<NaiveDateTime>,
+        hi: NaiveDateTime,
+    },
+    Buffer(std::vec::IntoIter<Interval>),
+}
+
+impl Occurrences<'_> {
+    /// The next occurrence, overlapping the query or not; `None` when past it.
+    fn step(&mut self) -> Option<Interval> {
+        let tz = self.window.tz;
+        loop {
+            match (&mut self.state, &self.window.recurrence) {
+                (State::Done, _) => return None,
+                (State::Once(iv), _) => return iv.take(),
+                (
+                    State::Days { date, last },
+                    Recurrence::Weekly {
+                        days,
+                        from,
+                        end_days,
+                        to,
+                    },
+                ) => {
+                    if *date > *last {
+                        return None;
+                    }
+                    let d = *date;
+                    *date += TimeDelta::days(1);
+                    if days.contains(&d.weekday()) {
+                        let start = resolve_local(tz, d.and_time(*from));
+                        let end_date = d + TimeDelta::days(i64::from(*end_days));
                         let end = resolve_local(tz, end_date.and_time(*to));
-                        if let Some(iv) = Interval::new(start, end).filter(|iv| iv.overlaps(query))
-                        {
-                            f(iv);
+                        if let Some(iv) = Interval::new(start, end) {
+                            return Some(iv);
                         }
                     }
-                    date += TimeDelta::days(1);
                 }
-            }
-            Recurrence::Yearly {
-                from_date,
-                from_time,
-                to_date,
-                to_time,
-            } => {
-                let crosses = (*to_date, *to_time) <= (*from_date, *from_time);
-                let first = query.start.with_timezone(&tz).year() - 1;
-                let last = query.end.with_timezone(&tz).year();
-                for year in first..=last {
-                    let end_year = if crosses { year + 1 } else { year };
+                (
+                    State::Years { year, last },
+                    Recurrence::Yearly {
+                        from_date,
+                        from_time,
+                        to_date,
+                        to_time,
+                    },
+                ) => {
+                    if *year > *last {
+                        return None;
+                    }
+                    let y = *year;
+                    *year += 1;
+                    let crosses = (*to_date, *to_time) <= (*from_date, *from_time);
+                    let end_year = if crosses { y + 1 } else { y };
                     let (Some(sd), Some(ed)) = (
-                        NaiveDate::from_ymd_opt(year, from_date.0, from_date.1),
+                        NaiveDate::from_ymd_opt(y, from_date.0, from_date.1),
                         NaiveDate::from_ymd_opt(end_year, to_date.0, to_date.1),
                     ) else {
                         continue; // 29 February in a year without one
                     };
                     let start = resolve_local(tz, sd.and_time(*from_time));
                     let end = resolve_local(tz, ed.and_time(*to_time));
-                    if let Some(iv) = Interval::new(start, end).filter(|iv| iv.overlaps(query)) {
-                        f(iv);
+                    if let Some(iv) = Interval::new(start, end) {
+                        return Some(iv);
                     }
                 }
+                (State::Cron { span, cursor, hi }, _) => {
+                    let far = *hi + TimeDelta::days(1);
+                    let (s, e) = cursor.and_then(|c| span.period_from(c, far))?;
+                    if s >= *hi {
+                        *cursor = None;
+                        return None;
+                    }
+                    *cursor = Some(e);
+                    if let Some(iv) = Interval::new(resolve_local(tz, s), resolve_local(tz, e)) {
+                        return Some(iv);
+                    }
+                }
+                (State::Buffer(items), _) => return items.next(),
+                _ => {
+                    self.state = State::Done;
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+impl Iterator for Occurrences<'_> {
+    type Item = Interval;
+
+    fn next(&mut self) -> Option<Interval> {
+        loop {
+            let iv = self.step()?;
+            if iv.start >= self.query.end && !matches!(self.state, State::Buffer(_)) {
+                // Generated in order of start: nothing later can overlap.
+                self.state = State::Done;
+                return None;
+            }
+            if iv.overlaps(&self.query) {
+                return Some(iv);
             }
         }
     }
@@ -455,6 +697,28 @@ impl fmt::Display for Window {
                     self.tz
                 )
             }
+            Recurrence::Cron(span) => write!(
+                f,
+                "cron `{}` until `{}` {}",
+                span.start(),
+                span.end(),
+                self.tz
+            ),
+            Recurrence::Rule(rule) => write!(
+                f,
+                "`{}` from {} for {} {}",
+                rule.rule(),
+                rule.start().format("%Y-%m-%d %H:%M"),
+                format_duration(rule.length()),
+                self.tz
+            ),
+            Recurrence::Calendar { name, events } => write!(
+                f,
+                "calendar `{name}`, {} event{}, {}",
+                events.len(),
+                if events.len() == 1 { "" } else { "s" },
+                self.tz
+            ),
         }
     }
 }

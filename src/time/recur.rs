@@ -1,0 +1,345 @@
+//! The recurrence forms that come from other tools' syntax: GitLab-style cron pairs
+//! ([`CronSpan`]) and RFC 5545 rules ([`RuleSpan`]). The only place that imports `croner` and
+//! `rrule`.
+//!
+//! Both are evaluated on the **wall clock**: a pattern or rule is expanded over naive local
+//! date-times of its zone (no zone attached, so the crates never apply their own DST rules), and
+//! each local occurrence is then turned into an instant by [`super::resolve_local`], the one
+//! rule for gaps and folds.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc};
+use chrono_tz::Tz;
+use croner::Cron;
+use croner::parser::{CronParser, Seconds, Year};
+use rrule::{Frequency, RRule, RRuleSet, RRuleSetIter, Unvalidated};
+
+/// A five-field cron pattern (`minute hour day-of-month month day-of-week`), as GitLab writes
+/// freeze periods: `0 16 * * 5` is Friday 16:00.
+///
+/// Day of week is `0`-`7` (Sunday is `0` and `7`) or `SUN`-`SAT`; when both day fields are
+/// restricted, a day matching either one matches (Vixie cron's rule).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CronPattern {
+    text: String,
+    cron: Cron,
+}
+
+impl CronPattern {
+    /// Parses a five-field pattern.
+    ///
+    /// # Errors
+    /// A pattern that does not parse, has six or seven fields, or never matches any time.
+    ///
+    /// # Example
+    /// ```
+    /// use changegate::time::CronPattern;
+    /// assert!(CronPattern::parse("0 16 * * 5").is_ok());
+    /// assert!(CronPattern::parse("0 16 * *").is_err());
+    /// assert!(CronPattern::parse("0 0 30 2 *").is_err()); // 30 February never comes
+    /// ```
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let trimmed = text.trim();
+        if trimmed.split_whitespace().count() != 5 && !trimmed.starts_with('@') {
+            return Err(format!(
+                "invalid cron pattern `{text}`, expected five fields `minute hour day-of-month month day-of-week` such as `0 16 * * 5`"
+            ));
+        }
+        let cron = CronParser::builder()
+            .seconds(Seconds::Disallowed)
+            .year(Year::Disallowed)
+            .build()
+            .parse(trimmed)
+            .map_err(|e| format!("invalid cron pattern `{text}`: {e}"))?;
+        let probe = NaiveDate::from_ymd_opt(2000, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .unwrap_or_default();
+        if cron.find_next_occurrence(&probe, true).is_err() {
+            return Err(format!("cron pattern `{text}` never matches a time"));
+        }
+        Ok(Self {
+            text: trimmed.to_owned(),
+            cron,
+        })
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The first local time at or after (`inclusive`) or strictly after `from` that matches.
+    pub fn next_after(&self, from: NaiveDateTime, inclusive: bool) -> Option<NaiveDateTime> {
+        self.cron.find_next_occurrence(&from, inclusive).ok()
+    }
+
+    /// The last local time at or before `at` that matches.
+    pub fn previous_at_or_before(&self, at: NaiveDateTime) -> Option<NaiveDateTime> {
+        self.cron.find_previous_occurrence(&at, true).ok()
+    }
+}
+
+impl fmt::Display for CronPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// A GitLab freeze period: active from each occurrence of `start` until the first occurrence of
+/// `end` after it. Starts that come while a period is active extend nothing (the period still
+/// ends at the next `end`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CronSpan {
+    start: CronPattern,
+    end: CronPattern,
+}
+
+impl CronSpan {
+    /// The span from each `start` occurrence to the next `end` occurrence.
+    pub fn new(start: CronPattern, end: CronPattern) -> Self {
+        Self { start, end }
+    }
+
+    /// The start pattern.
+    pub fn start(&self) -> &CronPattern {
+        &self.start
+    }
+
+    /// The end pattern.
+    pub fn end(&self) -> &CronPattern {
+        &self.end
+    }
+
+    /// The first local period whose start is at or after `cursor`: `(start, end)` on the wall
+    /// clock. A period whose end never comes ends at `far` (fail closed).
+    pub(crate) fn period_from(
+        &self,
+        cursor: NaiveDateTime,
+        far: NaiveDateTime,
+    ) -> Option<(NaiveDateTime, NaiveDateTime)> {
+        let s = self.start.next_after(cursor, true)?;
+        let e = self.end.next_after(s, false).unwrap_or(far.max(s));
+        Some((s, e))
+    }
+
+    /// Where to begin walking periods so that one active at `lo` is not missed.
+    pub(crate) fn walk_origin(&self, lo: NaiveDateTime) -> NaiveDateTime {
+        self.start.previous_at_or_before(lo).unwrap_or(lo)
+    }
+}
+
+/// Most occurrences a [`RuleSpan`] keeps expanded; a rule queried further out than this many
+/// occurrences past its start stops producing occurrences (hourly rules reach it after a
+/// century).
+pub const MAX_RULE_OCCURRENCES: usize = 1_000_000;
+
+/// An RFC 5545 recurrence rule with a local start (`DTSTART`) and a length on the wall clock,
+/// e.g. `FREQ=MONTHLY;BYDAY=-1FR` from `2026-01-01T18:00` for `12h`: 18:00 on the last Friday
+/// of every month until 06:00 the next morning.
+///
+/// Occurrences are expanded lazily and kept (behind a lock shared by clones), so each
+/// occurrence is computed once however often the rule is queried.
+#[derive(Clone)]
+pub struct RuleSpan {
+    text: String,
+    start: NaiveDateTime,
+    length: TimeDelta,
+    exdates: BTreeSet<NaiveDateTime>,
+    exdays: BTreeSet<NaiveDate>,
+    set: RRuleSet,
+    cache: Arc<RwLock<RuleCache>>,
+}
+
+struct RuleCache {
+    starts: Vec<NaiveDateTime>,
+    /// `None` once the rule has no more occurrences (or the limit was reached).
+    iter: Option<RRuleSetIter>,
+}
+
+/// A zone-less stand-in: local wall-clock times are expanded as if they were UTC, so the rrule
+/// crate applies no DST rule of its own.
+fn floating(local: NaiveDateTime) -> DateTime<rrule::Tz> {
+    rrule::Tz::UTC.from_utc_datetime(&local)
+}
+
+/// Parses `20261231T000000Z`, `20261231T000000` or `20261231` (an RRULE `UNTIL`).
+fn parse_until(value: &str, tz: Tz) -> Option<NaiveDateTime> {
+    if let Some(utc) = value.strip_suffix('Z') {
+        let t = NaiveDateTime::parse_from_str(utc, "%Y%m%dT%H%M%S").ok()?;
+        return Some(Utc.from_utc_datetime(&t).with_timezone(&tz).naive_local());
+    }
+    NaiveDateTime::parse_from_str(value, "%Y%m%dT%H%M%S")
+        .ok()
+        .or_else(|| {
+            NaiveDate::parse_from_str(value, "%Y%m%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(23, 59, 59))
+        })
+}
+
+impl RuleSpan {
+    /// A rule (`FREQ=...`, with or without a leading `RRULE:`) starting at the local time
+    /// `start` in `tz`, each occurrence lasting `length` on the wall clock.
+    ///
+    /// `UNTIL` may be UTC (`...Z`, converted to local time in `tz`) or local. Rules more frequent
+    /// than hourly are refused (a blackout that repeats every minute is not a window).
+    ///
+    /// # Errors
+    /// A rule that does not parse or validate, a non-positive length, a rule more frequent than
+    /// `HOURLY`, or one that never occurs.
+    ///
+    /// # Example
+    /// ```
+    /// use changegate::time::RuleSpan;
+    /// let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap().and_hms_opt(18, 0, 0).unwrap();
+    /// let tz: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+    /// let rule = RuleSpan::new("FREQ=MONTHLY;BYDAY=-1FR", start, chrono::TimeDelta::hours(12), tz).unwrap();
+    /// assert!(RuleSpan::new("FREQ=FORTNIGHTLY", start, chrono::TimeDelta::hours(1), tz).is_err());
+    /// # let _ = rule;
+    /// ```
+    pub fn new(rule: &str, start: NaiveDateTime, length: TimeDelta, tz: Tz) -> Result<Self, String> {
+        let text = rule.trim();
+        let body = text.strip_prefix("RRULE:").unwrap_or(text);
+        if length <= TimeDelta::zero() {
+            return Err("an occurrence must last longer than zero".into());
+        }
+        // UNTIL is taken out and applied on the wall clock, like every other time here.
+        let mut until = None;
+        let mut parts = Vec::new();
+        for part in body.split(';').filter(|p| !p.is_empty()) {
+            match part.split_once('=') {
+                Some((k, v)) if k.trim().eq_ignore_ascii_case("UNTIL") => {
+                    until = Some(parse_until(v.trim(), tz).ok_or_else(|| {
+                        format!("invalid `UNTIL={v}` in rule `{text}`, expected `20261231T000000Z` or `20261231`")
+                    })?);
+                }
+                _ => parts.push(part),
+            }
+        }
+        let parsed: RRule<Unvalidated> = RRule::from_str(&parts.join(";"))
+            .map_err(|e| format!("invalid recurrence rule `{text}`: {e}"))?;
+        if matches!(parsed.get_freq(), Frequency::Minutely | Frequency::Secondly) {
+            return Err(format!(
+                "recurrence rule `{text}` repeats more often than hourly; use `HOURLY` or a coarser `FREQ`"
+            ));
+        }
+        let parsed = match until {
+            Some(u) => parsed.until(floating(u)),
+            None => parsed,
+        };
+        let set = parsed
+            .build(floating(start))
+            .map_err(|e| format!("invalid recurrence rule `{text}`: {e}"))?
+            .limit();
+        let span = Self {
+            text: text.to_owned(),
+            start,
+            length,
+            exdates: BTreeSet::new(),
+            exdays: BTreeSet::new(),
+            cache: Arc::new(RwLock::new(RuleCache {
+                starts: Vec::new(),
+                iter: Some(set.into_iter()),
+            })),
+            set,
+        };
+        let far = start + TimeDelta::days(366 * 500);
+        if span.starts_overlapping(start, far).next().is_none() {
+            return Err(format!("recurrence rule `{text}` never occurs after {start}"));
+        }
+        Ok(span)
+    }
+
+    /// Leaves out the occurrences that start at one of `times` (local), or on one of `days`.
+    pub fn with_exdates(
+        mut self,
+        times: impl IntoIterator<Item = NaiveDateTime>,
+        days: impl IntoIterator<Item = NaiveDate>,
+    ) -> Self {
+        self.exdates.extend(times);
+        self.exdays.extend(days);
+        self
+    }
+
+    /// The rule as written.
+    pub fn rule(&self) -> &str {
+        &self.text
+    }
+
+    /// The local start (`DTSTART`).
+    pub fn start(&self) -> NaiveDateTime {
+        self.start
+    }
+
+    /// How long each occurrence lasts on the wall clock.
+    pub fn length(&self) -> TimeDelta {
+        self.length
+    }
+
+    /// Expands the rule until its last kept occurrence is at or after `hi`.
+    fn extend_to(&self, hi: NaiveDateTime) {
+        let covered = |c: &RuleCache| c.iter.is_none() || c.starts.last().is_some_and(|l| *l >= hi);
+        if covered(&self.cache.read().unwrap_or_else(PoisonError::into_inner)) {
+            return;
+        }
+        let mut guard = self.cache.write().unwrap_or_else(PoisonError::into_inner);
+        let cache = &mut *guard;
+        while !covered(cache) {
+            if cache.starts.len() >= MAX_RULE_OCCURRENCES {
+                cache.iter = None;
+                break;
+            }
+            match cache.iter.as_mut().and_then(Iterator::next) {
+                Some(t) => cache.starts.push(t.naive_utc()),
+                None => cache.iter = None,
+            }
+        }
+    }
+
+    /// Local starts of the occurrences that overlap `[lo, hi)` on the wall clock, in order,
+    /// without the excluded ones.
+    pub(crate) fn starts_overlapping(
+        &self,
+        lo: NaiveDateTime,
+        hi: NaiveDateTime,
+    ) -> impl Iterator<Item = NaiveDateTime> + '_ {
+        self.extend_to(hi);
+        let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
+        let from = lo - self.length;
+        let a = cache.starts.partition_point(|s| *s <= from);
+        let b = cache.starts.partition_point(|s| *s < hi);
+        let picked: Vec<NaiveDateTime> = cache.starts.get(a..b).unwrap_or_default().to_vec();
+        drop(cache);
+        picked
+            .into_iter()
+            .filter(|s| !self.exdates.contains(s) && !self.exdays.contains(&s.date()))
+    }
+}
+
+impl fmt::Debug for RuleSpan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RuleSpan")
+            .field("rule", &self.text)
+            .field("start", &self.start)
+            .field("length", &self.length)
+            .field("exdates", &self.exdates)
+            .field("exdays", &self.exdays)
+            .finish()
+    }
+}
+
+impl PartialEq for RuleSpan {
+    fn eq(&self, other: &Self) -> bool {
+        self.set == other.set
+            && self.start == other.start
+            && self.length == other.length
+            && self.exdates == other.exdates
+            && self.exdays == other.exdays
+    }
+}
+
+impl Eq for RuleSpan {}
