@@ -13,9 +13,11 @@ use crate::checks::{NamedWindow, Rule, ScheduleRules};
 use crate::error::{InputError, LoadError, LoadErrorKind, Location};
 use crate::model::{Blackout, ChangeRequest, DeploymentId};
 use crate::time::{
-    Interval, Recurrence, Window, parse_duration, parse_instant, parse_local_time, parse_weekday,
-    resolve_local,
+    CronPattern, CronSpan, Interval, Recurrence, RuleSpan, Window, parse_duration, parse_instant,
+    parse_local_time, parse_weekday, resolve_local,
 };
+
+mod ics;
 
 // ---------------------------------------------------------------------------------------------
 // Field types that validate while deserializing, so that errors carry the YAML position.
@@ -422,6 +424,9 @@ struct WindowDoc {
     weekly: Option<WeeklyDoc>,
     yearly: Option<RangeDoc>,
     once: Option<RangeDoc>,
+    cron: Option<CronDoc>,
+    rrule: Option<RRuleDoc>,
+    ics: Option<String>,
     services: Option<Vec<String>>,
     #[serde(default)]
     exempt_types: Vec<String>,
@@ -433,6 +438,25 @@ struct WeeklyDoc {
     days: Option<Vec<String>>,
     from: String,
     to: String,
+}
+
+/// `cron: {start: "0 16 * * 5", end: "0 6 * * 1"}`, GitLab's freeze period.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CronDoc {
+    start: String,
+    end: String,
+}
+
+/// `rrule: {rule: "FREQ=MONTHLY;BYDAY=-1FR", start: "2026-01-01T18:00", duration: 12h}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RRuleDoc {
+    rule: String,
+    start: String,
+    duration: DurationField,
+    #[serde(default)]
+    exdates: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -454,7 +478,12 @@ pub(crate) struct PolicyConfig {
 struct PolicyCtx<'a> {
     text: &'a str,
     origin: &'a str,
+    bundle: &'a BundleFiles<'a>,
 }
+
+/// The other files of a bundle that `policy.yaml` may name (`ics: holidays.ics`): bundle-relative
+/// name -> (name in errors, text).
+pub(crate) type BundleFiles<'a> = BTreeMap<&'a str, (String, &'a str)>;
 
 impl PolicyCtx<'_> {
     fn error(&self, path: &[Seg], message: String) -> LoadError {
@@ -499,16 +528,37 @@ impl PolicyCtx<'_> {
             Some(z) => self.zone(z, &at("timezone"))?,
             None => default_tz,
         };
-        let recurrence = match (doc.weekly, doc.yearly, doc.once) {
-            (Some(w), None, None) => self.weekly(w, &at("weekly"))?,
-            (None, Some(y), None) => self.yearly(y, &at("yearly"))?,
-            (None, None, Some(o)) => self.once(o, tz, &at("once"))?,
-            _ => {
-                return Err(self.error(
-                    path,
-                    format!("window `{}` needs exactly one of `weekly`, `yearly` or `once`", doc.name),
-                ));
-            }
+        let forms = [
+            doc.weekly.is_some(),
+            doc.yearly.is_some(),
+            doc.once.is_some(),
+            doc.cron.is_some(),
+            doc.rrule.is_some(),
+            doc.ics.is_some(),
+        ];
+        if forms.iter().filter(|f| **f).count() != 1 {
+            return Err(self.error(
+                path,
+                format!(
+                    "window `{}` needs exactly one of `weekly`, `yearly`, `once`, `cron`, `rrule` or `ics`",
+                    doc.name
+                ),
+            ));
+        }
+        let recurrence = if let Some(w) = doc.weekly {
+            self.weekly(w, &at("weekly"))?
+        } else if let Some(y) = doc.yearly {
+            self.yearly(y, &at("yearly"))?
+        } else if let Some(o) = doc.once {
+            self.once(o, tz, &at("once"))?
+        } else if let Some(c) = doc.cron {
+            self.cron(c, &at("cron"))?
+        } else if let Some(r) = doc.rrule {
+            self.rrule(r, tz, &at("rrule"))?
+        } else if let Some(file) = doc.ics {
+            self.ics(&file, tz, &at("ics"))?
+        } else {
+            return Err(self.error(path, format!("window `{}` has no recurrence", doc.name)));
         };
         Ok(NamedWindow {
             name: doc.name,
@@ -620,6 +670,67 @@ impl PolicyCtx<'_> {
             .ok_or_else(|| self.error(&at("to"), format!("window ends at `{}`, not after it starts at `{}`", doc.to, doc.from)))
     }
 
+    fn cron(&self, doc: CronDoc, path: &[Seg]) -> Result<Recurrence, LoadError> {
+        let at = |key| [path, &[Seg::Key(key)]].concat();
+        let start = CronPattern::parse(&doc.start).map_err(|m| self.error(&at("start"), m))?;
+        let end = CronPattern::parse(&doc.end).map_err(|m| self.error(&at("end"), m))?;
+        Ok(Recurrence::Cron(CronSpan::new(start, end)))
+    }
+
+    /// A local date-time written `2026-01-01T18:00` (or with seconds, or a space).
+    fn local(&self, text: &str) -> Option<NaiveDateTime> {
+        ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(text.trim(), f).ok())
+    }
+
+    fn rrule(&self, doc: RRuleDoc, tz: Tz, path: &[Seg]) -> Result<Recurrence, LoadError> {
+        let at = |key| [path, &[Seg::Key(key)]].concat();
+        let start = self.local(&doc.start).ok_or_else(|| {
+            self.error(
+                &at("start"),
+                format!("invalid start `{}`, expected a local time such as `2026-01-01T18:00`", doc.start),
+            )
+        })?;
+        let (mut times, mut days) = (Vec::new(), Vec::new());
+        for (i, text) in doc.exdates.iter().enumerate() {
+            if let Some(t) = self.local(text) {
+                times.push(t);
+            } else if let Ok(t) = parse_instant(text) {
+                times.push(t.with_timezone(&tz).naive_local());
+            } else if let Ok(d) = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+                days.push(d);
+            } else {
+                return Err(self.error(
+                    &[path, &[Seg::Key("exdates"), Seg::Index(i)]].concat(),
+                    format!("invalid exdate `{text}`, expected a local time `2026-12-25T18:00`, a day `2026-12-25` or RFC 3339"),
+                ));
+            }
+        }
+        let rule = RuleSpan::new(&doc.rule, start, doc.duration.0, tz)
+            .map_err(|m| self.error(&at("rule"), m))?;
+        Ok(Recurrence::Rule(rule.with_exdates(times, days)))
+    }
+
+    fn ics(&self, file: &str, tz: Tz, path: &[Seg]) -> Result<Recurrence, LoadError> {
+        let name = file.trim().trim_start_matches("./");
+        let escapes = name.starts_with('/') || name.split(['/', '\\']).any(|p| p == "..");
+        if name.is_empty() || escapes || !name.ends_with(".ics") {
+            return Err(self.error(
+                path,
+                format!("invalid calendar file `{file}`, expected an `.ics` file inside the bundle such as `holidays.ics`"),
+            ));
+        }
+        let (origin, text) = self.bundle.get(name).ok_or_else(|| {
+            self.error(path, format!("the bundle has no calendar file `{name}`"))
+        })?;
+        let events = ics::parse_calendar(text, origin, tz)?;
+        Ok(Recurrence::Calendar {
+            name: name.to_owned(),
+            events,
+        })
+    }
+
     fn environment(&self, name: &str, doc: EnvDoc, tz: Tz) -> Result<ScheduleRules, LoadError> {
         let base = [Seg::Key("environments"), Seg::Key(name)];
         let at = |key| [&base[..], &[Seg::Key(key)]].concat();
@@ -666,9 +777,18 @@ impl PolicyCtx<'_> {
     }
 }
 
-/// Parses and validates `policy.yaml`; `origin` names the file in errors and finding sources.
-pub(crate) fn parse_policy(text: &str, origin: &str) -> Result<PolicyConfig, LoadError> {
-    let ctx = PolicyCtx { text, origin };
+/// Parses and validates `policy.yaml`; `origin` names the file in errors and finding sources;
+/// `bundle` holds the calendar files it may name.
+pub(crate) fn parse_policy(
+    text: &str,
+    origin: &str,
+    bundle: &BundleFiles,
+) -> Result<PolicyConfig, LoadError> {
+    let ctx = PolicyCtx {
+        text,
+        origin,
+        bundle,
+    };
     let doc: PolicyDoc = from_yaml(text).map_err(|(message, pos, field)| LoadError {
         kind: LoadErrorKind::Config,
         location: Location::new(origin, pos),

@@ -10,7 +10,8 @@ use sha2::{Digest, Sha256};
 
 use crate::calendar::Calendar;
 use crate::checks::schedule;
-use crate::config::{PolicyConfig, parse_policy};
+use crate::checks::ScheduleRules;
+use crate::config::{BundleFiles, PolicyConfig, parse_policy};
 use crate::decision::{Decision, Finding, PolicyInfo, RuleId, Severity};
 use crate::error::{LoadError, LoadErrorKind, Location};
 use crate::model::ChangeRequest;
@@ -90,7 +91,8 @@ impl PolicySet {
         )
     }
 
-    /// Loads the bundle in `dir`: `policy.yaml` and every `*.rhai` file beside it.
+    /// Loads the bundle in `dir`: `policy.yaml`, every `*.rhai` file beside it, and every
+    /// `*.ics` calendar in it or its subdirectories (named in `policy.yaml` relative to `dir`).
     ///
     /// # Errors
     /// A missing or unreadable file, invalid YAML, a schema violation, an unknown time zone, a
@@ -102,23 +104,37 @@ impl PolicySet {
         let read_err = |path: &Path, e: std::io::Error| {
             load_error(LoadErrorKind::Io, &path.display().to_string(), format!("cannot read: {e}"))
         };
-        let entries = std::fs::read_dir(dir).map_err(|e| read_err(dir, e))?;
         let mut files = Vec::new();
-        for entry in entries {
-            let path = entry.map_err(|e| read_err(dir, e))?.path();
-            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-                continue;
-            };
-            if name == POLICY_FILE || name.ends_with(".rhai") {
-                let text = std::fs::read_to_string(&path).map_err(|e| read_err(&path, e))?;
-                files.push((name.to_owned(), text));
+        // (directory, its path relative to the bundle); calendars may sit a few levels down.
+        let mut pending = vec![(dir.to_path_buf(), String::new())];
+        while let Some((current, prefix)) = pending.pop() {
+            let entries = std::fs::read_dir(&current).map_err(|e| read_err(&current, e))?;
+            for entry in entries {
+                let path = entry.map_err(|e| read_err(&current, e))?.path();
+                let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                    continue;
+                };
+                let relative = format!("{prefix}{name}");
+                if path.is_dir() {
+                    if !name.starts_with('.') && prefix.matches('/').count() < 3 {
+                        pending.push((path.clone(), format!("{relative}/")));
+                    }
+                    continue;
+                }
+                let top = prefix.is_empty();
+                if (top && (name == POLICY_FILE || name.ends_with(".rhai"))) || name.ends_with(".ics") {
+                    let text = std::fs::read_to_string(&path).map_err(|e| read_err(&path, e))?;
+                    files.push((relative, text));
+                }
             }
         }
         Self::from_sources(&label, files)
     }
 
     /// Loads a bundle from `(file name, text)` pairs, one of them `policy.yaml`; `label` (a
-    /// directory name) prefixes the file names in errors and findings.
+    /// directory name) prefixes the file names in errors and findings. `*.rhai` files are
+    /// compiled; `*.ics` files (names relative to the bundle, e.g. `calendars/holidays.ics`) are
+    /// the calendars `policy.yaml` may name. Every file given counts in the digest.
     ///
     /// # Errors
     /// As [`PolicySet::load`].
@@ -146,7 +162,12 @@ impl PolicySet {
                     format!("the bundle has no `{POLICY_FILE}`"),
                 )
             })?;
-        let config = parse_policy(policy_text, &origin(POLICY_FILE))?;
+        let calendars: BundleFiles = files
+            .iter()
+            .filter(|(n, _)| n.ends_with(".ics"))
+            .map(|(n, t)| (n.as_str(), (origin(n), t.as_str())))
+            .collect();
+        let config = parse_policy(policy_text, &origin(POLICY_FILE), &calendars)?;
         let script_files: Vec<(String, String)> = files
             .iter()
             .filter(|(n, _)| n.ends_with(".rhai"))
@@ -183,6 +204,11 @@ impl PolicySet {
     /// The bundle's time zone, in which recurring windows and script helpers read local time.
     pub fn timezone(&self) -> Tz {
         self.inner.config.timezone
+    }
+
+    /// The schedule rules of `environment`, if the policy knows it.
+    pub(crate) fn schedule_rules(&self, environment: &str) -> Option<&ScheduleRules> {
+        self.inner.config.environments.get(environment)
     }
 
     /// The environments the policy knows, sorted.
