@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde_json::Value;
 
 use super::{NamedWindow, Rule, ScheduleRules};
@@ -46,6 +46,11 @@ pub(crate) fn check(
     }
 }
 
+/// A UTC instant as the decision contract writes it in `details`: RFC 3339 with `Z`.
+fn utc_text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
 fn deny<T>(rule_id: &str, rule: &Rule<T>, message: String) -> Finding {
     Finding::new(rule_id, Severity::Deny, message, Some(rule.source.clone()))
 }
@@ -81,7 +86,7 @@ fn advance_notice(
         deny(RuleId::ADVANCE_NOTICE, rule, message)
             .with_detail("required", format_duration(rule.value))
             .with_detail("notice", format_duration(notice))
-            .with_detail("earliest_start", (asked + rule.value).to_rfc3339()),
+            .with_detail("earliest_start", utc_text(asked + rule.value)),
     );
 }
 
@@ -138,8 +143,8 @@ fn blackout(
                 ),
             )
             .with_detail("blackout", w.name.clone())
-            .with_detail("from", from.to_rfc3339())
-            .with_detail("until", until.to_rfc3339()),
+            .with_detail("from", utc_text(from))
+            .with_detail("until", utc_text(until)),
         );
     }
 }
@@ -171,8 +176,8 @@ fn calendar_blackouts(
                 Some("calendar".to_owned()),
             )
             .with_detail("blackout", b.name.clone())
-            .with_detail("from", iv.start().to_rfc3339())
-            .with_detail("until", iv.end().to_rfc3339()),
+            .with_detail("from", utc_text(iv.start()))
+            .with_detail("until", utc_text(iv.end())),
         );
     }
 }
@@ -327,7 +332,7 @@ fn dependency(rule: &Rule<()>, request: &ChangeRequest, calendar: &Calendar, out
                     request.start.to_rfc3339()
                 ),
             )
-            .with_detail("ends", d.interval().end().to_rfc3339()),
+            .with_detail("ends", utc_text(d.interval().end())),
             Some(_) => continue,
         };
         out.push(finding.with_detail("deployment", dep.as_str()));
