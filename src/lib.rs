@@ -10,9 +10,14 @@ mod model;
 mod policy;
 mod script;
 pub mod time;
+mod windows;
 
 pub use calendar::{Calendar, DuplicateId};
 pub use decision::{Decision, Finding, Outcome, PolicyInfo, RuleId, Severity};
 pub use error::{InputError, LoadError, LoadErrorKind, Location};
 pub use model::{Blackout, ChangeRequest, DeploymentId};
 pub use policy::{PolicySet, builtin_files};
+pub use windows::{
+    AllowedWindow, BlockedStretch, DstMark, MAX_CONFIRMATIONS, NextWindows, OccurrencePreview,
+    Searched, WindowPreview,
+};
