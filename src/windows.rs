@@ -73,6 +73,9 @@ pub struct AllowedWindow {
 }
 
 /// Start times that are not allowed, and the rules that say so.
+///
+/// `from` is whole: when the stretch follows a window, `from` is that window's `latest_start`,
+/// which itself is allowed (the deployment then ends exactly when the blocking begins).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BlockedStretch {
     /// First blocked start time.
@@ -430,10 +433,19 @@ impl PolicySet {
                 answer.windows.len()
             ))
         } else if answer.windows.is_empty() {
+            let mut rules: Vec<&str> = answer
+                .blocked
+                .iter()
+                .flat_map(|b| b.rules.iter().map(RuleId::as_str))
+                .filter(|r| *r != "horizon")
+                .collect();
+            rules.sort_unstable();
+            rules.dedup();
             Some(format!(
-                "no start within {} of {} allows the whole {needed} deployment",
+                "no start within {} of {} allows the whole {needed} deployment; blocked by {}",
                 format_duration(h - t0),
-                searched.from.to_rfc3339()
+                searched.from.to_rfc3339(),
+                rules.join(", ")
             ))
         } else if answer.windows.len() < count {
             Some(format!(
@@ -466,8 +478,10 @@ fn blocked_stretches(
         return Vec::new();
     };
     let tz_of = |t: DateTime<FixedOffset>| t.with_timezone(&Utc);
-    // Start-time sets: an occupied [s, e) blocks the starts (s - d, e).
-    let widen_by = d - TimeDelta::seconds(1);
+    // Start-time sets: an occupied [s, e) blocks the starts (s - d, e). Reported as [s - d, e)
+    // so that times stay whole: the one start `s - d` itself is allowed, and when a window
+    // precedes the stretch it is that window's `latest_start`.
+    let widen_by = d;
     let mut sets: Vec<(Label, IntervalSet)> = Vec::new();
     for l in &c.never {
         sets.push((l.clone(), IntervalSet::from(report)));
@@ -489,7 +503,7 @@ fn blocked_stretches(
     sets.extend(denied);
     let allowed: IntervalSet = windows
         .iter()
-        .filter_map(|w| Interval::new(tz_of(w.start), tz_of(w.latest_start) + TimeDelta::seconds(1)))
+        .filter_map(|w| Interval::new(tz_of(w.start), tz_of(w.latest_start)))
         .collect();
     let mut cuts: BTreeSet<DateTime<Utc>> = BTreeSet::new();
     cuts.insert(report.start());

@@ -1,13 +1,17 @@
 //! The `changegate` command-line tool: a thin face over the library.
 //!
-//! Exit codes: 0 allowed (warnings included), 1 denied, 2 invalid input or policy.
+//! Exit codes: `check` 0 allowed (warnings included), 1 denied; `windows` 0 when at least one
+//! window was found, 1 when none; `preview` 0; every command 2 on invalid input or policy.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use changegate::{Calendar, ChangeRequest, Decision, Location, Outcome, PolicySet, Severity};
-use chrono::{DateTime, Utc};
+use changegate::{
+    Calendar, ChangeRequest, Decision, Location, NextWindows, Outcome, PolicySet, Severity,
+    WindowPreview,
+};
+use chrono::{DateTime, TimeDelta, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
@@ -42,8 +46,54 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// When denied, also give the next allowed start (searching 90 days ahead).
+        #[arg(long)]
+        suggest: bool,
+    },
+    /// When can I deploy? The next start times at which the whole request would be allowed.
+    Windows {
+        /// The request (YAML or JSON); its duration, services, environment and type count, its
+        /// start does not.
+        #[arg(long)]
+        request: PathBuf,
+        /// Deployments already scheduled and one-off blackouts (YAML or JSON); empty if absent.
+        #[arg(long)]
+        calendar: Option<PathBuf>,
+        /// A bundle directory (policy.yaml, *.rhai, *.ics); the built-in bundle if absent.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// Search from this time, RFC 3339 with an offset; the system clock if absent.
+        #[arg(long)]
+        now: Option<String>,
+        /// How many windows to find.
+        #[arg(long, default_value_t = 3)]
+        count: usize,
+        /// How far ahead to search, e.g. `90d`, `2w`.
+        #[arg(long, default_value = "90d")]
+        horizon: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// The next occurrences of every blackout and preferred window, in local time and UTC.
+    Preview {
+        /// A bundle directory (policy.yaml, *.rhai, *.ics); the built-in bundle if absent.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// Start from this time, RFC 3339 with an offset; the system clock if absent.
+        #[arg(long)]
+        from: Option<String>,
+        /// Occurrences per window.
+        #[arg(long, default_value_t = 5)]
+        count: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
 }
+
+/// How far `check --suggest` looks for the next allowed start.
+const SUGGEST_HORIZON_DAYS: i64 = 90;
 
 /// A failure to read input or policy: printed with its location and a snippet, exit code 2.
 struct Invalid {
@@ -60,7 +110,38 @@ fn main() -> ExitCode {
             policy,
             now,
             format,
-        } => check(&request, calendar.as_deref(), policy.as_deref(), now.as_deref(), format),
+            suggest,
+        } => check(
+            &request,
+            calendar.as_deref(),
+            policy.as_deref(),
+            now.as_deref(),
+            format,
+            suggest,
+        ),
+        Command::Windows {
+            request,
+            calendar,
+            policy,
+            now,
+            count,
+            horizon,
+            format,
+        } => windows(
+            &request,
+            calendar.as_deref(),
+            policy.as_deref(),
+            now.as_deref(),
+            count,
+            &horizon,
+            format,
+        ),
+        Command::Preview {
+            policy,
+            from,
+            count,
+            format,
+        } => preview(policy.as_deref(), from.as_deref(), count, format),
     };
     match result {
         Ok(code) => code,
@@ -82,65 +163,269 @@ fn read(path: &Path) -> Result<String, Invalid> {
     })
 }
 
-fn check(
-    request_path: &Path,
-    calendar_path: Option<&Path>,
-    policy_dir: Option<&Path>,
-    now: Option<&str>,
-    format: Format,
-) -> Result<ExitCode, Invalid> {
-    let now: DateTime<Utc> = match now {
+fn invalid(file: &str, message: String) -> Invalid {
+    Invalid {
+        location: Location {
+            file: file.to_owned(),
+            line: None,
+            column: None,
+        },
+        message,
+    }
+}
+
+/// `--now`/`--from`, or the system clock: the CLI is the one place allowed to read it; the
+/// library never does.
+fn instant_arg(text: Option<&str>, flag: &str) -> Result<DateTime<Utc>, Invalid> {
+    match text {
         Some(text) => changegate::time::parse_instant(text)
-            .map_err(|message| Invalid {
-                location: Location {
-                    file: "--now".into(),
-                    line: None,
-                    column: None,
-                },
-                message,
-            })?
-            .with_timezone(&Utc),
-        // The CLI is the one place allowed to read the clock; the library never does.
-        None => DateTime::<Utc>::from(std::time::SystemTime::now()),
-    };
-    let policy = match policy_dir {
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|message| invalid(flag, message)),
+        None => Ok(DateTime::<Utc>::from(std::time::SystemTime::now())),
+    }
+}
+
+fn load_policy(policy_dir: Option<&Path>) -> Result<PolicySet, Invalid> {
+    match policy_dir {
         Some(dir) => PolicySet::load(dir),
         None => PolicySet::builtin(),
     }
     .map_err(|e| Invalid {
         location: e.location,
         message: e.message,
-    })?;
-    let request_text = read(request_path)?;
-    let request = ChangeRequest::from_yaml(&request_text, &request_path.display().to_string())
-        .map_err(|e| Invalid {
-            location: e.location,
-            message: e.message,
-        })?;
-    let calendar = match calendar_path {
-        Some(path) => Calendar::from_yaml(&read(path)?, &path.display().to_string()).map_err(
-            |e| Invalid {
+    })
+}
+
+fn load_request(path: &Path) -> Result<ChangeRequest, Invalid> {
+    ChangeRequest::from_yaml(&read(path)?, &path.display().to_string()).map_err(|e| Invalid {
+        location: e.location,
+        message: e.message,
+    })
+}
+
+fn load_calendar(path: Option<&Path>) -> Result<Calendar, Invalid> {
+    match path {
+        Some(path) => Calendar::from_yaml(&read(path)?, &path.display().to_string()).map_err(|e| {
+            Invalid {
                 location: e.location,
                 message: e.message,
-            },
-        )?,
-        None => Calendar::default(),
-    };
-    let decision = policy.check_schedule(&request, &calendar, now);
+            }
+        }),
+        None => Ok(Calendar::default()),
+    }
+}
+
+/// Writes with `f`; a closed pipe (`| head`) is not a reason to change the verdict.
+fn emit(f: impl FnOnce(&mut std::io::StdoutLock<'static>) -> std::io::Result<()>) {
     let mut out = std::io::stdout().lock();
-    let written = match format {
-        Format::Json => serde_json::to_writer_pretty(&mut out, &decision.to_json())
-            .map_err(std::io::Error::other)
-            .and_then(|()| writeln!(out)),
-        Format::Text => write_text(&mut out, &request, &decision, colour_enabled()),
-    };
-    // A closed pipe (`| head`) is not a reason to change the verdict.
-    let _ = written;
+    let _ = f(&mut out);
+}
+
+fn write_json(out: &mut impl Write, value: &serde_json::Value) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::other)?;
+    writeln!(out)
+}
+
+fn check(
+    request_path: &Path,
+    calendar_path: Option<&Path>,
+    policy_dir: Option<&Path>,
+    now: Option<&str>,
+    format: Format,
+    suggest: bool,
+) -> Result<ExitCode, Invalid> {
+    let now = instant_arg(now, "--now")?;
+    let policy = load_policy(policy_dir)?;
+    let request = load_request(request_path)?;
+    let calendar = load_calendar(calendar_path)?;
+    let decision = policy.check_schedule(&request, &calendar, now);
+    // Asked only when denied; the base decision JSON is unchanged unless --suggest is given.
+    let suggestion = (suggest && !decision.allowed).then(|| {
+        policy.next_windows(&request, &calendar, now, 1, TimeDelta::days(SUGGEST_HORIZON_DAYS))
+    });
+    emit(|out| match format {
+        Format::Json => {
+            let mut json = decision.to_json();
+            if let (true, serde_json::Value::Object(map)) = (suggest, &mut json) {
+                map.insert("suggestion".into(), suggestion_json(suggestion.as_ref()));
+            }
+            write_json(out, &json)
+        }
+        Format::Text => {
+            write_text(out, &request, &decision, colour_enabled())?;
+            match &suggestion {
+                Some(answer) => writeln!(out, "{}", suggestion_line(answer)),
+                None => Ok(()),
+            }
+        }
+    });
     Ok(if decision.allowed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `null` when the check was allowed; otherwise the first window (or none) and why.
+fn suggestion_json(answer: Option<&NextWindows>) -> serde_json::Value {
+    let Some(answer) = answer else {
+        return serde_json::Value::Null;
+    };
+    let first = answer.windows.first();
+    serde_json::json!({
+        "start": first.map(|w| w.start.to_rfc3339()),
+        "end": first.map(|w| w.end.to_rfc3339()),
+        "horizon_days": SUGGEST_HORIZON_DAYS,
+        "note": answer.note,
+    })
+}
+
+fn suggestion_line(answer: &NextWindows) -> String {
+    match answer.windows.first() {
+        Some(w) => format!(
+            "next allowed start: {} (free until {})",
+            w.start.to_rfc3339(),
+            w.end.to_rfc3339()
+        ),
+        None => format!(
+            "next allowed start: none within {SUGGEST_HORIZON_DAYS} days{}",
+            answer
+                .note
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+fn windows(
+    request_path: &Path,
+    calendar_path: Option<&Path>,
+    policy_dir: Option<&Path>,
+    now: Option<&str>,
+    count: usize,
+    horizon: &str,
+    format: Format,
+) -> Result<ExitCode, Invalid> {
+    let now = instant_arg(now, "--now")?;
+    let horizon = changegate::time::parse_duration(horizon).map_err(|m| invalid("--horizon", m))?;
+    if count == 0 {
+        return Err(invalid("--count", "`--count` must be at least 1".into()));
+    }
+    let policy = load_policy(policy_dir)?;
+    let request = load_request(request_path)?;
+    let calendar = load_calendar(calendar_path)?;
+    let answer = policy.next_windows(&request, &calendar, now, count, horizon);
+    emit(|out| match format {
+        Format::Json => write_json(out, &serde_json::to_value(&answer).unwrap_or_default()),
+        Format::Text => write_windows_text(out, &request, &answer),
+    });
+    Ok(if answer.windows.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn write_windows_text(
+    out: &mut impl Write,
+    request: &ChangeRequest,
+    answer: &NextWindows,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{} ({} in {}, {}): searched {} .. {}",
+        request.id,
+        request.services.join(", "),
+        request.environment,
+        changegate::time::format_duration(request.duration),
+        answer.searched.from.to_rfc3339(),
+        answer.searched.until.to_rfc3339()
+    )?;
+    for (i, w) in answer.windows.iter().enumerate() {
+        writeln!(
+            out,
+            "window {}: start {} (free until {}, latest start {})",
+            i + 1,
+            w.start.to_rfc3339(),
+            w.end.to_rfc3339(),
+            w.latest_start.to_rfc3339()
+        )?;
+        for f in &w.warnings {
+            writeln!(out, "  warn {}: {}", f.rule, f.message)?;
+        }
+    }
+    for b in &answer.blocked {
+        let rules: Vec<&str> = b.rules.iter().map(|r| r.as_str()).collect();
+        writeln!(
+            out,
+            "blocked {} .. {} [{}]: {}",
+            b.from.to_rfc3339(),
+            b.until.to_rfc3339(),
+            rules.join(", "),
+            b.reasons.join("; ")
+        )?;
+    }
+    if let Some(note) = &answer.note {
+        writeln!(out, "note: {note}")?;
+    }
+    writeln!(out, "checks run: {}", answer.confirmations)
+}
+
+fn preview(
+    policy_dir: Option<&Path>,
+    from: Option<&str>,
+    count: usize,
+    format: Format,
+) -> Result<ExitCode, Invalid> {
+    let from = instant_arg(from, "--from")?;
+    let policy = load_policy(policy_dir)?;
+    let previews = policy.preview(from, count);
+    emit(|out| match format {
+        Format::Json => write_json(
+            out,
+            &serde_json::json!({"from": from, "windows": previews}),
+        ),
+        Format::Text => write_preview_text(out, &previews),
+    });
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_preview_text(out: &mut impl Write, previews: &[WindowPreview]) -> std::io::Result<()> {
+    for p in previews {
+        writeln!(
+            out,
+            "{} {} `{}`: {}",
+            p.environment, p.kind, p.name, p.description
+        )?;
+        if p.occurrences.is_empty() {
+            writeln!(out, "  no occurrence ahead")?;
+        }
+        for o in &p.occurrences {
+            let marks: Vec<&str> = o
+                .dst
+                .iter()
+                .map(|m| match m {
+                    changegate::DstMark::Split => "DST change inside",
+                    changegate::DstMark::Moved => "DST moved it",
+                })
+                .collect();
+            writeln!(
+                out,
+                "  {} .. {}  (UTC {} .. {}){}",
+                o.start.format("%a %Y-%m-%d %H:%M %:z"),
+                o.end.format("%a %Y-%m-%d %H:%M %:z"),
+                o.start_utc.format("%Y-%m-%d %H:%M"),
+                o.end_utc.format("%Y-%m-%d %H:%M"),
+                if marks.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [{}]", marks.join(", "))
+                }
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn colour_enabled() -> bool {
