@@ -22,6 +22,25 @@ rust-test:
 bench-build:
 	cargo bench --no-run --quiet
 
+## The Python bindings (bindings/python): build the extension into .venv (created on first
+## use, tools pinned in bindings/python/requirements-dev.txt, reinstalled only when that file
+## changes), then pytest (which compares every data-driven case with the CLI's JSON) and
+## stubtest (which keeps the .pyi stub honest).
+PY_STAMP := $(VENV)/.changegate-dev-deps
+CLI_BIN  := $(or $(CARGO_TARGET_DIR),target)/debug/changegate
+
+$(PY_STAMP): bindings/python/requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r bindings/python/requirements-dev.txt
+	touch $@
+
+python-test: $(PY_STAMP)
+	cargo build --quiet --features cli
+	VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(VENV))/bin:$$PATH \
+		$(VENV)/bin/maturin develop --release --quiet -m bindings/python/Cargo.toml
+	CHANGEGATE_CLI=$(abspath $(CLI_BIN)) $(PY) -m pytest -q bindings/python/tests
+	$(PY) -m mypy.stubtest changegate._changegate
+
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --all-features -- -D warnings

@@ -1,0 +1,34 @@
+"""changegate: decide when a production change may happen and whether it may proceed.
+
+The Python face of the changegate Rust library. Every class lives in the compiled module
+``changegate._changegate`` and is re-exported here::
+
+    import changegate
+    policy = changegate.PolicySet.builtin()
+    calendar = changegate.Calendar.load("calendar.yaml")
+    decision = policy.check_schedule(request, calendar=calendar, now=now)
+"""
+
+from ._changegate import (
+    Calendar,
+    ChangegateError,
+    ChangeRequest,
+    Decision,
+    Finding,
+    InvalidInputError,
+    InvalidPolicyError,
+    PolicySet,
+    __version__,
+)
+
+__all__ = [
+    "Calendar",
+    "ChangeRequest",
+    "ChangegateError",
+    "Decision",
+    "Finding",
+    "InvalidInputError",
+    "InvalidPolicyError",
+    "PolicySet",
+    "__version__",
+]
