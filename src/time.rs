@@ -454,7 +454,10 @@ impl Window {
                 let (lo, hi) = local_bounds(tz, query);
                 let items: Vec<Interval> = rule
                     .starts_overlapping(lo, hi)
-                    .filter_map(|s| Interval::new(resolve_local(tz, s), resolve_local(tz, s + rule.length())))
+                    .filter_map(|s| {
+                        let (from, to) = rule.occurrence(tz, s);
+                        Interval::new(from, to)
+                    })
                     .collect();
                 State::Buffer(items.into_iter())
             }

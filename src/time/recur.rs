@@ -137,9 +137,14 @@ impl CronSpan {
 /// century).
 pub const MAX_RULE_OCCURRENCES: usize = 1_000_000;
 
-/// An RFC 5545 recurrence rule with a local start (`DTSTART`) and a length on the wall clock,
-/// e.g. `FREQ=MONTHLY;BYDAY=-1FR` from `2026-01-01T18:00` for `12h`: 18:00 on the last Friday
-/// of every month until 06:00 the next morning.
+/// An RFC 5545 recurrence rule with a local start (`DTSTART`) and a length, e.g.
+/// `FREQ=MONTHLY;BYDAY=-1FR` from `2026-01-01T18:00` for `12h`: 18:00 on the last Friday of
+/// every month until 06:00 the next morning.
+///
+/// As in RFC 5545, a length of whole days (`1d`, `2w`, also `24h`) is counted in calendar days
+/// on the wall clock (the occurrence ends at the same local time that many days later); any
+/// other length is elapsed time from the resolved start. So an occurrence never vanishes in a
+/// DST gap, and an all-day event always covers its local day.
 ///
 /// Occurrences are expanded lazily and kept (behind a lock shared by clones), so each
 /// occurrence is computed once however often the rule is queried.
@@ -275,9 +280,21 @@ impl RuleSpan {
         self.start
     }
 
-    /// How long each occurrence lasts on the wall clock.
+    /// How long each occurrence lasts (see the type's docs for whole days).
     pub fn length(&self) -> TimeDelta {
         self.length
+    }
+
+    /// The instants of the occurrence that starts at local time `start` in `tz`.
+    pub fn occurrence(&self, tz: Tz, start: NaiveDateTime) -> (DateTime<Utc>, DateTime<Utc>) {
+        let from = super::resolve_local(tz, start);
+        let whole_days = self.length.num_seconds() % 86_400 == 0 && self.length.subsec_nanos() == 0;
+        let to = if whole_days {
+            super::resolve_local(tz, start + self.length)
+        } else {
+            from + self.length
+        };
+        (from, to)
     }
 
     /// Expands the rule until its last kept occurrence is at or after `hi`.
