@@ -254,7 +254,11 @@ fn constraints(
             c.occupied.push((
                 Label::text(
                     RuleId::CONCURRENCY,
-                    format!("{} deployments already run at once in `{env}`, the most allowed", rule.value),
+                    format!(
+                        "`{env}` already runs {} deployment{} at once, the most allowed",
+                        rule.value,
+                        if rule.value == 1 { "" } else { "s" }
+                    ),
                 ),
                 full.clip(range),
             ));
@@ -482,10 +486,23 @@ fn blocked_stretches(
     // so that times stay whole: the one start `s - d` itself is allowed, and when a window
     // precedes the stretch it is that window's `latest_start`.
     let widen_by = d;
-    let mut sets: Vec<(Label, IntervalSet)> = Vec::new();
-    for l in &c.never {
-        sets.push((l.clone(), IntervalSet::from(report)));
+    if !c.never.is_empty() {
+        // Never allowed: those reasons alone, over the whole horizon.
+        return vec![BlockedStretch {
+            from: local(report.start(), tz),
+            until: local(report.end(), tz),
+            rules: c.never.iter().map(|l| RuleId::from(l.rule.as_str())).collect(),
+            reasons: c
+                .never
+                .iter()
+                .filter_map(|l| match &l.why {
+                    Why::Text(t) => Some(t.clone()),
+                    Why::Conflict(_) => None,
+                })
+                .collect(),
+        }];
     }
+    let mut sets: Vec<(Label, IntervalSet)> = Vec::new();
     for (l, t) in &c.not_before {
         if let Some(iv) = Interval::new(report.start(), *t) {
             sets.push((l.clone(), IntervalSet::from(iv).clip(report)));

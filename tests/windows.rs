@@ -1,0 +1,460 @@
+//! "When can I deploy?": the recurrence forms of policy.yaml (cron pairs, RRULE, .ics calendars)
+//! and `PolicySet::next_windows`, through the public API only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use changegate::*;
+use chrono::{DateTime, TimeDelta, Utc};
+
+const FORMS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/windows/forms");
+
+fn utc(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn bundle(files: &[(&str, &str)]) -> PolicySet {
+    PolicySet::from_sources(
+        "bundle",
+        files
+            .iter()
+            .map(|(n, t)| ((*n).to_owned(), (*t).to_owned())),
+    )
+    .unwrap()
+}
+
+fn load_error(files: &[(&str, &str)]) -> LoadError {
+    PolicySet::from_sources(
+        "bundle",
+        files
+            .iter()
+            .map(|(n, t)| ((*n).to_owned(), (*t).to_owned())),
+    )
+    .unwrap_err()
+}
+
+fn request(start: &str, duration: &str) -> ChangeRequest {
+    ChangeRequest::from_yaml(
+        &format!(
+            "id: dep-new\nservice: search\nenvironment: production\ntype: feature\nstart: {start}\nduration: {duration}\n"
+        ),
+        "request.yaml",
+    )
+    .unwrap()
+}
+
+fn allowed(policy: &PolicySet, start: &str, duration: &str) -> bool {
+    policy
+        .check_schedule(&request(start, duration), &Calendar::default(), utc("2026-01-01T00:00:00Z"))
+        .allowed
+}
+
+fn occurrences(policy: &PolicySet, name: &str, from: &str, count: usize) -> Vec<(String, String)> {
+    let preview = policy.preview(utc(from), count);
+    let w = preview.iter().find(|w| w.name == name).unwrap();
+    w.occurrences
+        .iter()
+        .map(|o| (o.start.to_rfc3339(), o.end.to_rfc3339()))
+        .collect()
+}
+
+fn forms() -> PolicySet {
+    PolicySet::load(FORMS).unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recurrence forms.
+
+#[test]
+fn cron_freeze_keeps_its_local_hours_across_dst() {
+    let p = forms();
+    // Spring: the freeze of 27-30 March 2026 contains the switch to CEST (29 March).
+    let spring = occurrences(&p, "gitlab-weekend", "2026-03-21T00:00:00Z", 2);
+    assert_eq!(
+        spring[1],
+        ("2026-03-27T16:00:00+01:00".into(), "2026-03-30T06:00:00+02:00".into())
+    );
+    // Autumn: back to CET on 25 October.
+    let autumn = occurrences(&p, "gitlab-weekend", "2026-10-24T00:00:00Z", 1);
+    assert_eq!(
+        autumn[0],
+        ("2026-10-23T16:00:00+02:00".into(), "2026-10-26T06:00:00+01:00".into())
+    );
+    // Checks agree: Monday 05:30 CEST is frozen, 06:00 is not.
+    assert!(!allowed(&p, "2026-03-30T05:30:00+02:00", "20m"));
+    assert!(allowed(&p, "2026-03-30T06:00:00+02:00", "20m"));
+    assert!(!allowed(&p, "2026-03-27T15:50:00+01:00", "20m"));
+}
+
+#[test]
+fn cron_freeze_follows_gitlab_meaning_start_to_first_end_after_it() {
+    // Starts every day at 22:00, ends only on Mondays 06:00: one long freeze a week, not seven.
+    let p = bundle(&[(
+        "policy.yaml",
+        "timezone: UTC\nenvironments:\n  production:\n    blackouts:\n      - name: nightly-until-monday\n        cron: {start: \"0 22 * * *\", end: \"0 6 * * 1\"}\n",
+    )]);
+    let occ = occurrences(&p, "nightly-until-monday", "2026-06-02T00:00:00Z", 2);
+    // In progress at the query start (it began Monday 1 June 22:00), ends Monday 8 June 06:00.
+    assert_eq!(occ[0], ("2026-06-01T22:00:00+00:00".into(), "2026-06-08T06:00:00+00:00".into()));
+    assert_eq!(occ[1], ("2026-06-08T22:00:00+00:00".into(), "2026-06-15T06:00:00+00:00".into()));
+}
+
+#[test]
+fn cron_occurrence_in_a_gap_moves_forward_by_the_gap() {
+    let p = bundle(&[(
+        "policy.yaml",
+        "timezone: Europe/Berlin\nenvironments:\n  production:\n    blackouts:\n      - name: night\n        cron: {start: \"30 2 * * *\", end: \"0 4 * * *\"}\n",
+    )]);
+    let occ = occurrences(&p, "night", "2026-03-28T12:00:00Z", 2);
+    // 02:30 does not exist on 29 March 2026: it becomes 03:30 CEST.
+    assert_eq!(occ[0], ("2026-03-29T03:30:00+02:00".into(), "2026-03-29T04:00:00+02:00".into()));
+    // 02:30 exists twice on 25 October: the earlier (CEST) one.
+    let occ = occurrences(&p, "night", "2026-10-24T12:00:00Z", 1);
+    assert_eq!(occ[0], ("2026-10-25T02:30:00+02:00".into(), "2026-10-25T04:00:00+01:00".into()));
+}
+
+#[test]
+fn rrule_last_friday_of_a_five_friday_month() {
+    let p = forms();
+    // January 2026 has five Fridays (2, 9, 16, 23, 30): the last is the 30th. February's
+    // (the 27th) is excluded by `exdates`.
+    let occ = occurrences(&p, "month-end", "2026-01-01T00:00:00Z", 3);
+    assert_eq!(
+        occ,
+        [
+            ("2026-01-30T18:00:00+01:00".into(), "2026-01-31T06:00:00+01:00".into()),
+            ("2026-03-27T18:00:00+01:00".into(), "2026-03-28T06:00:00+01:00".into()),
+            ("2026-04-24T18:00:00+02:00".into(), "2026-04-25T06:00:00+02:00".into()),
+        ]
+    );
+    // Checked without the weekend freeze of the same bundle (it starts Fridays 16:00).
+    let only = bundle(&[(
+        "policy.yaml",
+        "timezone: Europe/Berlin\nenvironments:\n  production:\n    blackouts:\n      - name: month-end\n        rrule: {rule: \"FREQ=MONTHLY;BYDAY=-1FR\", start: \"2026-01-01T18:00\", duration: 12h, exdates: [\"2026-02-27\"]}\n",
+    )]);
+    assert!(allowed(&only, "2026-01-23T18:00:00+01:00", "1h"));
+    assert!(!allowed(&only, "2026-01-30T18:00:00+01:00", "1h"));
+    assert!(!allowed(&only, "2026-01-31T05:30:00+01:00", "1h"));
+    assert!(allowed(&only, "2026-01-31T06:00:00+01:00", "1h"));
+    assert!(allowed(&only, "2026-02-27T18:00:00+01:00", "1h"));
+}
+
+#[test]
+fn rrule_occurrence_in_a_gap_follows_the_one_rule() {
+    let p = bundle(&[(
+        "policy.yaml",
+        "timezone: Europe/Berlin\nenvironments:\n  production:\n    blackouts:\n      - name: spring\n        rrule: {rule: \"FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\", start: \"2026-01-01T02:30\", duration: 1h}\n",
+    )]);
+    let occ = occurrences(&p, "spring", "2026-01-01T00:00:00Z", 1);
+    // 02:30 on the last Sunday of March is in the gap: 03:30 CEST, then one elapsed hour.
+    assert_eq!(occ[0], ("2026-03-29T03:30:00+02:00".into(), "2026-03-29T04:30:00+02:00".into()));
+}
+
+fn ics_bundle(tz: &str) -> PolicySet {
+    bundle(&[
+        (
+            "policy.yaml",
+            &format!("timezone: {tz}\nenvironments:\n  production:\n    blackouts:\n      - name: holidays\n        ics: holidays.ics\n"),
+        ),
+        (
+            "holidays.ics",
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nSUMMARY:Christmas\r\nDTSTART;VALUE=DATE:20261225\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        ),
+    ])
+}
+
+#[test]
+fn all_day_holiday_blocks_the_local_day_east_and_west_of_utc() {
+    // East of UTC: Auckland is +13:00 in December, so the day starts at 11:00 UTC the day before.
+    let east = ics_bundle("Pacific/Auckland");
+    let occ = east.preview(utc("2026-12-01T00:00:00Z"), 1);
+    let o = &occ[0].occurrences[0];
+    assert_eq!(o.start.to_rfc3339(), "2026-12-25T00:00:00+13:00");
+    assert_eq!(o.start_utc, utc("2026-12-24T11:00:00Z"));
+    assert_eq!(o.end_utc, utc("2026-12-25T11:00:00Z"));
+    assert!(!allowed(&east, "2026-12-24T11:30:00Z", "10m"));
+    assert!(allowed(&east, "2026-12-24T10:30:00Z", "10m"));
+    // West of UTC: Los Angeles is -08:00, so the day runs 08:00 UTC to 08:00 UTC.
+    let west = ics_bundle("America/Los_Angeles");
+    let o = &west.preview(utc("2026-12-01T00:00:00Z"), 1)[0].occurrences[0];
+    assert_eq!(o.start.to_rfc3339(), "2026-12-25T00:00:00-08:00");
+    assert_eq!(o.start_utc, utc("2026-12-25T08:00:00Z"));
+    assert_eq!(o.end_utc, utc("2026-12-26T08:00:00Z"));
+    assert!(!allowed(&west, "2026-12-26T07:30:00Z", "10m"));
+    assert!(allowed(&west, "2026-12-26T08:00:00Z", "10m"));
+}
+
+#[test]
+fn ics_file_in_the_bundle_repeats_excludes_and_keeps_event_zones() {
+    let p = forms();
+    let occ = occurrences(&p, "public-holidays", "2026-09-01T00:00:00Z", 6);
+    assert_eq!(
+        occ,
+        [
+            ("2026-10-03T00:00:00+02:00".into(), "2026-10-04T00:00:00+02:00".into()),
+            // 17:00-20:00 New York time, shown in Berlin time (23:00-02:00).
+            ("2026-11-05T23:00:00+01:00".into(), "2026-11-06T02:00:00+01:00".into()),
+            ("2026-12-25T00:00:00+01:00".into(), "2026-12-26T00:00:00+01:00".into()),
+            ("2027-12-25T00:00:00+01:00".into(), "2027-12-26T00:00:00+01:00".into()),
+            // 2028 is excluded by EXDATE.
+            ("2029-12-25T00:00:00+01:00".into(), "2029-12-26T00:00:00+01:00".into()),
+            ("2030-12-25T00:00:00+01:00".into(), "2030-12-26T00:00:00+01:00".into()),
+        ]
+    );
+    // The cancelled event blocks nothing.
+    assert!(allowed(&p, "2026-11-10T09:00:00Z", "1h"));
+}
+
+#[test]
+fn ics_files_count_in_the_digest_and_load_from_sources() {
+    let policy = std::fs::read_to_string(format!("{FORMS}/policy.yaml")).unwrap();
+    let ics = std::fs::read_to_string(format!("{FORMS}/calendars/holidays.ics")).unwrap();
+    let a = bundle(&[("policy.yaml", &policy), ("calendars/holidays.ics", &ics)]);
+    let changed = ics.replace("20261003", "20261004");
+    let b = bundle(&[("policy.yaml", &policy), ("calendars/holidays.ics", &changed)]);
+    assert_ne!(a.digest(), b.digest());
+    assert!(a.files().iter().any(|f| f.ends_with("calendars/holidays.ics")));
+    assert!(forms().files().iter().any(|f| f.ends_with("calendars/holidays.ics")));
+}
+
+#[test]
+fn errors_in_the_new_forms_name_file_line_column_and_field() {
+    let policy = |window: &str| {
+        format!("timezone: Europe/Berlin\nenvironments:\n  production:\n    blackouts:\n      - name: w\n{window}")
+    };
+    let e = load_error(&[("policy.yaml", &policy("        cron:\n          start: \"0 16 * *\"\n          end: \"0 6 * * 1\"\n"))]);
+    assert_eq!(e.field.as_deref(), Some("environments.production.blackouts[0].cron.start"));
+    assert_eq!((e.location.line, e.location.column), (Some(7), Some(11)));
+    assert!(e.message.contains("five fields"), "{}", e.message);
+
+    let e = load_error(&[(
+        "policy.yaml",
+        &policy("        rrule:\n          rule: \"FREQ=MONTHLY;BYDAY=-1XX\"\n          start: \"2026-01-01T18:00\"\n          duration: 12h\n"),
+    )]);
+    assert_eq!(e.field.as_deref(), Some("environments.production.blackouts[0].rrule.rule"));
+    assert_eq!(e.location.line, Some(7));
+    assert!(e.message.contains("FREQ=MONTHLY;BYDAY=-1XX"), "{}", e.message);
+
+    let e = load_error(&[(
+        "policy.yaml",
+        &policy("        rrule:\n          rule: \"FREQ=MONTHLY\"\n          start: \"2026-01-01T18:00\"\n          duration: 12h\n          exdates: [\"soon\"]\n"),
+    )]);
+    assert_eq!(e.field.as_deref(), Some("environments.production.blackouts[0].rrule.exdates[0]"));
+
+    let e = load_error(&[("policy.yaml", &policy("        ics: missing.ics\n"))]);
+    assert_eq!(e.field.as_deref(), Some("environments.production.blackouts[0].ics"));
+    assert_eq!(e.location.to_string(), "bundle/policy.yaml:6:9");
+    assert!(e.message.contains("no calendar file `missing.ics`"), "{}", e.message);
+
+    let e = load_error(&[("policy.yaml", &policy("        ics: ../outside.ics\n"))]);
+    assert!(e.message.contains("inside the bundle"), "{}", e.message);
+
+    let e = load_error(&[
+        ("policy.yaml", &policy("        ics: bad.ics\n")),
+        (
+            "bad.ics",
+            "BEGIN:VCALENDAR\nBEGIN:VEVENT\nSUMMARY:x\nDTSTART;TZID=Mars/Olympus:20261225T100000\nEND:VEVENT\nEND:VCALENDAR\n",
+        ),
+    ]);
+    assert_eq!(e.location.to_string(), "bundle/bad.ics:4:1");
+    assert_eq!(e.field.as_deref(), Some("VEVENT[0].DTSTART"));
+    assert!(e.message.contains("Mars/Olympus"), "{}", e.message);
+
+    let e = load_error(&[("policy.yaml", &policy("        weekly: {from: \"fri 16:00\", to: \"mon 06:00\"}\n        cron: {start: \"0 16 * * 5\", end: \"0 6 * * 1\"}\n"))]);
+    assert!(e.message.contains("exactly one of"), "{}", e.message);
+}
+
+// ---------------------------------------------------------------------------------------------
+// next_windows.
+
+const SIMPLE: &str = "timezone: Europe/Berlin\nenvironments:\n  production:\n    blackouts:\n      - name: weekend-freeze\n        weekly: {from: \"fri 16:00\", to: \"mon 06:00\"}\n    conflicts: {}\n    concurrency: {max: 1}\n";
+
+fn windows(policy: &PolicySet, calendar: &Calendar, now: &str, req: &ChangeRequest, count: usize, days: i64) -> NextWindows {
+    policy.next_windows(req, calendar, utc(now), count, TimeDelta::days(days))
+}
+
+#[test]
+fn every_window_start_is_allowed_and_blocked_stretches_are_denied() {
+    let p = bundle(&[("policy.yaml", SIMPLE)]);
+    let calendar = Calendar::from_yaml(
+        "deployments:\n  - {id: a, service: search, environment: production, type: feature, start: 2026-06-01T09:00:00+02:00, duration: 3h}\n  - {id: b, service: other, environment: production, type: feature, start: 2026-06-01T14:00:00+02:00, duration: 1h}\n",
+        "calendar.yaml",
+    )
+    .unwrap();
+    let req = request("2026-06-01T00:00:00+02:00", "2h");
+    let answer = windows(&p, &calendar, "2026-06-01T08:00:00+02:00", &req, 4, 14);
+    let starts: Vec<String> = answer.windows.iter().map(|w| w.start.to_rfc3339()).collect();
+    assert_eq!(
+        starts,
+        [
+            "2026-06-01T12:00:00+02:00", // after `a` (12:00), must end by 14:00 (`b`, max 1)
+            "2026-06-01T15:00:00+02:00",
+            "2026-06-08T06:00:00+02:00",
+            "2026-06-15T06:00:00+02:00",
+        ]
+    );
+    assert_eq!(answer.windows[0].end.to_rfc3339(), "2026-06-01T14:00:00+02:00");
+    assert_eq!(answer.windows[0].latest_start.to_rfc3339(), "2026-06-01T12:00:00+02:00");
+    for w in &answer.windows {
+        let mut moved = req.clone();
+        moved.start = w.start;
+        assert!(p.check_schedule(&moved, &calendar, utc("2026-06-01T06:00:00Z")).allowed);
+    }
+    // Every 5 minutes of every blocked stretch is denied.
+    for b in &answer.blocked {
+        let mut t = b.from + TimeDelta::minutes(1);
+        while t < b.until {
+            let mut moved = req.clone();
+            moved.start = t;
+            assert!(!p.check_schedule(&moved, &calendar, utc("2026-06-01T06:00:00Z")).allowed, "{t}");
+            t += TimeDelta::minutes(5);
+        }
+    }
+    let first = &answer.blocked[0];
+    assert_eq!(first.from.to_rfc3339(), "2026-06-01T08:00:00+02:00");
+    assert_eq!(first.until.to_rfc3339(), "2026-06-01T12:00:00+02:00");
+    // `a` is on the same service (conflict) and fills the one concurrency slot.
+    assert_eq!(first.rules, [RuleId::from("concurrency"), RuleId::from("conflict")]);
+    assert!(first.reasons.iter().any(|r| r.contains("`a`")), "{:?}", first.reasons);
+}
+
+#[test]
+fn first_free_gap_shorter_than_the_deployment_is_skipped() {
+    let p = bundle(&[("policy.yaml", SIMPLE)]);
+    // Free from 10:00 to 11:00 only, then blocked until 15:00.
+    let calendar = Calendar::from_yaml(
+        "blackouts:\n  - {name: morning, from: 2026-06-02T00:00:00+02:00, to: 2026-06-02T10:00:00+02:00}\n  - {name: midday, from: 2026-06-02T11:00:00+02:00, to: 2026-06-02T15:00:00+02:00}\n",
+        "calendar.yaml",
+    )
+    .unwrap();
+    let req = request("2026-06-02T10:00:00+02:00", "2h");
+    let answer = windows(&p, &calendar, "2026-06-02T00:00:00+02:00", &req, 1, 7);
+    assert_eq!(answer.windows[0].start.to_rfc3339(), "2026-06-02T15:00:00+02:00");
+    let rules: Vec<Vec<String>> = answer
+        .blocked
+        .iter()
+        .map(|b| b.rules.iter().map(|r| r.to_string()).collect())
+        .collect();
+    // Starts before 09:00 hit `morning`, 09:00-10:00 both, 10:00-15:00 `midday`.
+    assert!(rules.iter().all(|r| r == &["blackout".to_owned()]), "{rules:?}");
+    let froms: Vec<String> = answer.blocked.iter().map(|b| b.from.to_rfc3339()).collect();
+    assert_eq!(
+        froms,
+        ["2026-06-02T00:00:00+02:00", "2026-06-02T09:00:00+02:00", "2026-06-02T10:00:00+02:00"]
+    );
+    assert!(answer.blocked[2].reasons.iter().any(|r| r.contains("midday")));
+    // A one-hour deployment fits the short gap.
+    let short = request("2026-06-02T10:00:00+02:00", "1h");
+    let answer = windows(&p, &calendar, "2026-06-02T00:00:00+02:00", &short, 1, 7);
+    assert_eq!(answer.windows[0].start.to_rfc3339(), "2026-06-02T10:00:00+02:00");
+    assert_eq!(answer.windows[0].end.to_rfc3339(), "2026-06-02T11:00:00+02:00");
+}
+
+#[test]
+fn a_script_that_blocks_mondays_moves_the_suggestion_to_tuesday() {
+    let p = bundle(&[
+        ("policy.yaml", SIMPLE),
+        (
+            "no_mondays.rhai",
+            "fn schedule(request) {\n    if request.start.weekday == 1 {\n        deny(\"no_mondays\", \"no deployments on Mondays\");\n    }\n}\n",
+        ),
+    ]);
+    let req = request("2026-06-06T10:00:00+02:00", "2h");
+    // Saturday: the weekend freeze ends Monday 06:00, which the script refuses.
+    let answer = windows(&p, &Calendar::default(), "2026-06-06T10:00:00+02:00", &req, 1, 14);
+    assert_eq!(answer.windows[0].start.to_rfc3339(), "2026-06-09T00:00:00+02:00");
+    let last = answer.blocked.last().unwrap();
+    assert_eq!(last.rules, [RuleId::from("no_mondays")]);
+    assert_eq!(last.from.to_rfc3339(), "2026-06-08T06:00:00+02:00");
+    assert_eq!(last.until.to_rfc3339(), "2026-06-09T00:00:00+02:00");
+    assert_eq!(answer.confirmations, 2);
+}
+
+#[test]
+fn never_allowed_within_the_horizon_gives_a_clear_empty_answer() {
+    let p = PolicySet::builtin().unwrap();
+    // Longer than production's 8h maximum: never allowed, no search at all.
+    let req = request("2026-06-02T10:00:00+02:00", "10h");
+    let answer = windows(&p, &Calendar::default(), "2026-06-01T10:00:00+02:00", &req, 3, 90);
+    assert!(answer.windows.is_empty());
+    assert_eq!(answer.confirmations, 0);
+    assert!(answer.note.as_deref().unwrap().starts_with("never allowed: max_duration"), "{:?}", answer.note);
+    assert_eq!(answer.blocked.len(), 1);
+    assert_eq!(answer.blocked[0].rules, [RuleId::from("max_duration")]);
+    assert_eq!(answer.blocked[0].until, answer.searched.until);
+
+    // Inside the holiday freeze with a horizon that ends before it does.
+    let req = request("2026-12-21T10:00:00+01:00", "1h");
+    let answer = windows(&p, &Calendar::default(), "2026-12-21T10:00:00+01:00", &req, 3, 7);
+    assert!(answer.windows.is_empty());
+    let note = answer.note.as_deref().unwrap();
+    assert!(note.contains("no start within 7d"), "{note}");
+    assert!(note.contains("blackout"), "{note}");
+
+    // An environment the policy does not know.
+    let mut req = request("2026-06-02T10:00:00+02:00", "1h");
+    req.environment = "moon".into();
+    let answer = windows(&p, &Calendar::default(), "2026-06-01T10:00:00+02:00", &req, 3, 90);
+    assert!(answer.windows.is_empty());
+    assert_eq!(answer.blocked[0].rules, [RuleId::from("unknown_environment")]);
+}
+
+#[test]
+fn a_script_that_always_denies_stops_at_the_confirmation_limit() {
+    let p = bundle(&[
+        ("policy.yaml", "timezone: UTC\nenvironments:\n  production: {}\n"),
+        ("never.rhai", "fn schedule(request) { deny(\"never\", \"not today\"); }\n"),
+    ]);
+    let req = request("2026-06-02T10:00:00Z", "1h");
+    let answer = windows(&p, &Calendar::default(), "2026-06-01T10:00:00Z", &req, 1, 3650);
+    assert!(answer.windows.is_empty());
+    assert!(answer.confirmation_limit_reached);
+    assert_eq!(answer.confirmations, MAX_CONFIRMATIONS);
+    assert!(answer.note.as_deref().unwrap().contains("stopped after"), "{:?}", answer.note);
+    // With a short horizon the search ends on its own.
+    let answer = windows(&p, &Calendar::default(), "2026-06-01T10:00:00Z", &req, 1, 5);
+    assert!(!answer.confirmation_limit_reached);
+    // One candidate a local day: 1 June 10:00, then midnights 2 to 6 June.
+    assert_eq!(answer.confirmations, 6);
+}
+
+#[test]
+fn advance_notice_counts_from_requested_at_or_now() {
+    let p = PolicySet::builtin().unwrap();
+    let mut req = request("2026-06-02T10:00:00+02:00", "1h");
+    let answer = windows(&p, &Calendar::default(), "2026-06-01T10:00:00+02:00", &req, 1, 30);
+    assert_eq!(answer.windows[0].start.to_rfc3339(), "2026-06-02T10:00:00+02:00");
+    req.requested_at = Some(DateTime::parse_from_rfc3339("2026-06-01T12:30:00+02:00").unwrap());
+    let answer = windows(&p, &Calendar::default(), "2026-06-01T10:00:00+02:00", &req, 1, 30);
+    assert_eq!(answer.windows[0].start.to_rfc3339(), "2026-06-02T12:30:00+02:00");
+    // Outside the preferred weeknight window: reported, not blocking.
+    assert_eq!(answer.windows[0].warnings[0].rule.as_str(), "preferred_window");
+}
+
+#[test]
+fn recurrence_forms_block_next_windows() {
+    let p = forms();
+    // Friday 30 January 2026 12:00: free until the weekend freeze at 16:00 (the month-end
+    // window at 18:00 is inside it), then Monday 06:00.
+    let req = request("2026-01-30T12:00:00+01:00", "3h");
+    let answer = windows(&p, &Calendar::default(), "2026-01-30T12:00:00+01:00", &req, 2, 14);
+    let starts: Vec<String> = answer.windows.iter().map(|w| w.start.to_rfc3339()).collect();
+    assert_eq!(starts, ["2026-01-30T12:00:00+01:00", "2026-02-02T06:00:00+01:00"]);
+    // Unity day (all day Saturday 3 October 2026 is inside the weekend anyway); Friday 2 October
+    // 14:00 with 3h would run into the freeze at 16:00.
+    let req = request("2026-10-02T14:00:00+02:00", "3h");
+    let answer = windows(&p, &Calendar::default(), "2026-10-02T14:00:00+02:00", &req, 1, 14);
+    assert_eq!(answer.windows[0].start.to_rfc3339(), "2026-10-05T06:00:00+02:00");
+}
+
+#[test]
+fn the_answer_serializes_to_the_documented_json() {
+    let p = PolicySet::builtin().unwrap();
+    let req = request("2026-06-02T10:00:00+02:00", "1h");
+    let answer = windows(&p, &Calendar::default(), "2026-06-05T10:00:00+02:00", &req, 2, 30);
+    let json = serde_json::to_value(&answer).unwrap();
+    assert!(json["windows"][0]["start"].is_string());
+    assert!(json["windows"][0]["end"].is_string());
+    assert!(json["blocked"][0]["from"].is_string());
+    assert!(json["blocked"][0]["until"].is_string());
+    assert!(json["blocked"][0]["rules"].is_array());
+    assert_eq!(json["windows"].as_array().unwrap().len(), 2);
+}
