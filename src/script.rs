@@ -15,7 +15,7 @@ use rhai::packages::{
     MoreStringPackage, Package,
 };
 use rhai::{
-    AST, Array, CallFnOptions, Dynamic, Engine, EvalAltResult, Map,
+    AST, Array, CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Module,
     NativeCallContext, Position, Scope,
 };
 use serde_json::Value;
@@ -40,6 +40,11 @@ pub(crate) mod limits {
     pub const COLLECTION_SIZE: usize = 10_000;
     /// Variables alive at once.
     pub const VARIABLES: usize = 512;
+    /// Lines of `print`/`debug` output kept per check, and their bytes in all; the rest is
+    /// dropped (a loop of prints must not grow the decision without bound).
+    pub const TRACE_LINES: usize = 256;
+    /// See [`TRACE_LINES`].
+    pub const TRACE_BYTES: usize = 64 * 1024;
 }
 
 /// A compiled script file.
@@ -48,6 +53,9 @@ struct Script {
     origin: String,
     ast: AST,
     has_schedule: bool,
+    /// The line of `fn schedule`, named when rhai reports an error without a position (it
+    /// does for the operations, call-depth and size limits inside a function).
+    hook_line: Option<usize>,
 }
 
 /// Every script of a bundle, compiled, with the engine that runs them.
@@ -78,7 +86,6 @@ struct CallState {
     calendar: Calendar,
     now: DateTime<Utc>,
     tz: Tz,
-    origin: String,
     findings: Mutex<Vec<Finding>>,
 }
 
@@ -99,6 +106,26 @@ struct Instant {
 thread_local! {
     /// What `print` and `debug` wrote during the current call on this thread.
     static TRACE: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The last line of a trace that reached the limits.
+const TRACE_FULL: &str = "(trace truncated: the scripts printed more than the limit)";
+
+/// Appends a line to the current call's trace, within [`limits::TRACE_LINES`] and
+/// [`limits::TRACE_BYTES`].
+fn push_trace(line: String) {
+    TRACE.with(|t| {
+        let mut t = t.borrow_mut();
+        if t.last().is_some_and(|l| l == TRACE_FULL) {
+            return;
+        }
+        let used: usize = t.iter().map(String::len).sum();
+        if t.len() + 1 >= limits::TRACE_LINES || used + line.len() > limits::TRACE_BYTES {
+            t.push(TRACE_FULL.to_owned());
+        } else {
+            t.push(line);
+        }
+    });
 }
 
 fn state(ctx: &NativeCallContext) -> Result<Arc<CallState>, Box<EvalAltResult>> {
@@ -184,9 +211,11 @@ fn record(
     if rule.trim().is_empty() {
         return Err("the rule name given to deny() or warn() must not be empty".into());
     }
+    // Each script's AST carries its file name as its source.
+    let origin = ctx.call_source().unwrap_or("<script>");
     let source = match ctx.call_position().line() {
-        Some(line) => format!("{}:{line}", st.origin),
-        None => st.origin.clone(),
+        Some(line) => format!("{origin}:{line}"),
+        None => origin.to_owned(),
     };
     let mut finding = Finding::new(rule, severity, message, Some(source));
     if let Some(details) = details {
@@ -203,6 +232,9 @@ fn record(
 
 fn build_engine() -> Engine {
     let mut engine = Engine::new_raw();
+    // The packages policies need, flattened into one module: every function lookup that misses
+    // the per-call cache then searches one module instead of six.
+    let mut packages = Module::new();
     for module in [
         CorePackage::new().as_shared_module(),
         LogicPackage::new().as_shared_module(),
@@ -211,8 +243,9 @@ fn build_engine() -> Engine {
         BasicMapPackage::new().as_shared_module(),
         MoreStringPackage::new().as_shared_module(),
     ] {
-        engine.register_global_module(module);
+        packages.combine_flatten((*module).clone());
     }
+    engine.register_global_module(packages.into());
     engine
         .set_strict_variables(true)
         .set_max_operations(limits::OPERATIONS)
@@ -222,14 +255,15 @@ fn build_engine() -> Engine {
         .set_max_array_size(limits::COLLECTION_SIZE)
         .set_max_map_size(limits::COLLECTION_SIZE)
         .set_max_variables(limits::VARIABLES)
-        .disable_symbol("eval");
-    engine.on_print(|text| TRACE.with(|t| t.borrow_mut().push(text.to_owned())));
+        .disable_symbol("eval")
+        .set_optimization_level(rhai::OptimizationLevel::Full);
+    engine.on_print(|text| push_trace(text.to_owned()));
     engine.on_debug(|text, source, pos| {
         let at = match (source, pos.line()) {
             (Some(s), Some(l)) => format!("{s}:{l}: "),
             _ => String::new(),
         };
-        TRACE.with(|t| t.borrow_mut().push(format!("{at}{text}")));
+        push_trace(format!("{at}{text}"));
     });
 
     // Findings.
@@ -282,6 +316,12 @@ fn build_engine() -> Engine {
                 .iter()
                 .map(|(k, v)| (k.as_str().into(), json_to_dynamic(v)))
                 .collect()
+        })
+        .register_fn("label", |r: &mut ScriptRequest, key: &str| {
+            r.0.request
+                .labels
+                .get(key)
+                .map_or(Dynamic::UNIT, json_to_dynamic)
         })
         .register_get("start", |r: &mut ScriptRequest| Instant {
             utc: r.0.request.interval().start(),
@@ -369,6 +409,24 @@ fn build_engine() -> Engine {
         },
     );
     engine.register_fn(
+        "overlapping_with_label",
+        |ctx: NativeCallContext, key: &str, value: &str| {
+            let st = state(&ctx)?;
+            let r = &st.request;
+            let mut ids: Vec<&str> = st
+                .calendar
+                .overlapping_environment(&r.environment, r.interval())
+                .filter(|d| d.id != r.id && d.labels.get(key).and_then(Value::as_str) == Some(value))
+                .map(|d| d.id.as_str())
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            Ok::<_, Box<EvalAltResult>>(
+                ids.into_iter().map(|id| Dynamic::from(id.to_owned())).collect::<Array>(),
+            )
+        },
+    );
+    engine.register_fn(
         "deployments_between",
         |ctx: NativeCallContext, service: &str, from: Instant, to: Instant| {
             let st = state(&ctx)?;
@@ -429,6 +487,19 @@ fn error_message(err: &EvalAltResult) -> String {
     text
 }
 
+/// The 1-based line on which `fn <name>(` is defined in `text`, if it is there.
+fn hook_line(text: &str, name: &str) -> Option<usize> {
+    let defines = |line: &str| {
+        let line = line.trim_start();
+        let line = line.strip_prefix("private").map_or(line, str::trim_start);
+        line.strip_prefix("fn")
+            .filter(|rest| rest.starts_with(char::is_whitespace))
+            .and_then(|rest| rest.trim_start().strip_prefix(name))
+            .is_some_and(|rest| rest.trim_start().starts_with('('))
+    };
+    text.lines().position(defines).map(|i| i + 1)
+}
+
 impl Scripts {
     /// Compiles every script; `files` holds `(origin, text)` pairs in the order hooks run.
     pub(crate) fn compile(files: &[(String, String)]) -> Result<Self, LoadError> {
@@ -466,6 +537,7 @@ impl Scripts {
                 }
             }
             scripts.push(Script {
+                hook_line: hook_line(text, "schedule"),
                 origin: origin.clone(),
                 ast,
                 has_schedule,
@@ -492,15 +564,14 @@ impl Scripts {
             return;
         }
         TRACE.with(|t| t.borrow_mut().clear());
+        let st = Arc::new(CallState {
+            request: input.request.clone(),
+            calendar: input.calendar.clone(),
+            now: input.now,
+            tz: input.tz,
+            findings: Mutex::new(Vec::new()),
+        });
         for script in hooks {
-            let st = Arc::new(CallState {
-                request: input.request.clone(),
-                calendar: input.calendar.clone(),
-                now: input.now,
-                tz: input.tz,
-                origin: script.origin.clone(),
-                findings: Mutex::new(Vec::new()),
-            });
             let options = CallFnOptions::new()
                 .eval_ast(false)
                 .rewind_scope(false)
@@ -512,9 +583,14 @@ impl Scripts {
                 "schedule",
                 (ScriptRequest(st.clone()),),
             );
-            out.append(&mut st.findings.lock().unwrap_or_else(PoisonError::into_inner));
+            out.append(
+                &mut st
+                    .findings
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner),
+            );
             if let Err(err) = result {
-                let source = match error_position(&err).line() {
+                let source = match error_position(&err).line().or(script.hook_line) {
                     Some(line) => format!("{}:{line}", script.origin),
                     None => script.origin.clone(),
                 };
