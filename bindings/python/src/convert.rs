@@ -149,6 +149,11 @@ pub(crate) fn to_json(obj: &Bound<'_, PyAny>, shape: Shape, path: &Path) -> Resu
             format!("expected {expected}, got {}", type_name(obj)),
         )
     };
+    if obj.is_none() {
+        // `requested_at: None` means "not given", as `null` does in a file; the core decides
+        // where null is allowed.
+        return Ok(Value::Null);
+    }
     match shape {
         Shape::Instant => {
             if obj.is_instance_of::<PyDateTime>() {
@@ -194,9 +199,7 @@ pub(crate) fn to_json(obj: &Bound<'_, PyAny>, shape: Shape, path: &Path) -> Resu
         }
         Shape::Free => {}
     }
-    if obj.is_none() {
-        Ok(Value::Null)
-    } else if let Ok(b) = obj.cast::<PyBool>() {
+    if let Ok(b) = obj.cast::<PyBool>() {
         Ok(Value::Bool(b.is_true()))
     } else if obj.is_instance_of::<PyInt>() {
         obj.extract::<i64>()

@@ -1,0 +1,177 @@
+"""The data-driven cases of tests/cases/**/*.yaml, through Python and through the CLI.
+
+For every case, the decision Python returns must equal the CLI's `--format json` output exactly
+(so the two faces cannot drift), whichever way the input is given (a dict of strings, a dict of
+aware datetimes, JSON text, a batch), and must match the case's `expect` block the way the Rust
+runner (tests/cases.rs) reads it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import changegate
+from conftest import CASES, REPO, case_files, load_yaml
+
+CASE_FILES = case_files()
+_POLICIES: dict[str | None, changegate.PolicySet] = {}
+
+
+def case_id(path: Path) -> str:
+    return str(path.relative_to(CASES))
+
+
+def policy_dir(case_path: Path, rel: str | None) -> str | None:
+    """The bundle directory relative to the repository, normalized like the Rust runner does
+    (so finding sources read `tests/cases/bundles/x/y.rhai:3` on every face)."""
+    if rel is None:
+        return None
+    return os.path.normpath(os.path.relpath(case_path.parent / rel, REPO))
+
+
+def policy_for(directory: str | None) -> changegate.PolicySet:
+    if directory not in _POLICIES:
+        _POLICIES[directory] = (
+            changegate.PolicySet.builtin()
+            if directory is None
+            else changegate.PolicySet.load(directory)
+        )
+    return _POLICIES[directory]
+
+
+def as_text(value: Any) -> str:
+    """A request or calendar as text: a string is taken as is, anything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def aware(text: Any) -> Any:
+    """RFC 3339 text as an aware datetime (left as is if this Python cannot read it)."""
+    if not isinstance(text, str):
+        return text
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return text
+    return value if value.utcoffset() is not None else text
+
+
+def with_datetimes(request: dict[str, Any]) -> dict[str, Any]:
+    out = dict(request)
+    for key in ("start", "end", "requested_at"):
+        if key in out:
+            out[key] = aware(out[key])
+    return out
+
+
+def calendar_with_datetimes(calendar: dict[str, Any]) -> dict[str, Any]:
+    out = dict(calendar)
+    if isinstance(out.get("deployments"), list):
+        out["deployments"] = [
+            with_datetimes(d) if isinstance(d, dict) else d for d in out["deployments"]
+        ]
+    if isinstance(out.get("blackouts"), list):
+        out["blackouts"] = [
+            {k: aware(v) if k in ("from", "to") else v for k, v in b.items()}
+            if isinstance(b, dict)
+            else b
+            for b in out["blackouts"]
+        ]
+    return out
+
+
+def run_cli(cli: Path, tmp: Path, case: dict[str, Any], directory: str | None) -> dict[str, Any]:
+    request_file = tmp / "request.json"
+    request_file.write_text(as_text(case["request"]), encoding="utf-8")
+    args = [str(cli), "check", "--request", str(request_file), "--now", str(case["now"])]
+    args += ["--format", "json"]
+    if case.get("calendar") is not None:
+        calendar_file = tmp / "calendar.json"
+        calendar_file.write_text(as_text(case["calendar"]), encoding="utf-8")
+        args += ["--calendar", str(calendar_file)]
+    if directory is not None:
+        args += ["--policy", directory]
+    done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode in (0, 1), f"the CLI failed ({done.returncode}): {done.stderr}"
+    out: dict[str, Any] = json.loads(done.stdout)
+    assert done.returncode == (0 if out["allowed"] else 1)
+    return out
+
+
+def subset(expected: Any, actual: Any) -> bool:
+    """`expected` is in `actual`: objects key by key (recursively), anything else equal."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        return all(k in actual and subset(v, actual[k]) for k, v in expected.items())
+    return bool(expected == actual)
+
+
+def check_expect(expect: dict[str, Any], decision: changegate.Decision) -> None:
+    """The case's `expect` block, read as tests/cases.rs reads it."""
+    assert decision.outcome == expect["outcome"]
+    assert decision.allowed == (expect["outcome"] != "deny")
+    wanted = [(f["rule"], f["severity"]) for f in expect.get("findings") or []]
+    assert [(f.rule, f.severity) for f in decision.findings] == wanted
+    for e, f in zip(expect.get("findings") or [], decision.findings):
+        if e.get("details") is not None:
+            assert subset(e["details"], f.details), (e["details"], f.details)
+        parts = e.get("message_contains")
+        for part in [parts] if isinstance(parts, str) else parts or []:
+            assert part in f.message
+        if e.get("source") is not None:
+            assert f.source == e["source"]
+    if expect.get("trace") is not None:
+        assert list(decision.trace) == expect["trace"]
+
+
+def test_the_case_folder_is_not_empty() -> None:
+    if not CASE_FILES:
+        pytest.skip("tests/cases holds no case yet")
+    assert len(CASE_FILES) >= 50
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=case_id)
+def test_case(path: Path, cli: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    case = load_yaml(path)
+    directory = policy_dir(path, case.get("policy"))
+    policy = policy_for(directory)
+    expected = run_cli(cli, tmp_path, case, directory)
+
+    request, raw_calendar, now = case["request"], case.get("calendar"), case["now"]
+    if raw_calendar is None:
+        calendar = None
+    elif isinstance(raw_calendar, str):
+        calendar = changegate.Calendar.from_text(raw_calendar)
+    else:
+        calendar = changegate.Calendar.from_dict(raw_calendar)
+
+    # The request as the case gives it (a dict of plain values, or text).
+    decision = policy.check_schedule(request, calendar=calendar, now=now)
+    assert decision.to_dict() == expected
+    check_expect(case["expect"], decision)
+
+    # As JSON text, as a parsed ChangeRequest, and in a batch: the same decision.
+    text = as_text(request)
+    assert policy.check_schedule(text, calendar=calendar, now=now) == decision
+    parsed = changegate.ChangeRequest.from_text(text)
+    assert policy.check_schedule(parsed, calendar=calendar, now=now) == decision
+    batch = policy.check_schedule_many([request, text, parsed], calendar=calendar, now=now)
+    assert batch == [decision, decision, decision]
+
+    # With aware datetimes instead of RFC 3339 text, in the request, calendar and `now`.
+    if isinstance(request, dict):
+        typed_calendar = (
+            changegate.Calendar.from_dict(calendar_with_datetimes(raw_calendar))
+            if isinstance(raw_calendar, dict)
+            else calendar
+        )
+        typed = policy.check_schedule(
+            with_datetimes(request), calendar=typed_calendar, now=aware(now)
+        )
+        assert typed.to_dict() == expected
