@@ -15,7 +15,7 @@ use rhai::packages::{
     MoreStringPackage, Package,
 };
 use rhai::{
-    AST, Array, CallFnOptions, Dynamic, Engine, EvalAltResult, Map,
+    AST, Array, CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Module,
     NativeCallContext, Position, Scope,
 };
 use serde_json::Value;
@@ -86,7 +86,6 @@ struct CallState {
     calendar: Calendar,
     now: DateTime<Utc>,
     tz: Tz,
-    origin: String,
     findings: Mutex<Vec<Finding>>,
 }
 
@@ -212,9 +211,11 @@ fn record(
     if rule.trim().is_empty() {
         return Err("the rule name given to deny() or warn() must not be empty".into());
     }
+    // Each script's AST carries its file name as its source.
+    let origin = ctx.call_source().unwrap_or("<script>");
     let source = match ctx.call_position().line() {
-        Some(line) => format!("{}:{line}", st.origin),
-        None => st.origin.clone(),
+        Some(line) => format!("{origin}:{line}"),
+        None => origin.to_owned(),
     };
     let mut finding = Finding::new(rule, severity, message, Some(source));
     if let Some(details) = details {
@@ -231,6 +232,9 @@ fn record(
 
 fn build_engine() -> Engine {
     let mut engine = Engine::new_raw();
+    // The packages policies need, flattened into one module: every function lookup that misses
+    // the per-call cache then searches one module instead of six.
+    let mut packages = Module::new();
     for module in [
         CorePackage::new().as_shared_module(),
         LogicPackage::new().as_shared_module(),
@@ -239,8 +243,9 @@ fn build_engine() -> Engine {
         BasicMapPackage::new().as_shared_module(),
         MoreStringPackage::new().as_shared_module(),
     ] {
-        engine.register_global_module(module);
+        packages.combine_flatten((*module).clone());
     }
+    engine.register_global_module(packages.into());
     engine
         .set_strict_variables(true)
         .set_max_operations(limits::OPERATIONS)
@@ -250,7 +255,8 @@ fn build_engine() -> Engine {
         .set_max_array_size(limits::COLLECTION_SIZE)
         .set_max_map_size(limits::COLLECTION_SIZE)
         .set_max_variables(limits::VARIABLES)
-        .disable_symbol("eval");
+        .disable_symbol("eval")
+        .set_optimization_level(rhai::OptimizationLevel::Full);
     engine.on_print(|text| push_trace(text.to_owned()));
     engine.on_debug(|text, source, pos| {
         let at = match (source, pos.line()) {
@@ -310,6 +316,12 @@ fn build_engine() -> Engine {
                 .iter()
                 .map(|(k, v)| (k.as_str().into(), json_to_dynamic(v)))
                 .collect()
+        })
+        .register_fn("label", |r: &mut ScriptRequest, key: &str| {
+            r.0.request
+                .labels
+                .get(key)
+                .map_or(Dynamic::UNIT, json_to_dynamic)
         })
         .register_get("start", |r: &mut ScriptRequest| Instant {
             utc: r.0.request.interval().start(),
@@ -394,6 +406,24 @@ fn build_engine() -> Engine {
                 .map(|d| Dynamic::from_map(deployment_map(d, st.tz)))
                 .collect();
             Ok::<_, Box<EvalAltResult>>(out)
+        },
+    );
+    engine.register_fn(
+        "overlapping_with_label",
+        |ctx: NativeCallContext, key: &str, value: &str| {
+            let st = state(&ctx)?;
+            let r = &st.request;
+            let mut ids: Vec<&str> = st
+                .calendar
+                .overlapping_environment(&r.environment, r.interval())
+                .filter(|d| d.id != r.id && d.labels.get(key).and_then(Value::as_str) == Some(value))
+                .map(|d| d.id.as_str())
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            Ok::<_, Box<EvalAltResult>>(
+                ids.into_iter().map(|id| Dynamic::from(id.to_owned())).collect::<Array>(),
+            )
         },
     );
     engine.register_fn(
@@ -534,15 +564,14 @@ impl Scripts {
             return;
         }
         TRACE.with(|t| t.borrow_mut().clear());
+        let st = Arc::new(CallState {
+            request: input.request.clone(),
+            calendar: input.calendar.clone(),
+            now: input.now,
+            tz: input.tz,
+            findings: Mutex::new(Vec::new()),
+        });
         for script in hooks {
-            let st = Arc::new(CallState {
-                request: input.request.clone(),
-                calendar: input.calendar.clone(),
-                now: input.now,
-                tz: input.tz,
-                origin: script.origin.clone(),
-                findings: Mutex::new(Vec::new()),
-            });
             let options = CallFnOptions::new()
                 .eval_ast(false)
                 .rewind_scope(false)
@@ -554,7 +583,12 @@ impl Scripts {
                 "schedule",
                 (ScriptRequest(st.clone()),),
             );
-            out.append(&mut st.findings.lock().unwrap_or_else(PoisonError::into_inner));
+            out.append(
+                &mut st
+                    .findings
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner),
+            );
             if let Err(err) = result {
                 let source = match error_position(&err).line().or(script.hook_line) {
                     Some(line) => format!("{}:{line}", script.origin),
