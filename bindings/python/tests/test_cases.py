@@ -2,8 +2,8 @@
 
 For every case, the decision Python returns must equal the CLI's `--format json` output exactly
 (so the two faces cannot drift), whichever way the input is given (a dict of strings, a dict of
-aware datetimes, JSON text, a batch), and must match the case's `expect` block the way the Rust
-runner (tests/cases.rs) reads it.
+aware datetimes, JSON text, a parsed ChangeRequest, a batch), and must have the outcome and
+findings the case expects.
 """
 
 from __future__ import annotations
@@ -104,27 +104,15 @@ def run_cli(cli: Path, tmp: Path, case: dict[str, Any], directory: str | None) -
     return out
 
 
-def subset(expected: Any, actual: Any) -> bool:
-    """`expected` is in `actual`: objects key by key (recursively), anything else equal."""
-    if isinstance(expected, dict) and isinstance(actual, dict):
-        return all(k in actual and subset(v, actual[k]) for k, v in expected.items())
-    return bool(expected == actual)
-
-
 def check_expect(expect: dict[str, Any], decision: changegate.Decision) -> None:
-    """The case's `expect` block, read as tests/cases.rs reads it."""
+    """The outcome, rules and trace of the case's `expect` block. Its finer points (details,
+    messages, sources) are the Rust runner's (tests/cases.rs) to check: this decision equals the
+    CLI's, which comes from the same core, so checking them again here would only duplicate that
+    runner's reading of the format."""
     assert decision.outcome == expect["outcome"]
     assert decision.allowed == (expect["outcome"] != "deny")
     wanted = [(f["rule"], f["severity"]) for f in expect.get("findings") or []]
     assert [(f.rule, f.severity) for f in decision.findings] == wanted
-    for e, f in zip(expect.get("findings") or [], decision.findings):
-        if e.get("details") is not None:
-            assert subset(e["details"], f.details), (e["details"], f.details)
-        parts = e.get("message_contains")
-        for part in [parts] if isinstance(parts, str) else parts or []:
-            assert part in f.message
-        if e.get("source") is not None:
-            assert f.source == e["source"]
     if expect.get("trace") is not None:
         assert list(decision.trace) == expect["trace"]
 
