@@ -24,8 +24,9 @@ bench-build:
 
 ## The Python bindings (bindings/python): build the extension into .venv (created on first
 ## use, tools pinned in bindings/python/requirements-dev.txt, reinstalled only when that file
-## changes), then pytest (which compares every data-driven case with the CLI's JSON) and
-## stubtest (which keeps the .pyi stub honest).
+## changes), then pytest (which compares every data-driven case with the CLI's JSON), stubtest
+## (the .pyi stub matches the module) and mypy --strict over the tests and bench (the stub is
+## usable as a user's type checker reads it).
 PY_STAMP := $(VENV)/.changegate-dev-deps
 CLI_BIN  := $(or $(CARGO_TARGET_DIR),target)/debug/changegate
 
@@ -39,7 +40,9 @@ python-test: $(PY_STAMP)
 	VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(VENV))/bin:$$PATH \
 		$(VENV)/bin/maturin develop --release --quiet -m bindings/python/Cargo.toml
 	CHANGEGATE_CLI=$(abspath $(CLI_BIN)) $(PY) -m pytest -q bindings/python/tests
-	$(PY) -m mypy.stubtest changegate._changegate
+	MYPY_CACHE_DIR=$(VENV)/.mypy_cache $(PY) -m mypy.stubtest changegate._changegate
+	MYPY_CACHE_DIR=$(VENV)/.mypy_cache $(PY) -m mypy --strict --ignore-missing-imports \
+		bindings/python/tests bindings/python/benches
 
 lint:
 	cargo fmt --all --check

@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[3]
 CASES = REPO / "tests" / "cases"
 
 
-class CaseLoader(yaml.SafeLoader):
+class CaseLoader(yaml.SafeLoader):  # type: ignore[misc]
     """PyYAML's safe loader, resolving scalars like the core's YAML 1.2 reader does.
 
     Timestamps stay text (the core reads them itself, with their offsets), and only

@@ -348,9 +348,12 @@ def test_the_gil_is_released_while_checking(
         n *= 2
         elapsed = policy._check_repeat(request(), calendar, NOW, n)
     done = threading.Event()
-    worker = threading.Thread(
-        target=lambda: (policy._check_repeat(request(), calendar, NOW, n), done.set())
-    )
+
+    def work() -> None:
+        policy._check_repeat(request(), calendar, NOW, n)
+        done.set()
+
+    worker = threading.Thread(target=work)
     longest_stall = 0.0
     last = time.perf_counter()
     worker.start()

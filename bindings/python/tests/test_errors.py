@@ -89,9 +89,9 @@ def test_naive_datetimes_are_refused(policy: changegate.PolicySet) -> None:
 
 
 def test_now_must_be_a_time(policy: changegate.PolicySet) -> None:
-    e = raises(InvalidInputError, lambda: policy.check_schedule(request(), now=5))
+    e = raises(InvalidInputError, lambda: policy.check_schedule(request(), now=5))  # type: ignore[arg-type]
     assert str(e) == "now: expected an aware datetime or RFC 3339 string, got int"
-    e = raises(InvalidInputError, lambda: policy.check_schedule(request(), now=dt.date(2026, 1, 1)))
+    e = raises(InvalidInputError, lambda: policy.check_schedule(request(), now=dt.date(2026, 1, 1)))  # type: ignore[arg-type]
     assert str(e) == "now: expected an aware datetime or RFC 3339 string, got date"
     with pytest.raises(TypeError):
         policy.check_schedule(request())  # type: ignore[call-arg]
