@@ -22,16 +22,6 @@ mod ics;
 // ---------------------------------------------------------------------------------------------
 // Field types that validate while deserializing, so that errors carry the YAML position.
 
-/// An RFC 3339 instant with an offset.
-struct InstantField(DateTime<FixedOffset>);
-
-impl<'de> Deserialize<'de> for InstantField {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        parse_instant(&s).map(InstantField).map_err(de::Error::custom)
-    }
-}
-
 /// A positive duration such as `2h30m`.
 struct DurationField(TimeDelta);
 
@@ -104,8 +94,9 @@ fn scan_line(line: &str) -> Option<YamlLine<'_>> {
     })
 }
 
-/// Finds the line and column of `path` in block-style YAML. Flow-style (JSON) documents and
-/// paths that are not there give `None`; callers then point at the file alone.
+/// Finds the line and column of `path` in block-style YAML. Where the rest of a path is not
+/// there (or is written flow-style, `weekly: {from: ...}`), the deepest part found is named;
+/// when nothing is found (a JSON document), `None`, and callers point at the file alone.
 fn locate(text: &str, path: &[Seg]) -> Option<(usize, usize)> {
     let lines: Vec<Option<YamlLine>> = text.lines().map(scan_line).collect();
     let (mut from, mut to) = (0, lines.len());
@@ -116,8 +107,14 @@ fn locate(text: &str, path: &[Seg]) -> Option<(usize, usize)> {
         };
         match seg {
             Seg::Key(k) => {
-                let level = entries().find(|(_, l)| l.key.is_some())?.1.key_col;
-                let (i, l) = entries().find(|(_, l)| l.key_col == level && l.key == Some(k))?;
+                let Some(level) = entries().find(|(_, l)| l.key.is_some()).map(|(_, l)| l.key_col)
+                else {
+                    return found;
+                };
+                let Some((i, l)) = entries().find(|(_, l)| l.key_col == level && l.key == Some(k))
+                else {
+                    return found;
+                };
                 let end = entries()
                     .find(|(j, m)| *j > i && (m.key_col < level || (m.key_col == level && !(m.dash && m.indent == level))))
                     .map_or(to, |(j, _)| j);
@@ -125,10 +122,15 @@ fn locate(text: &str, path: &[Seg]) -> Option<(usize, usize)> {
                 (from, to) = (i + 1, end);
             }
             Seg::Index(n) => {
-                let level = entries().find(|(_, l)| l.dash)?.1.indent;
-                let (i, l) = entries()
+                let Some(level) = entries().find(|(_, l)| l.dash).map(|(_, l)| l.indent) else {
+                    return found;
+                };
+                let Some((i, l)) = entries()
                     .filter(|(_, l)| l.dash && l.indent == level)
-                    .nth(*n)?;
+                    .nth(*n)
+                else {
+                    return found;
+                };
                 let end = entries()
                     .find(|(j, m)| *j > i && m.indent <= level)
                     .map_or(to, |(j, _)| j);
@@ -149,10 +151,21 @@ fn from_yaml<T: DeserializeOwned>(text: &str) -> Result<T, (String, Option<(usiz
             msg.truncate(i);
         }
         // yaml_serde prefixes the path of the field at fault: `deployments[0].start: ...`
-        let field = msg
+        let (prefix, rest) = msg
             .split_once(": ")
             .filter(|(p, _)| !p.contains(' '))
-            .map(|(p, _)| p.to_owned());
+            .map_or((None, msg.as_str()), |(p, r)| (Some(p), r));
+        // An unknown or missing field is named by the message, not by the path: add it.
+        let named = ["unknown field `", "missing field `"]
+            .iter()
+            .find_map(|lead| rest.strip_prefix(lead))
+            .and_then(|r| r.split_once('`'))
+            .map(|(name, _)| name);
+        let field = match (prefix, named) {
+            (Some(p), Some(n)) => Some(format!("{p}.{n}")),
+            (None, Some(n)) => Some(n.to_owned()),
+            (p, None) => p.map(str::to_owned),
+        };
         (msg, pos, field)
     })
 }
@@ -169,11 +182,13 @@ struct RequestDoc {
     environment: String,
     #[serde(rename = "type")]
     change_type: String,
-    start: InstantField,
-    duration: Option<DurationField>,
-    end: Option<InstantField>,
+    // Times and durations are read as text and checked in `InputCtx::request`, so that an
+    // error names the field and its line (serde would only name the enclosing mapping).
+    start: String,
+    duration: Option<String>,
+    end: Option<String>,
     requested_by: Option<String>,
-    requested_at: Option<InstantField>,
+    requested_at: Option<String>,
     #[serde(default)]
     depends_on: Vec<String>,
     #[serde(default)]
@@ -184,8 +199,8 @@ struct RequestDoc {
 #[serde(deny_unknown_fields)]
 struct BlackoutDoc {
     name: String,
-    from: InstantField,
-    to: InstantField,
+    from: String,
+    to: String,
     environments: Option<Vec<String>>,
     services: Option<Vec<String>>,
 }
@@ -228,6 +243,10 @@ impl InputCtx<'_> {
         })
     }
 
+    fn instant(&self, path: &[Seg], text: &str) -> Result<DateTime<FixedOffset>, InputError> {
+        parse_instant(text).map_err(|message| self.error(path, message))
+    }
+
     fn request(&self, doc: RequestDoc, base: &[Seg]) -> Result<ChangeRequest, InputError> {
         let at = |key| [base, &[Seg::Key(key)]].concat();
         let services = match (doc.services, doc.service) {
@@ -241,7 +260,7 @@ impl InputCtx<'_> {
             (None, Some(s)) => vec![s],
             (None, None) => {
                 return Err(self.error(
-                    base,
+                    &at("services"),
                     "missing field `services` (or its shorthand `service`)".into(),
                 ));
             }
@@ -252,24 +271,27 @@ impl InputCtx<'_> {
         if doc.id.trim().is_empty() {
             return Err(self.error(&at("id"), "`id` must not be empty".into()));
         }
-        let start = doc.start.0;
+        let start = self.instant(&at("start"), &doc.start)?;
         let duration = match (doc.duration, doc.end) {
             (Some(_), Some(_)) => {
                 return Err(self.error(&at("end"), "give either `duration` or `end`, not both".into()));
             }
-            (Some(d), None) => d.0,
+            (Some(d), None) => {
+                parse_duration(&d).map_err(|message| self.error(&at("duration"), message))?
+            }
             (None, Some(end)) => {
-                let d = end.0 - start;
+                let end = self.instant(&at("end"), &end)?;
+                let d = end - start;
                 if d <= TimeDelta::zero() {
                     return Err(self.error(
                         &at("end"),
-                        format!("`end` {} is not after `start` {}", end.0.to_rfc3339(), start.to_rfc3339()),
+                        format!("`end` {} is not after `start` {}", end.to_rfc3339(), start.to_rfc3339()),
                     ));
                 }
                 d
             }
             (None, None) => {
-                return Err(self.error(base, "missing field `duration` (or `end`)".into()));
+                return Err(self.error(&at("duration"), "missing field `duration` (or `end`)".into()));
             }
         };
         Ok(ChangeRequest {
@@ -280,7 +302,10 @@ impl InputCtx<'_> {
             start,
             duration,
             requested_by: doc.requested_by,
-            requested_at: doc.requested_at.map(|t| t.0),
+            requested_at: doc
+                .requested_at
+                .map(|t| self.instant(&at("requested_at"), &t))
+                .transpose()?,
             depends_on: doc.depends_on.into_iter().map(DeploymentId::from).collect(),
             labels: doc.labels,
         })
@@ -328,7 +353,9 @@ impl Calendar {
         }
         let mut blackouts = Vec::with_capacity(doc.blackouts.len());
         for (i, b) in doc.blackouts.into_iter().enumerate() {
-            if b.to.0 <= b.from.0 {
+            let at = |key| [Seg::Key("blackouts"), Seg::Index(i), Seg::Key(key)];
+            let (from, to) = (ctx.instant(&at("from"), &b.from)?, ctx.instant(&at("to"), &b.to)?);
+            if to <= from {
                 return Err(ctx.error(
                     &[Seg::Key("blackouts"), Seg::Index(i), Seg::Key("to")],
                     format!("blackout `{}` ends before it starts", b.name),
@@ -336,8 +363,8 @@ impl Calendar {
             }
             blackouts.push(Blackout {
                 name: b.name,
-                from: b.from.0,
-                to: b.to.0,
+                from,
+                to,
                 environments: b.environments,
                 services: b.services,
             });
