@@ -78,7 +78,7 @@ pub(crate) struct PyChangeRequest {
 /// A request argument: a parsed `ChangeRequest`, or one read from a dict or text just now.
 enum RequestArg<'py> {
     Parsed(Bound<'py, PyChangeRequest>),
-    Read(ChangeRequest),
+    Read(Box<ChangeRequest>),
 }
 
 impl RequestArg<'_> {
@@ -109,10 +109,11 @@ fn request_arg<'py>(obj: &Bound<'py, PyAny>, name: &str) -> Result<RequestArg<'p
         return Ok(RequestArg::Parsed(r.clone()));
     }
     if let Some(text) = convert::as_text(obj, &Path::Root(name)) {
-        return request_from_text(&text?, &format!("<{name}>")).map(RequestArg::Read);
+        return request_from_text(&text?, &format!("<{name}>"))
+            .map(|r| RequestArg::Read(Box::new(r)));
     }
     if obj.is_instance_of::<PyDict>() {
-        return request_from_dict(obj, name).map(RequestArg::Read);
+        return request_from_dict(obj, name).map(|r| RequestArg::Read(Box::new(r)));
     }
     Err(Problem::input(
         name,
