@@ -252,8 +252,7 @@ impl RuleSpan {
             })),
             set,
         };
-        let far = start + TimeDelta::days(366 * 500);
-        if span.starts_overlapping(start, far).next().is_none() {
+        if !span.occurs() {
             return Err(format!("recurrence rule `{text}` never occurs after {start}"));
         }
         Ok(span)
@@ -295,6 +294,18 @@ impl RuleSpan {
             from + self.length
         };
         (from, to)
+    }
+
+    /// Whether the rule has at least one occurrence (expanding just the first).
+    fn occurs(&self) -> bool {
+        let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
+        if cache.starts.is_empty() {
+            match cache.iter.as_mut().and_then(Iterator::next) {
+                Some(t) => cache.starts.push(t.naive_utc()),
+                None => cache.iter = None,
+            }
+        }
+        !cache.starts.is_empty()
     }
 
     /// Expands the rule until its last kept occurrence is at or after `hi`.
