@@ -93,9 +93,12 @@ impl Problem {
         let mut message = e.message;
         let field = match e.field.filter(|f| !f.is_empty()) {
             Some(f) => {
-                // The YAML reader starts some messages with the path; it goes in `field`.
-                if let Some(rest) = message.strip_prefix(&format!("{f}: ")) {
-                    message = rest.to_owned();
+                // The YAML reader starts some messages with the path (or the part of it that
+                // leads to the field); it goes in `field` instead.
+                if let Some((path, rest)) = message.split_once(": ") {
+                    if !path.is_empty() && !path.contains(' ') && f.starts_with(path) {
+                        message = rest.to_owned();
+                    }
                 }
                 format!("{prefix}.{f}")
             }
