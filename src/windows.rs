@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::calendar::Calendar;
 use crate::checks::{NamedWindow, ScheduleRules};
 use crate::decision::{Finding, RuleId, Severity};
-use crate::model::ChangeRequest;
+use crate::model::{Blackout, ChangeRequest};
 use crate::policy::PolicySet;
 use crate::time::{Interval, IntervalSet, format_duration, resolve_local};
 
@@ -88,39 +88,87 @@ pub struct BlockedStretch {
     pub reasons: Vec<String>,
 }
 
-/// What blocks: a rule id and how to describe it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Why {
+/// What blocks: described only when a stretch is reported, so that a question costs no
+/// formatting for the rules it never mentions.
+#[derive(Debug, Clone)]
+enum Why<'a> {
     /// A fixed description.
     Text(String),
+    /// A blackout of the policy.
+    Window(&'a NamedWindow),
+    /// A one-off blackout of the calendar.
+    Calendar(&'a Blackout),
     /// Other deployments of this service (their ids are looked up per stretch).
-    Conflict(String),
+    Conflict(&'a str),
+    /// The environment already runs as many deployments as allowed.
+    Concurrency(&'a str, u32),
+    /// Advance notice from `asked`.
+    Notice(TimeDelta, DateTime<Utc>),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Label {
+#[derive(Debug, Clone)]
+struct Label<'a> {
     rule: String,
-    why: Why,
+    why: Why<'a>,
 }
 
-impl Label {
+impl<'a> Label<'a> {
     fn text(rule: &str, text: String) -> Self {
+        Self::new(rule, Why::Text(text))
+    }
+
+    fn new(rule: &str, why: Why<'a>) -> Self {
         Self {
             rule: rule.to_owned(),
-            why: Why::Text(text),
+            why,
+        }
+    }
+
+    /// The reason in words; conflicts name the deployments that start times in `[from,
+    /// until)` would overlap.
+    fn describe(&self, request: &ChangeRequest, calendar: &Calendar, stretch: Option<Interval>) -> String {
+        match &self.why {
+            Why::Text(t) => t.clone(),
+            Why::Window(w) => format!("blackout `{}` ({})", w.name, w.window),
+            Why::Calendar(b) => format!(
+                "blackout `{}` ({} - {})",
+                b.name,
+                b.from.to_rfc3339(),
+                b.to.to_rfc3339()
+            ),
+            Why::Conflict(service) => {
+                let ids: BTreeSet<&str> = stretch
+                    .into_iter()
+                    .flat_map(|iv| calendar.overlapping_service(&request.environment, service, iv))
+                    .filter(|x| x.id != request.id)
+                    .map(|x| x.id.as_str())
+                    .collect();
+                let ids: Vec<String> = ids.iter().map(|i| format!("`{i}`")).collect();
+                format!("`{service}` is busy with {}", ids.join(", "))
+            }
+            Why::Concurrency(env, max) => format!(
+                "`{env}` already runs {max} deployment{} at once, the most allowed",
+                if *max == 1 { "" } else { "s" }
+            ),
+            Why::Notice(min, asked) => format!(
+                "{} notice is required in `{}`, counted from {}",
+                format_duration(*min),
+                request.environment,
+                asked.to_rfc3339()
+            ),
         }
     }
 }
 
 /// The built-in constraints on one request, as sets.
 #[derive(Default)]
-struct Constraints {
+struct Constraints<'a> {
     /// Rules that deny every start (unknown environment, too long, missing dependency).
-    never: Vec<Label>,
+    never: Vec<Label<'a>>,
     /// Instants the deployment may not occupy, per rule.
-    occupied: Vec<(Label, IntervalSet)>,
+    occupied: Vec<(Label<'a>, IntervalSet)>,
     /// Times the deployment may not start before, per rule.
-    not_before: Vec<(Label, DateTime<Utc>)>,
+    not_before: Vec<(Label<'a>, DateTime<Utc>)>,
 }
 
 fn applies_to_services(services: Option<&Vec<String>>, request: &ChangeRequest) -> bool {
@@ -150,27 +198,20 @@ fn next_midnight(t: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
     }
 }
 
-fn constraints(
-    rules: &ScheduleRules,
-    request: &ChangeRequest,
-    calendar: &Calendar,
+fn constraints<'a>(
+    rules: &'a ScheduleRules,
+    request: &'a ChangeRequest,
+    calendar: &'a Calendar,
     now: DateTime<Utc>,
     range: Interval,
-) -> Constraints {
+) -> Constraints<'a> {
     let mut c = Constraints::default();
     let ty = request.change_type.as_str();
     let env = request.environment.as_str();
     if let Some(rule) = rules.advance_notice.as_ref().filter(|r| r.applies_to(ty)) {
         let asked = request.requested_at.map_or(now, |t| t.with_timezone(&Utc));
         c.not_before.push((
-            Label::text(
-                RuleId::ADVANCE_NOTICE,
-                format!(
-                    "{} notice is required in `{env}`, counted from {}",
-                    format_duration(rule.value),
-                    asked.to_rfc3339()
-                ),
-            ),
+            Label::new(RuleId::ADVANCE_NOTICE, Why::Notice(rule.value, asked)),
             asked + rule.value,
         ));
     }
@@ -190,7 +231,7 @@ fn constraints(
         let w: &NamedWindow = &rule.value;
         if applies_to_services(w.services.as_ref(), request) {
             c.occupied.push((
-                Label::text(RuleId::BLACKOUT, format!("blackout `{}` ({})", w.name, w.window)),
+                Label::new(RuleId::BLACKOUT, Why::Window(w)),
                 w.window.covered(range),
             ));
         }
@@ -199,10 +240,7 @@ fn constraints(
         let iv = Interval::new(b.from.with_timezone(&Utc), b.to.with_timezone(&Utc));
         if let Some(iv) = iv.filter(|iv| iv.overlaps(&range) && b.applies_to(request)) {
             c.occupied.push((
-                Label::text(
-                    RuleId::BLACKOUT,
-                    format!("blackout `{}` ({} - {})", b.name, b.from.to_rfc3339(), b.to.to_rfc3339()),
-                ),
+                Label::new(RuleId::BLACKOUT, Why::Calendar(b)),
                 IntervalSet::from(iv).clip(range),
             ));
         }
@@ -215,51 +253,45 @@ fn constraints(
                 .map(|d| d.interval())
                 .collect();
             if !busy.is_empty() {
-                let label = Label {
-                    rule: RuleId::CONFLICT.to_owned(),
-                    why: Why::Conflict(service.clone()),
-                };
+                let label = Label::new(RuleId::CONFLICT, Why::Conflict(service));
                 c.occupied.push((label, busy.clip(range)));
             }
         }
     }
     if let Some(rule) = rules.concurrency.as_ref().filter(|r| r.applies_to(ty)) {
-        let mut events: Vec<(DateTime<Utc>, i64)> = Vec::new();
+        // A sweep over starts (+1) and ends (-1), on plain integer keys: ends before starts at
+        // the same instant (half-open intervals).
+        let key = |t: DateTime<Utc>| (t.timestamp(), t.timestamp_subsec_nanos());
+        let mut events: Vec<((i64, u32), i8)> = Vec::new();
         for d in calendar
             .overlapping_environment(env, range)
             .filter(|d| d.id != request.id)
         {
             let iv = d.interval();
-            events.push((iv.start(), 1));
-            events.push((iv.end(), -1));
+            events.push((key(iv.start()), 1));
+            events.push((key(iv.end()), -1));
         }
-        // Ends before starts at the same instant (half-open intervals).
         events.sort_unstable();
         let max = i64::from(rule.value);
         let (mut running, mut full_since) = (0i64, None);
-        let mut full = Vec::new();
-        for (t, delta) in events {
-            running += delta;
+        let mut full = IntervalSet::new();
+        let at = |(secs, nanos): (i64, u32)| DateTime::<Utc>::from_timestamp(secs, nanos);
+        for (k, delta) in events {
+            running += i64::from(delta);
             match (running >= max, full_since) {
-                (true, None) => full_since = Some(t),
+                (true, None) => full_since = Some(k),
                 (false, Some(since)) => {
-                    full.extend(Interval::new(since, t));
+                    if let Some(iv) = at(since).zip(at(k)).and_then(|(a, b)| Interval::new(a, b)) {
+                        full.insert(iv);
+                    }
                     full_since = None;
                 }
                 _ => {}
             }
         }
-        let full: IntervalSet = full.into_iter().collect();
         if !full.is_empty() {
             c.occupied.push((
-                Label::text(
-                    RuleId::CONCURRENCY,
-                    format!(
-                        "`{env}` already runs {} deployment{} at once, the most allowed",
-                        rule.value,
-                        if rule.value == 1 { "" } else { "s" }
-                    ),
-                ),
+                Label::new(RuleId::CONCURRENCY, Why::Concurrency(env, rule.value)),
                 full.clip(range),
             ));
         }
@@ -398,10 +430,16 @@ impl PolicySet {
                     let next = next_midnight(s, tz).min(gap.end());
                     if let Some(iv) = Interval::new(s, next) {
                         for f in decision.findings.iter().filter(|f| f.severity == Severity::Deny) {
-                            let label = Label::text(f.rule.as_str(), f.message.clone());
-                            match denied.iter_mut().find(|(l, _)| *l == label) {
+                            let same = |l: &Label| {
+                                l.rule == f.rule.as_str()
+                                    && matches!(&l.why, Why::Text(t) if *t == f.message)
+                            };
+                            match denied.iter_mut().find(|(l, _)| same(l)) {
                                 Some((_, set)) => set.insert(iv),
-                                None => denied.push((label, IntervalSet::from(iv))),
+                                None => denied.push((
+                                    Label::text(f.rule.as_str(), f.message.clone()),
+                                    IntervalSet::from(iv),
+                                )),
                             }
                         }
                     }
@@ -425,10 +463,7 @@ impl PolicySet {
             let why: Vec<String> = c
                 .never
                 .iter()
-                .map(|l| match &l.why {
-                    Why::Text(t) => format!("{}: {t}", l.rule),
-                    Why::Conflict(s) => format!("{}: `{s}`", l.rule),
-                })
+                .map(|l| format!("{}: {}", l.rule, l.describe(request, calendar, None)))
                 .collect();
             Some(format!("never allowed: {}", why.join("; ")))
         } else if answer.confirmation_limit_reached {
@@ -495,10 +530,7 @@ fn blocked_stretches(
             reasons: c
                 .never
                 .iter()
-                .filter_map(|l| match &l.why {
-                    Why::Text(t) => Some(t.clone()),
-                    Why::Conflict(_) => None,
-                })
+                .map(|l| l.describe(request, calendar, None))
                 .collect(),
         }];
     }
@@ -537,16 +569,19 @@ fn blocked_stretches(
         }
     }
     let cuts: Vec<DateTime<Utc>> = cuts.into_iter().collect();
-    let mut out: Vec<(DateTime<Utc>, DateTime<Utc>, BTreeSet<&Label>)> = Vec::new();
+    // Label indices in the order reasons are listed: by rule id, then as collected.
+    let mut order: Vec<usize> = (0..sets.len()).collect();
+    order.sort_by(|x, y| sets[*x].0.rule.cmp(&sets[*y].0.rule).then(x.cmp(y)));
+    let mut out: Vec<(DateTime<Utc>, DateTime<Utc>, Vec<usize>)> = Vec::new();
     for pair in cuts.windows(2) {
         let (a, b) = (pair[0], pair[1]);
         if allowed.contains(a) {
             continue;
         }
-        let labels: BTreeSet<&Label> = sets
+        let labels: Vec<usize> = order
             .iter()
-            .filter(|(_, s)| s.contains(a))
-            .map(|(l, _)| l)
+            .copied()
+            .filter(|i| sets[*i].1.contains(a))
             .collect();
         match out.last_mut() {
             Some(last) if last.1 == a && last.2 == labels => last.1 = b,
@@ -555,38 +590,27 @@ fn blocked_stretches(
     }
     out.into_iter()
         .map(|(a, b, labels)| {
-            let mut rules: Vec<RuleId> = labels.iter().map(|l| RuleId::from(l.rule.as_str())).collect();
+            let mut rules: Vec<RuleId> = labels
+                .iter()
+                .map(|i| RuleId::from(sets[*i].0.rule.as_str()))
+                .collect();
             rules.dedup();
-            let reasons = if labels.is_empty() {
-                vec!["not checked: the search stopped before these start times".to_owned()]
-            } else {
-                labels
-                    .iter()
-                    .map(|l| match &l.why {
-                        Why::Text(t) => t.clone(),
-                        Why::Conflict(service) => {
-                            let occupied = Interval::new(a, b + d).unwrap_or(report);
-                            let ids: BTreeSet<&str> = calendar
-                                .overlapping_service(&request.environment, service, occupied)
-                                .filter(|x| x.id != request.id)
-                                .map(|x| x.id.as_str())
-                                .collect();
-                            let ids: Vec<String> = ids.iter().map(|i| format!("`{i}`")).collect();
-                            format!("`{service}` is busy with {}", ids.join(", "))
-                        }
-                    })
-                    .collect()
-            };
+            // The deployments a start in [a, b) would overlap end by b + d.
+            let occupied = Interval::new(a, b + d);
+            let mut reasons: Vec<String> = labels
+                .iter()
+                .map(|i| sets[*i].0.describe(request, calendar, occupied))
+                .collect();
             if labels.is_empty() {
                 rules.push(RuleId::from("unchecked"));
+                reasons.push("not checked: the search stopped before these start times".to_owned());
             }
-            (a, b, rules, reasons)
-        })
-        .map(|(a, b, rules, reasons)| BlockedStretch {
-            from: local(a, tz),
-            until: local(b, tz),
-            rules,
-            reasons,
+            BlockedStretch {
+                from: local(a, tz),
+                until: local(b, tz),
+                rules,
+                reasons,
+            }
         })
         .collect()
 }
