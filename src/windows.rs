@@ -10,7 +10,7 @@
 //! midnight (in the bundle's zone) or the next gap, whichever comes first. At most
 //! [`MAX_CONFIRMATIONS`] checks run per question.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, FixedOffset, NaiveTime, Offset, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::calendar::Calendar;
 use crate::checks::{NamedWindow, ScheduleRules};
-use crate::decision::{Finding, RuleId, Severity};
+use crate::decision::{Decision, Finding, RuleId, Severity};
 use crate::model::{Blackout, ChangeRequest};
 use crate::policy::PolicySet;
 use crate::time::{Interval, IntervalSet, format_duration, resolve_local};
@@ -367,86 +367,44 @@ impl PolicySet {
             confirmation_limit_reached: false,
             note: None,
         };
-        let Some(range) = Interval::new(t0, h) else {
+        if Interval::new(t0, h).is_none() {
             answer.note = Some("the horizon is empty".into());
             return answer;
-        };
-        let c = match self.schedule_rules(&request.environment) {
-            Some(rules) => constraints(rules, request, calendar, now, range),
-            None => {
-                let known: Vec<String> = self.environments().map(|e| format!("`{e}`")).collect();
-                Constraints {
-                    never: vec![Label::text(
-                        RuleId::UNKNOWN_ENVIRONMENT,
-                        format!(
-                            "environment `{}` is not in the policy, which knows {}",
-                            request.environment,
-                            known.join(", ")
-                        ),
-                    )],
-                    ..Constraints::default()
-                }
-            }
-        };
-        let lower = c.not_before.iter().map(|(_, t)| *t).fold(t0, DateTime::max);
-        let occupied: IntervalSet = c
-            .occupied
-            .iter()
-            .flat_map(|(_, s)| s.intervals().iter().copied())
-            .collect();
-        let mut denied: Vec<(Label, IntervalSet)> = Vec::new();
-        let mut report_end = h;
-        if c.never.is_empty() && count > 0 {
-            let free = occupied.complement_within(range);
-            'gaps: for gap in free.intervals() {
-                let mut s = gap.start().max(lower);
-                while s + d <= gap.end() && s < h {
-                    if answer.confirmations >= MAX_CONFIRMATIONS {
-                        answer.confirmation_limit_reached = true;
-                        report_end = s;
-                        break 'gaps;
-                    }
-                    let mut moved = request.clone();
-                    moved.start = s.with_timezone(&request.start.offset().fix());
-                    let decision = self.check_schedule(&moved, calendar, now);
-                    answer.confirmations += 1;
-                    if decision.allowed {
-                        answer.windows.push(AllowedWindow {
-                            start: local(s, tz),
-                            end: local(gap.end(), tz),
-                            latest_start: local(gap.end() - d, tz),
-                            warnings: decision
-                                .findings
-                                .into_iter()
-                                .filter(|f| f.severity == Severity::Warn)
-                                .collect(),
-                        });
-                        if answer.windows.len() >= count {
-                            report_end = s;
-                            break 'gaps;
-                        }
-                        continue 'gaps;
-                    }
-                    let next = next_midnight(s, tz).min(gap.end());
-                    if let Some(iv) = Interval::new(s, next) {
-                        for f in decision.findings.iter().filter(|f| f.severity == Severity::Deny) {
-                            let same = |l: &Label| {
-                                l.rule == f.rule.as_str()
-                                    && matches!(&l.why, Why::Text(t) if *t == f.message)
-                            };
-                            match denied.iter_mut().find(|(l, _)| same(l)) {
-                                Some((_, set)) => set.insert(iv),
-                                None => denied.push((
-                                    Label::text(f.rule.as_str(), f.message.clone()),
-                                    IntervalSet::from(iv),
-                                )),
-                            }
-                        }
-                    }
-                    s = next;
-                }
-            }
         }
+        // Searched in growing stretches (a week, then four times longer each round), so that
+        // a question answered in the first days never builds sets for the whole horizon. Checks
+        // already run are remembered across rounds.
+        let mut checked: HashMap<DateTime<Utc>, Decision> = HashMap::new();
+        let mut span = TimeDelta::days(FIRST_STRETCH_DAYS).max(d * 4);
+        let (c, range, denied, report_end) = loop {
+            let end = (t0 + span).min(h);
+            let Some(range) = Interval::new(t0, end) else {
+                answer.note = Some("the horizon is empty".into());
+                return answer;
+            };
+            let c = self.constraints_for(request, calendar, now, range);
+            if !c.never.is_empty() && end < h {
+                span = h - t0;
+                continue;
+            }
+            answer.windows.clear();
+            answer.confirmation_limit_reached = false;
+            let (denied, report_end) =
+                self.search(&c, request, calendar, now, range, count, &mut checked, &mut answer);
+            let last_gap_open = answer
+                .windows
+                .last()
+                .is_some_and(|w| w.end.with_timezone(&Utc) >= end);
+            let done = end >= h
+                || answer.confirmation_limit_reached
+                || !c.never.is_empty()
+                || (answer.windows.len() >= count && !last_gap_open);
+            if done {
+                break (c, range, denied, report_end);
+            }
+            span = span * 4;
+        };
+        answer.confirmations = checked.len();
         answer.blocked = blocked_stretches(
             &c,
             denied,
@@ -496,6 +454,117 @@ impl PolicySet {
             None
         };
         answer
+    }
+}
+
+/// How many days the first round of [`PolicySet::next_windows`] looks at.
+const FIRST_STRETCH_DAYS: i64 = 7;
+
+impl PolicySet {
+    fn constraints_for<'a>(
+        &'a self,
+        request: &'a ChangeRequest,
+        calendar: &'a Calendar,
+        now: DateTime<Utc>,
+        range: Interval,
+    ) -> Constraints<'a> {
+        match self.schedule_rules(&request.environment) {
+            Some(rules) => constraints(rules, request, calendar, now, range),
+            None => {
+                let known: Vec<String> = self.environments().map(|e| format!("`{e}`")).collect();
+                Constraints {
+                    never: vec![Label::text(
+                        RuleId::UNKNOWN_ENVIRONMENT,
+                        format!(
+                            "environment `{}` is not in the policy, which knows {}",
+                            request.environment,
+                            known.join(", ")
+                        ),
+                    )],
+                    ..Constraints::default()
+                }
+            }
+        }
+    }
+
+    /// Walks the free gaps of `range` in order, confirming candidates with full checks (reused
+    /// from `checked`), until `count` windows are found. Returns the script denials met and
+    /// where the report of blocked stretches ends.
+    #[allow(clippy::too_many_arguments)]
+    fn search<'a>(
+        &self,
+        c: &Constraints<'a>,
+        request: &ChangeRequest,
+        calendar: &Calendar,
+        now: DateTime<Utc>,
+        range: Interval,
+        count: usize,
+        checked: &mut HashMap<DateTime<Utc>, Decision>,
+        answer: &mut NextWindows,
+    ) -> (Vec<(Label<'a>, IntervalSet)>, DateTime<Utc>) {
+        let tz = self.timezone();
+        let d = request.interval().length();
+        let (t0, h) = (range.start(), range.end());
+        let mut denied: Vec<(Label, IntervalSet)> = Vec::new();
+        if !c.never.is_empty() || count == 0 {
+            return (denied, h);
+        }
+        let lower = c.not_before.iter().map(|(_, t)| *t).fold(t0, DateTime::max);
+        let occupied: IntervalSet = c
+            .occupied
+            .iter()
+            .flat_map(|(_, s)| s.intervals().iter().copied())
+            .collect();
+        let free = occupied.complement_within(range);
+        for gap in free.intervals() {
+            let mut s = gap.start().max(lower);
+            while s + d <= gap.end() && s < h {
+                if !checked.contains_key(&s) && checked.len() >= MAX_CONFIRMATIONS {
+                    answer.confirmation_limit_reached = true;
+                    return (denied, s);
+                }
+                let decision = checked.entry(s).or_insert_with(|| {
+                    let mut moved = request.clone();
+                    moved.start = s.with_timezone(&request.start.offset().fix());
+                    self.check_schedule(&moved, calendar, now)
+                });
+                if decision.allowed {
+                    answer.windows.push(AllowedWindow {
+                        start: local(s, tz),
+                        end: local(gap.end(), tz),
+                        latest_start: local(gap.end() - d, tz),
+                        warnings: decision
+                            .findings
+                            .iter()
+                            .filter(|f| f.severity == Severity::Warn)
+                            .cloned()
+                            .collect(),
+                    });
+                    if answer.windows.len() >= count {
+                        return (denied, s);
+                    }
+                    break;
+                }
+                let next = next_midnight(s, tz).min(gap.end());
+                if let Some(iv) = Interval::new(s, next) {
+                    for f in decision.findings.iter().filter(|f| f.severity == Severity::Deny) {
+                        let same = |l: &Label| {
+                            l.rule == f.rule.as_str()
+                                && matches!(&l.why, Why::Text(t) if *t == f.message)
+                        };
+                        match denied.iter_mut().find(|(l, _)| same(l)) {
+                            Some((_, set)) => set.insert(iv),
+                            None => denied.push((
+                                Label::text(f.rule.as_str(), f.message.clone()),
+                                IntervalSet::from(iv),
+                            )),
+                        }
+                    }
+                }
+                s = next;
+            }
+        }
+        (denied, h)
     }
 }
 
