@@ -462,8 +462,7 @@ fn error_position(err: &EvalAltResult) -> Position {
 }
 
 fn error_message(err: &EvalAltResult) -> String {
-    let inner = err.unwrap_inner();
-    let text = match inner {
+    match err.unwrap_inner() {
         EvalAltResult::ErrorRuntime(value, _) => format!("script threw `{value}`"),
         EvalAltResult::ErrorTooManyOperations(_) => format!(
             "script exceeded the limit of {} operations (a loop that does not end?)",
@@ -483,8 +482,7 @@ fn error_message(err: &EvalAltResult) -> String {
             }
             s
         }
-    };
-    text
+    }
 }
 
 /// The 1-based line on which `fn <name>(` is defined in `text`, if it is there.
