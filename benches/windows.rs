@@ -43,7 +43,10 @@ fn policy() -> PolicySet {
     )];
     for name in changegate::builtin_files().filter(|n| n.ends_with(".rhai")) {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/policies/");
-        files.push((name.to_owned(), std::fs::read_to_string(format!("{path}{name}")).unwrap()));
+        files.push((
+            name.to_owned(),
+            std::fs::read_to_string(format!("{path}{name}")).unwrap(),
+        ));
     }
     PolicySet::from_sources("benches/data/windows", files).unwrap()
 }
@@ -57,7 +60,14 @@ fn calendar() -> Calendar {
             let start = base() + TimeDelta::minutes(rng.below(90 * 24 * 4) as i64 * 15);
             let duration = TimeDelta::minutes(30 + 30 * rng.below(6) as i64);
             let service = format!("svc-{}", rng.below(100));
-            ChangeRequest::new(format!("dep-{i}"), [service], "production", "feature", start, duration)
+            ChangeRequest::new(
+                format!("dep-{i}"),
+                [service],
+                "production",
+                "feature",
+                start,
+                duration,
+            )
         })
         .collect();
     let blackouts = (0..20)
@@ -68,7 +78,8 @@ fn calendar() -> Calendar {
                 from,
                 to: from + TimeDelta::hours(1 + rng.below(6) as i64),
                 environments: Some(vec!["production".into()]),
-                services: (i % 2 == 0).then(|| vec![format!("svc-{}", rng.below(100)), "svc-7".into()]),
+                services: (i % 2 == 0)
+                    .then(|| vec![format!("svc-{}", rng.below(100)), "svc-7".into()]),
             }
         })
         .collect();
@@ -86,7 +97,12 @@ fn request() -> ChangeRequest {
 
 /// The baseline: every minute from `now` (rounded up), a full check of the request moved
 /// there; a window starts wherever an allowed minute follows a denied one.
-fn naive_scan(policy: &PolicySet, req: &ChangeRequest, calendar: &Calendar, now: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+fn naive_scan(
+    policy: &PolicySet,
+    req: &ChangeRequest,
+    calendar: &Calendar,
+    now: DateTime<Utc>,
+) -> Vec<DateTime<Utc>> {
     let start = now + TimeDelta::seconds((60 - now.timestamp().rem_euclid(60)) % 60);
     let end = start + TimeDelta::days(HORIZON_DAYS);
     let mut found = Vec::new();
@@ -95,7 +111,8 @@ fn naive_scan(policy: &PolicySet, req: &ChangeRequest, calendar: &Calendar, now:
     let mut moved = req.clone();
     while t < end && found.len() < COUNT {
         moved.start = t.fixed_offset();
-        let allowed = t + req.duration <= end && policy.check_schedule(&moved, calendar, now).allowed;
+        let allowed =
+            t + req.duration <= end && policy.check_schedule(&moved, calendar, now).allowed;
         if allowed && !previous {
             found.push(t);
         }
@@ -109,12 +126,18 @@ fn bench(c: &mut Criterion) {
     let policy = policy();
     let calendar = calendar();
     let req = request();
-    let now = DateTime::parse_from_rfc3339("2026-02-02T09:00:00+01:00").unwrap().with_timezone(&Utc);
+    let now = DateTime::parse_from_rfc3339("2026-02-02T09:00:00+01:00")
+        .unwrap()
+        .with_timezone(&Utc);
     let horizon = TimeDelta::days(HORIZON_DAYS);
 
     // Both answer the same question the same way.
     let answer = policy.next_windows(&req, &calendar, now, COUNT, horizon);
-    let starts: Vec<DateTime<Utc>> = answer.windows.iter().map(|w| w.start.with_timezone(&Utc)).collect();
+    let starts: Vec<DateTime<Utc>> = answer
+        .windows
+        .iter()
+        .map(|w| w.start.with_timezone(&Utc))
+        .collect();
     let naive = naive_scan(&policy, &req, &calendar, now);
     assert_eq!(starts, naive, "next_windows and the naive scan disagree");
     assert_eq!(starts.len(), COUNT);

@@ -28,7 +28,9 @@ struct DurationField(TimeDelta);
 impl<'de> Deserialize<'de> for DurationField {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        parse_duration(&s).map(DurationField).map_err(de::Error::custom)
+        parse_duration(&s)
+            .map(DurationField)
+            .map_err(de::Error::custom)
     }
 }
 
@@ -81,9 +83,7 @@ fn scan_line(line: &str) -> Option<YamlLine<'_>> {
     let key = body.find(':').and_then(|i| {
         let k = body[..i].trim_matches(|c| c == '"' || c == '\'');
         let after = &body[i + 1..];
-        let plain = !k.is_empty()
-            && k.chars()
-                .all(|c| c.is_alphanumeric() || "_-. ".contains(c));
+        let plain = !k.is_empty() && k.chars().all(|c| c.is_alphanumeric() || "_-. ".contains(c));
         (plain && (after.is_empty() || after.starts_with(' '))).then_some(k)
     });
     Some(YamlLine {
@@ -102,12 +102,13 @@ fn locate(text: &str, path: &[Seg]) -> Option<(usize, usize)> {
     let (mut from, mut to) = (0, lines.len());
     let mut found = None;
     for seg in path {
-        let entries = || {
-            (from..to).filter_map(|i| lines.get(i).and_then(|l| l.as_ref()).map(|l| (i, l)))
-        };
+        let entries =
+            || (from..to).filter_map(|i| lines.get(i).and_then(|l| l.as_ref()).map(|l| (i, l)));
         match seg {
             Seg::Key(k) => {
-                let Some(level) = entries().find(|(_, l)| l.key.is_some()).map(|(_, l)| l.key_col)
+                let Some(level) = entries()
+                    .find(|(_, l)| l.key.is_some())
+                    .map(|(_, l)| l.key_col)
                 else {
                     return found;
                 };
@@ -116,7 +117,11 @@ fn locate(text: &str, path: &[Seg]) -> Option<(usize, usize)> {
                     return found;
                 };
                 let end = entries()
-                    .find(|(j, m)| *j > i && (m.key_col < level || (m.key_col == level && !(m.dash && m.indent == level))))
+                    .find(|(j, m)| {
+                        *j > i
+                            && (m.key_col < level
+                                || (m.key_col == level && !(m.dash && m.indent == level)))
+                    })
                     .map_or(to, |(j, _)| j);
                 found = Some((i + 1, l.key_col + 1));
                 (from, to) = (i + 1, end);
@@ -142,8 +147,11 @@ fn locate(text: &str, path: &[Seg]) -> Option<(usize, usize)> {
     found
 }
 
+/// A YAML error as (message, position, field path).
+type YamlError = (String, Option<(usize, usize)>, Option<String>);
+
 /// Deserializes `text`, turning a YAML error into (message, position, field path).
-fn from_yaml<T: DeserializeOwned>(text: &str) -> Result<T, (String, Option<(usize, usize)>, Option<String>)> {
+fn from_yaml<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
     yaml::from_str(text).map_err(|e| {
         let pos = e.location().map(|l| (l.line(), l.column()));
         let mut msg = e.to_string();
@@ -266,7 +274,10 @@ impl InputCtx<'_> {
             }
         };
         if services.is_empty() || services.iter().any(|s| s.trim().is_empty()) {
-            return Err(self.error(&at("services"), "`services` must name at least one service, and no name may be empty".into()));
+            return Err(self.error(
+                &at("services"),
+                "`services` must name at least one service, and no name may be empty".into(),
+            ));
         }
         if doc.id.trim().is_empty() {
             return Err(self.error(&at("id"), "`id` must not be empty".into()));
@@ -274,7 +285,10 @@ impl InputCtx<'_> {
         let start = self.instant(&at("start"), &doc.start)?;
         let duration = match (doc.duration, doc.end) {
             (Some(_), Some(_)) => {
-                return Err(self.error(&at("end"), "give either `duration` or `end`, not both".into()));
+                return Err(self.error(
+                    &at("end"),
+                    "give either `duration` or `end`, not both".into(),
+                ));
             }
             (Some(d), None) => {
                 parse_duration(&d).map_err(|message| self.error(&at("duration"), message))?
@@ -285,13 +299,20 @@ impl InputCtx<'_> {
                 if d <= TimeDelta::zero() {
                     return Err(self.error(
                         &at("end"),
-                        format!("`end` {} is not after `start` {}", end.to_rfc3339(), start.to_rfc3339()),
+                        format!(
+                            "`end` {} is not after `start` {}",
+                            end.to_rfc3339(),
+                            start.to_rfc3339()
+                        ),
                     ));
                 }
                 d
             }
             (None, None) => {
-                return Err(self.error(&at("duration"), "missing field `duration` (or `end`)".into()));
+                return Err(self.error(
+                    &at("duration"),
+                    "missing field `duration` (or `end`)".into(),
+                ));
             }
         };
         Ok(ChangeRequest {
@@ -354,7 +375,10 @@ impl Calendar {
         let mut blackouts = Vec::with_capacity(doc.blackouts.len());
         for (i, b) in doc.blackouts.into_iter().enumerate() {
             let at = |key| [Seg::Key("blackouts"), Seg::Index(i), Seg::Key(key)];
-            let (from, to) = (ctx.instant(&at("from"), &b.from)?, ctx.instant(&at("to"), &b.to)?);
+            let (from, to) = (
+                ctx.instant(&at("from"), &b.from)?,
+                ctx.instant(&at("to"), &b.to)?,
+            );
             if to <= from {
                 return Err(ctx.error(
                     &[Seg::Key("blackouts"), Seg::Index(i), Seg::Key("to")],
@@ -371,7 +395,11 @@ impl Calendar {
         }
         Calendar::new(deployments, blackouts).map_err(|dup| {
             ctx.error(
-                &[Seg::Key("deployments"), Seg::Index(dup.index), Seg::Key("id")],
+                &[
+                    Seg::Key("deployments"),
+                    Seg::Index(dup.index),
+                    Seg::Key("id"),
+                ],
                 format!("deployment id `{}` appears more than once", dup.id),
             )
         })
@@ -533,7 +561,9 @@ impl PolicyCtx<'_> {
         name.parse::<Tz>().map_err(|_| {
             self.error(
                 path,
-                format!("unknown time zone `{name}`, expected an IANA name such as `Europe/Berlin`"),
+                format!(
+                    "unknown time zone `{name}`, expected an IANA name such as `Europe/Berlin`"
+                ),
             )
         })
     }
@@ -546,7 +576,12 @@ impl PolicyCtx<'_> {
         }
     }
 
-    fn window(&self, doc: WindowDoc, default_tz: Tz, path: &[Seg]) -> Result<NamedWindow, LoadError> {
+    fn window(
+        &self,
+        doc: WindowDoc,
+        default_tz: Tz,
+        path: &[Seg],
+    ) -> Result<NamedWindow, LoadError> {
         let at = |key| [path, &[Seg::Key(key)]].concat();
         if doc.name.trim().is_empty() {
             return Err(self.error(&at("name"), "a window needs a non-empty `name`".into()));
@@ -596,7 +631,10 @@ impl PolicyCtx<'_> {
 
     fn time(&self, text: &str, path: &[Seg]) -> Result<chrono::NaiveTime, LoadError> {
         parse_local_time(text).ok_or_else(|| {
-            self.error(path, format!("invalid local time `{text}`, expected `HH:MM` such as `16:00`"))
+            self.error(
+                path,
+                format!("invalid local time `{text}`, expected `HH:MM` such as `16:00`"),
+            )
         })
     }
 
@@ -613,7 +651,9 @@ impl PolicyCtx<'_> {
                 // `days: [mon, tue]`, `from: "22:00"`, `to: "06:00"`: one occurrence per day,
                 // ending the next day when `to` is not after `from`.
                 if days.is_empty() {
-                    return Err(self.error(&at("days"), "`days` must name at least one weekday".into()));
+                    return Err(
+                        self.error(&at("days"), "`days` must name at least one weekday".into())
+                    );
                 }
                 let mut parsed = Vec::with_capacity(days.len());
                 for (i, d) in days.iter().enumerate() {
@@ -630,7 +670,9 @@ impl PolicyCtx<'_> {
             }
             None => {
                 // `from: "fri 16:00"`, `to: "mon 06:00"`: one span a week.
-                let split = |text: &str, key: &'static str| -> Result<(Weekday, chrono::NaiveTime), LoadError> {
+                let split = |text: &str,
+                             key: &'static str|
+                 -> Result<(Weekday, chrono::NaiveTime), LoadError> {
                     let (d, t) = text.trim().split_once(' ').ok_or_else(|| {
                         self.error(&at(key), format!("invalid weekly time `{text}`, expected a weekday and a time such as `fri 16:00` (or give `days:` and plain times)"))
                     })?;
@@ -638,7 +680,8 @@ impl PolicyCtx<'_> {
                 };
                 let (from_day, from) = split(&doc.from, "from")?;
                 let (to_day, to) = split(&doc.to, "to")?;
-                let mut end_days = (to_day.num_days_from_monday() + 7 - from_day.num_days_from_monday()) % 7;
+                let mut end_days =
+                    (to_day.num_days_from_monday() + 7 - from_day.num_days_from_monday()) % 7;
                 if end_days == 0 && to <= from {
                     end_days = 7;
                 }
@@ -654,11 +697,21 @@ impl PolicyCtx<'_> {
 
     fn yearly(&self, doc: RangeDoc, path: &[Seg]) -> Result<Recurrence, LoadError> {
         let at = |key| [path, &[Seg::Key(key)]].concat();
-        let split = |text: &str, key: &'static str| -> Result<((u32, u32), chrono::NaiveTime), LoadError> {
+        let split = |text: &str,
+                     key: &'static str|
+         -> Result<((u32, u32), chrono::NaiveTime), LoadError> {
             let bad = || {
-                self.error(&at(key), format!("invalid yearly time `{text}`, expected `MM-DD HH:MM` such as `12-20 00:00`"))
+                self.error(
+                    &at(key),
+                    format!(
+                        "invalid yearly time `{text}`, expected `MM-DD HH:MM` such as `12-20 00:00`"
+                    ),
+                )
             };
-            let (md, t) = text.trim().split_once(' ').unwrap_or((text.trim(), "00:00"));
+            let (md, t) = text
+                .trim()
+                .split_once(' ')
+                .unwrap_or((text.trim(), "00:00"));
             let (m, d) = md.split_once('-').ok_or_else(bad)?;
             let (m, d): (u32, u32) = (m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
             // Validate against a leap year, so 02-29 is accepted (it occurs in leap years only).
@@ -668,7 +721,10 @@ impl PolicyCtx<'_> {
         let (from_date, from_time) = split(&doc.from, "from")?;
         let (to_date, to_time) = split(&doc.to, "to")?;
         if (from_date, from_time) == (to_date, to_time) {
-            return Err(self.error(&at("to"), "a yearly window must end at a different time than it starts".into()));
+            return Err(self.error(
+                &at("to"),
+                "a yearly window must end at a different time than it starts".into(),
+            ));
         }
         Ok(Recurrence::Yearly {
             from_date,
@@ -689,12 +745,27 @@ impl PolicyCtx<'_> {
                 .iter()
                 .find_map(|f| NaiveDateTime::parse_from_str(text.trim(), f).ok())
                 .map(|local| resolve_local(tz, local))
-                .ok_or_else(|| self.error(&at(key), format!("invalid time `{text}`, expected `2026-12-24T00:00` (local) or RFC 3339")))
+                .ok_or_else(|| {
+                    self.error(
+                        &at(key),
+                        format!(
+                            "invalid time `{text}`, expected `2026-12-24T00:00` (local) or RFC 3339"
+                        ),
+                    )
+                })
         };
         let (from, to) = (instant(&doc.from, "from")?, instant(&doc.to, "to")?);
         Interval::new(from, to)
             .map(Recurrence::Once)
-            .ok_or_else(|| self.error(&at("to"), format!("window ends at `{}`, not after it starts at `{}`", doc.to, doc.from)))
+            .ok_or_else(|| {
+                self.error(
+                    &at("to"),
+                    format!(
+                        "window ends at `{}`, not after it starts at `{}`",
+                        doc.to, doc.from
+                    ),
+                )
+            })
     }
 
     fn cron(&self, doc: CronDoc, path: &[Seg]) -> Result<Recurrence, LoadError> {
@@ -706,9 +777,14 @@ impl PolicyCtx<'_> {
 
     /// A local date-time written `2026-01-01T18:00` (or with seconds, or a space).
     fn local(&self, text: &str) -> Option<NaiveDateTime> {
-        ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
-            .iter()
-            .find_map(|f| NaiveDateTime::parse_from_str(text.trim(), f).ok())
+        [
+            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M:%S",
+            "%Y-%m-%d %H:%M",
+        ]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(text.trim(), f).ok())
     }
 
     fn rrule(&self, doc: RRuleDoc, tz: Tz, path: &[Seg]) -> Result<Recurrence, LoadError> {
@@ -716,7 +792,10 @@ impl PolicyCtx<'_> {
         let start = self.local(&doc.start).ok_or_else(|| {
             self.error(
                 &at("start"),
-                format!("invalid start `{}`, expected a local time such as `2026-01-01T18:00`", doc.start),
+                format!(
+                    "invalid start `{}`, expected a local time such as `2026-01-01T18:00`",
+                    doc.start
+                ),
             )
         })?;
         let (mut times, mut days) = (Vec::new(), Vec::new());
@@ -748,9 +827,10 @@ impl PolicyCtx<'_> {
                 format!("invalid calendar file `{file}`, expected an `.ics` file inside the bundle such as `holidays.ics`"),
             ));
         }
-        let (origin, text) = self.bundle.get(name).ok_or_else(|| {
-            self.error(path, format!("the bundle has no calendar file `{name}`"))
-        })?;
+        let (origin, text) = self
+            .bundle
+            .get(name)
+            .ok_or_else(|| self.error(path, format!("the bundle has no calendar file `{name}`")))?;
         let events = ics::parse_calendar(text, origin, tz)?;
         Ok(Recurrence::Calendar {
             name: name.to_owned(),
@@ -768,7 +848,9 @@ impl PolicyCtx<'_> {
             max_duration: doc
                 .max_duration
                 .map(|d| self.rule(d.max.0, d.exempt_types, &at("max_duration"))),
-            conflicts: doc.conflicts.map(|d| self.rule((), d.exempt_types, &at("conflicts"))),
+            conflicts: doc
+                .conflicts
+                .map(|d| self.rule((), d.exempt_types, &at("conflicts"))),
             dependencies: doc
                 .dependencies
                 .map(|d| self.rule((), d.exempt_types, &at("dependencies"))),
@@ -776,7 +858,10 @@ impl PolicyCtx<'_> {
         };
         if let Some(c) = doc.concurrency {
             if c.max == 0 {
-                return Err(self.error(&[&at("concurrency")[..], &[Seg::Key("max")]].concat(), "`max` must be at least 1".into()));
+                return Err(self.error(
+                    &[&at("concurrency")[..], &[Seg::Key("max")]].concat(),
+                    "`max` must be at least 1".into(),
+                ));
             }
             rules.concurrency = Some(self.rule(c.max, c.exempt_types, &at("concurrency")));
         }
@@ -789,16 +874,28 @@ impl PolicyCtx<'_> {
         if let Some(p) = doc.preferred_window {
             let mut windows = Vec::with_capacity(p.windows.len());
             for (i, w) in p.windows.into_iter().enumerate() {
-                let path = [&at("preferred_window")[..], &[Seg::Key("windows"), Seg::Index(i)]].concat();
+                let path = [
+                    &at("preferred_window")[..],
+                    &[Seg::Key("windows"), Seg::Index(i)],
+                ]
+                .concat();
                 if !w.exempt_types.is_empty() {
-                    return Err(self.error(&path, "`exempt_types` belongs on `preferred_window`, not on one of its windows".into()));
+                    return Err(self.error(
+                        &path,
+                        "`exempt_types` belongs on `preferred_window`, not on one of its windows"
+                            .into(),
+                    ));
                 }
                 windows.push(self.window(w, tz, &path)?);
             }
             if windows.is_empty() {
-                return Err(self.error(&at("preferred_window"), "`windows` must list at least one window".into()));
+                return Err(self.error(
+                    &at("preferred_window"),
+                    "`windows` must list at least one window".into(),
+                ));
             }
-            rules.preferred_window = Some(self.rule(windows, p.exempt_types, &at("preferred_window")));
+            rules.preferred_window =
+                Some(self.rule(windows, p.exempt_types, &at("preferred_window")));
         }
         Ok(rules)
     }
@@ -843,9 +940,22 @@ mod tests {
     #[test]
     fn locate_finds_nested_keys_and_items() {
         let text = "timezone: UTC\nenvironments:\n  production:\n    blackouts:\n      - name: a\n        weekly: {from: x, to: y}\n      - name: b\n        yearly:\n          from: z\n";
-        let p = [Seg::Key("environments"), Seg::Key("production"), Seg::Key("blackouts"), Seg::Index(1), Seg::Key("yearly"), Seg::Key("from")];
+        let p = [
+            Seg::Key("environments"),
+            Seg::Key("production"),
+            Seg::Key("blackouts"),
+            Seg::Index(1),
+            Seg::Key("yearly"),
+            Seg::Key("from"),
+        ];
         assert_eq!(locate(text, &p), Some((9, 11)));
-        let p = [Seg::Key("environments"), Seg::Key("production"), Seg::Key("blackouts"), Seg::Index(0), Seg::Key("weekly")];
+        let p = [
+            Seg::Key("environments"),
+            Seg::Key("production"),
+            Seg::Key("blackouts"),
+            Seg::Index(0),
+            Seg::Key("weekly"),
+        ];
         assert_eq!(locate(text, &p), Some((6, 9)));
         assert_eq!(locate(text, &[Seg::Key("nope")]), None);
     }

@@ -9,8 +9,8 @@ use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
 use crate::calendar::Calendar;
-use crate::checks::schedule;
 use crate::checks::ScheduleRules;
+use crate::checks::schedule;
 use crate::config::{BundleFiles, PolicyConfig, parse_policy};
 use crate::decision::{Decision, Finding, PolicyInfo, RuleId, Severity};
 use crate::error::{LoadError, LoadErrorKind, Location};
@@ -31,7 +31,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "emergency_incident.rhai",
         include_str!("../policies/emergency_incident.rhai"),
     ),
-    ("team_overlap.rhai", include_str!("../policies/team_overlap.rhai")),
+    (
+        "team_overlap.rhai",
+        include_str!("../policies/team_overlap.rhai"),
+    ),
 ];
 
 /// The names of the embedded default bundle's files (for tests and tooling).
@@ -102,7 +105,11 @@ impl PolicySet {
         let dir = dir.as_ref();
         let label = dir.display().to_string();
         let read_err = |path: &Path, e: std::io::Error| {
-            load_error(LoadErrorKind::Io, &path.display().to_string(), format!("cannot read: {e}"))
+            load_error(
+                LoadErrorKind::Io,
+                &path.display().to_string(),
+                format!("cannot read: {e}"),
+            )
         };
         let mut files = Vec::new();
         // (directory, its path relative to the bundle); calendars may sit a few levels down.
@@ -122,7 +129,9 @@ impl PolicySet {
                     continue;
                 }
                 let top = prefix.is_empty();
-                if (top && (name == POLICY_FILE || name.ends_with(".rhai"))) || name.ends_with(".ics") {
+                if (top && (name == POLICY_FILE || name.ends_with(".rhai")))
+                    || name.ends_with(".ics")
+                {
                     let text = std::fs::read_to_string(&path).map_err(|e| read_err(&path, e))?;
                     files.push((relative, text));
                 }
@@ -263,7 +272,9 @@ impl PolicySet {
                 now,
                 tz: inner.config.timezone,
             };
-            inner.scripts.run_schedule(&input, &mut findings, &mut trace);
+            inner
+                .scripts
+                .run_schedule(&input, &mut findings, &mut trace);
         }
         Decision::from_findings(
             findings,

@@ -105,7 +105,11 @@ impl IntervalSet {
 
     /// The union of both sets.
     pub fn union(&self, other: &IntervalSet) -> IntervalSet {
-        self.items.iter().chain(other.items.iter()).copied().collect()
+        self.items
+            .iter()
+            .chain(other.items.iter())
+            .copied()
+            .collect()
     }
 
     /// The instants in both sets.
@@ -247,7 +251,9 @@ pub fn parse_duration(text: &str) -> Result<TimeDelta, String> {
         ('s', 1),
     ];
     let bad = || {
-        format!("invalid duration `{text}`, expected a number and a unit such as `90m`, `2h30m` or `1d`")
+        format!(
+            "invalid duration `{text}`, expected a number and a unit such as `90m`, `2h30m` or `1d`"
+        )
     };
     let s = text.trim();
     if s.is_empty() {
@@ -485,7 +491,9 @@ impl Window {
     /// The instants of `query` that some occurrence covers.
     pub fn covered(&self, query: Interval) -> IntervalSet {
         let q = IntervalSet::from(query);
-        self.occurrences(query).collect::<IntervalSet>().intersection(&q)
+        self.occurrences(query)
+            .collect::<IntervalSet>()
+            .intersection(&q)
     }
 }
 
@@ -633,7 +641,9 @@ impl fmt::Display for Window {
         match &self.recurrence {
             Recurrence::Once(iv) => {
                 let fmt_local = |t: DateTime<Utc>| {
-                    t.with_timezone(&self.tz).format("%Y-%m-%d %H:%M").to_string()
+                    t.with_timezone(&self.tz)
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string()
                 };
                 write!(
                     f,
@@ -659,7 +669,14 @@ impl fmt::Display for Window {
                         hm(to),
                         self.tz
                     ),
-                    (_, 0) => write!(f, "{} {} - {} {}", names.join(","), hm(from), hm(to), self.tz),
+                    (_, 0) => write!(
+                        f,
+                        "{} {} - {} {}",
+                        names.join(","),
+                        hm(from),
+                        hm(to),
+                        self.tz
+                    ),
                     (_, 1) => write!(
                         f,
                         "{} {} - {} next day {}",

@@ -126,7 +126,12 @@ impl<'a> Label<'a> {
 
     /// The reason in words; conflicts name the deployments that start times in `[from,
     /// until)` would overlap.
-    fn describe(&self, request: &ChangeRequest, calendar: &Calendar, stretch: Option<Interval>) -> String {
+    fn describe(
+        &self,
+        request: &ChangeRequest,
+        calendar: &Calendar,
+        stretch: Option<Interval>,
+    ) -> String {
         match &self.why {
             Why::Text(t) => t.clone(),
             Why::Window(w) => format!("blackout `{}` ({})", w.name, w.window),
@@ -183,7 +188,11 @@ fn ceil_minute(t: DateTime<Utc>) -> DateTime<Utc> {
     let secs = t.timestamp();
     let whole = secs - secs.rem_euclid(60);
     let floor = DateTime::<Utc>::from_timestamp(whole, 0).unwrap_or(t);
-    if floor == t { t } else { floor + TimeDelta::minutes(1) }
+    if floor == t {
+        t
+    } else {
+        floor + TimeDelta::minutes(1)
+    }
 }
 
 /// The first local midnight (in `tz`) after `t`.
@@ -296,7 +305,11 @@ fn constraints<'a>(
             ));
         }
     }
-    if rules.dependencies.as_ref().is_some_and(|r| r.applies_to(ty)) {
+    if rules
+        .dependencies
+        .as_ref()
+        .is_some_and(|r| r.applies_to(ty))
+    {
         for dep in &request.depends_on {
             match calendar.get(dep.as_str()) {
                 None => c.never.push(Label::text(
@@ -389,8 +402,16 @@ impl PolicySet {
             }
             answer.windows.clear();
             answer.confirmation_limit_reached = false;
-            let (denied, report_end) =
-                self.search(&c, request, calendar, now, range, count, &mut checked, &mut answer);
+            let (denied, report_end) = self.search(
+                &c,
+                request,
+                calendar,
+                now,
+                range,
+                count,
+                &mut checked,
+                &mut answer,
+            );
             let last_gap_open = answer
                 .windows
                 .last()
@@ -547,7 +568,11 @@ impl PolicySet {
                 }
                 let next = next_midnight(s, tz).min(gap.end());
                 if let Some(iv) = Interval::new(s, next) {
-                    for f in decision.findings.iter().filter(|f| f.severity == Severity::Deny) {
+                    for f in decision
+                        .findings
+                        .iter()
+                        .filter(|f| f.severity == Severity::Deny)
+                    {
                         let same = |l: &Label| {
                             l.rule == f.rule.as_str()
                                 && matches!(&l.why, Why::Text(t) if *t == f.message)
@@ -595,7 +620,11 @@ fn blocked_stretches(
         return vec![BlockedStretch {
             from: local(report.start(), tz),
             until: local(report.end(), tz),
-            rules: c.never.iter().map(|l| RuleId::from(l.rule.as_str())).collect(),
+            rules: c
+                .never
+                .iter()
+                .map(|l| RuleId::from(l.rule.as_str()))
+                .collect(),
             reasons: c
                 .never
                 .iter()
@@ -610,11 +639,17 @@ fn blocked_stretches(
         }
     }
     for (l, occ) in &c.occupied {
-        sets.push((l.clone(), occ.widen(widen_by, TimeDelta::zero()).clip(report)));
+        sets.push((
+            l.clone(),
+            occ.widen(widen_by, TimeDelta::zero()).clip(report),
+        ));
     }
     if let Some(iv) = Interval::new(range.end() - widen_by, range.end()) {
         sets.push((
-            Label::text("horizon", "the deployment would end after the searched horizon".into()),
+            Label::text(
+                "horizon",
+                "the deployment would end after the searched horizon".into(),
+            ),
             IntervalSet::from(iv).clip(report),
         ));
     }
@@ -765,8 +800,13 @@ impl PolicySet {
                 let tz = w.window.tz();
                 let mut occurrences = Vec::new();
                 let mut previous: Option<FixedOffset> = None;
-                for occ in reach.iter().flat_map(|q| w.window.occurrences(*q)).take(count) {
-                    let offset = |t: DateTime<Utc>| tz.offset_from_utc_datetime(&t.naive_utc()).fix();
+                for occ in reach
+                    .iter()
+                    .flat_map(|q| w.window.occurrences(*q))
+                    .take(count)
+                {
+                    let offset =
+                        |t: DateTime<Utc>| tz.offset_from_utc_datetime(&t.naive_utc()).fix();
                     let (at_start, at_end) = (offset(occ.start()), offset(occ.end()));
                     let mut dst = Vec::new();
                     if at_start != at_end {

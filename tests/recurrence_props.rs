@@ -101,10 +101,17 @@ fn expected(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
         LocalResult::Ambiguous(a, b) => a.with_timezone(&Utc).min(b.with_timezone(&Utc)),
         LocalResult::None => {
             let off = |t: NaiveDateTime| tz.offset_from_utc_datetime(&t).fix().local_minus_utc();
-            let (before, after) = (off(local - TimeDelta::days(1)), off(local + TimeDelta::days(1)));
+            let (before, after) = (
+                off(local - TimeDelta::days(1)),
+                off(local + TimeDelta::days(1)),
+            );
             let gap = TimeDelta::seconds(i64::from(after - before));
             let moved = local + gap;
-            let t = tz.from_local_datetime(&moved).earliest().unwrap().with_timezone(&Utc);
+            let t = tz
+                .from_local_datetime(&moved)
+                .earliest()
+                .unwrap()
+                .with_timezone(&Utc);
             assert_eq!(t.with_timezone(&tz).naive_local(), moved);
             t
         }
@@ -139,7 +146,12 @@ fn query() -> impl Strategy<Value = Interval> {
 
 /// Checks that `start` is `when` on some day `d` (the local date of `start` or the day before)
 /// for which `day_ok(d)`, resolved by the one rule.
-fn lands_on_rule(tz: Tz, start: DateTime<Utc>, when: NaiveTime, day_ok: impl Fn(NaiveDate) -> bool) -> bool {
+fn lands_on_rule(
+    tz: Tz,
+    start: DateTime<Utc>,
+    when: NaiveTime,
+    day_ok: impl Fn(NaiveDate) -> bool,
+) -> bool {
     let date = start.with_timezone(&tz).date_naive();
     [date, date - TimeDelta::days(1)]
         .into_iter()
@@ -148,11 +160,16 @@ fn lands_on_rule(tz: Tz, start: DateTime<Utc>, when: NaiveTime, day_ok: impl Fn(
 
 /// "An instant is blocked iff some occurrence contains it", asked twice: by a wide query, and
 /// by a query of one second around it (which needs the lazy expansion to look back far enough).
-fn blocked_iff_contained(window: &Window, query: Interval, probes: &[i64]) -> Result<(), TestCaseError> {
+fn blocked_iff_contained(
+    window: &Window,
+    query: Interval,
+    probes: &[i64],
+) -> Result<(), TestCaseError> {
     let occurrences: Vec<Interval> = window.occurrences(query).collect();
     let covered = window.covered(query);
     for p in probes {
-        let t = query.start() + TimeDelta::seconds(p.rem_euclid(query.length().num_seconds().max(1)));
+        let t =
+            query.start() + TimeDelta::seconds(p.rem_euclid(query.length().num_seconds().max(1)));
         let narrow = Interval::new(t, t + TimeDelta::seconds(1)).unwrap();
         let inside = occurrences.iter().any(|o| o.contains(t));
         prop_assert_eq!(covered.contains(t), inside, "{}", t);

@@ -43,7 +43,11 @@ fn request(start: &str, duration: &str) -> ChangeRequest {
 
 fn allowed(policy: &PolicySet, start: &str, duration: &str) -> bool {
     policy
-        .check_schedule(&request(start, duration), &Calendar::default(), utc("2026-01-01T00:00:00Z"))
+        .check_schedule(
+            &request(start, duration),
+            &Calendar::default(),
+            utc("2026-01-01T00:00:00Z"),
+        )
         .allowed
 }
 
@@ -70,13 +74,19 @@ fn cron_freeze_keeps_its_local_hours_across_dst() {
     let spring = occurrences(&p, "gitlab-weekend", "2026-03-21T00:00:00Z", 2);
     assert_eq!(
         spring[1],
-        ("2026-03-27T16:00:00+01:00".into(), "2026-03-30T06:00:00+02:00".into())
+        (
+            "2026-03-27T16:00:00+01:00".into(),
+            "2026-03-30T06:00:00+02:00".into()
+        )
     );
     // Autumn: back to CET on 25 October.
     let autumn = occurrences(&p, "gitlab-weekend", "2026-10-24T00:00:00Z", 1);
     assert_eq!(
         autumn[0],
-        ("2026-10-23T16:00:00+02:00".into(), "2026-10-26T06:00:00+01:00".into())
+        (
+            "2026-10-23T16:00:00+02:00".into(),
+            "2026-10-26T06:00:00+01:00".into()
+        )
     );
     // Checks agree: Monday 05:30 CEST is frozen, 06:00 is not.
     assert!(!allowed(&p, "2026-03-30T05:30:00+02:00", "20m"));
@@ -93,8 +103,20 @@ fn cron_freeze_follows_gitlab_meaning_start_to_first_end_after_it() {
     )]);
     let occ = occurrences(&p, "nightly-until-monday", "2026-06-02T00:00:00Z", 2);
     // In progress at the query start (it began Monday 1 June 22:00), ends Monday 8 June 06:00.
-    assert_eq!(occ[0], ("2026-06-01T22:00:00+00:00".into(), "2026-06-08T06:00:00+00:00".into()));
-    assert_eq!(occ[1], ("2026-06-08T22:00:00+00:00".into(), "2026-06-15T06:00:00+00:00".into()));
+    assert_eq!(
+        occ[0],
+        (
+            "2026-06-01T22:00:00+00:00".into(),
+            "2026-06-08T06:00:00+00:00".into()
+        )
+    );
+    assert_eq!(
+        occ[1],
+        (
+            "2026-06-08T22:00:00+00:00".into(),
+            "2026-06-15T06:00:00+00:00".into()
+        )
+    );
 }
 
 #[test]
@@ -105,10 +127,22 @@ fn cron_occurrence_in_a_gap_moves_forward_by_the_gap() {
     )]);
     let occ = occurrences(&p, "night", "2026-03-28T12:00:00Z", 2);
     // 02:30 does not exist on 29 March 2026: it becomes 03:30 CEST.
-    assert_eq!(occ[0], ("2026-03-29T03:30:00+02:00".into(), "2026-03-29T04:00:00+02:00".into()));
+    assert_eq!(
+        occ[0],
+        (
+            "2026-03-29T03:30:00+02:00".into(),
+            "2026-03-29T04:00:00+02:00".into()
+        )
+    );
     // 02:30 exists twice on 25 October: the earlier (CEST) one.
     let occ = occurrences(&p, "night", "2026-10-24T12:00:00Z", 1);
-    assert_eq!(occ[0], ("2026-10-25T02:30:00+02:00".into(), "2026-10-25T04:00:00+01:00".into()));
+    assert_eq!(
+        occ[0],
+        (
+            "2026-10-25T02:30:00+02:00".into(),
+            "2026-10-25T04:00:00+01:00".into()
+        )
+    );
 }
 
 #[test]
@@ -120,9 +154,18 @@ fn rrule_last_friday_of_a_five_friday_month() {
     assert_eq!(
         occ,
         [
-            ("2026-01-30T18:00:00+01:00".into(), "2026-01-31T06:00:00+01:00".into()),
-            ("2026-03-27T18:00:00+01:00".into(), "2026-03-28T06:00:00+01:00".into()),
-            ("2026-04-24T18:00:00+02:00".into(), "2026-04-25T06:00:00+02:00".into()),
+            (
+                "2026-01-30T18:00:00+01:00".into(),
+                "2026-01-31T06:00:00+01:00".into()
+            ),
+            (
+                "2026-03-27T18:00:00+01:00".into(),
+                "2026-03-28T06:00:00+01:00".into()
+            ),
+            (
+                "2026-04-24T18:00:00+02:00".into(),
+                "2026-04-25T06:00:00+02:00".into()
+            ),
         ]
     );
     // Checked without the weekend freeze of the same bundle (it starts Fridays 16:00).
@@ -145,14 +188,22 @@ fn rrule_occurrence_in_a_gap_follows_the_one_rule() {
     )]);
     let occ = occurrences(&p, "spring", "2026-01-01T00:00:00Z", 1);
     // 02:30 on the last Sunday of March is in the gap: 03:30 CEST, then one elapsed hour.
-    assert_eq!(occ[0], ("2026-03-29T03:30:00+02:00".into(), "2026-03-29T04:30:00+02:00".into()));
+    assert_eq!(
+        occ[0],
+        (
+            "2026-03-29T03:30:00+02:00".into(),
+            "2026-03-29T04:30:00+02:00".into()
+        )
+    );
 }
 
 fn ics_bundle(tz: &str) -> PolicySet {
     bundle(&[
         (
             "policy.yaml",
-            &format!("timezone: {tz}\nenvironments:\n  production:\n    blackouts:\n      - name: holidays\n        ics: holidays.ics\n"),
+            &format!(
+                "timezone: {tz}\nenvironments:\n  production:\n    blackouts:\n      - name: holidays\n        ics: holidays.ics\n"
+            ),
         ),
         (
             "holidays.ics",
@@ -189,14 +240,32 @@ fn ics_file_in_the_bundle_repeats_excludes_and_keeps_event_zones() {
     assert_eq!(
         occ,
         [
-            ("2026-10-03T00:00:00+02:00".into(), "2026-10-04T00:00:00+02:00".into()),
+            (
+                "2026-10-03T00:00:00+02:00".into(),
+                "2026-10-04T00:00:00+02:00".into()
+            ),
             // 17:00-20:00 New York time, shown in Berlin time (23:00-02:00).
-            ("2026-11-05T23:00:00+01:00".into(), "2026-11-06T02:00:00+01:00".into()),
-            ("2026-12-25T00:00:00+01:00".into(), "2026-12-26T00:00:00+01:00".into()),
-            ("2027-12-25T00:00:00+01:00".into(), "2027-12-26T00:00:00+01:00".into()),
+            (
+                "2026-11-05T23:00:00+01:00".into(),
+                "2026-11-06T02:00:00+01:00".into()
+            ),
+            (
+                "2026-12-25T00:00:00+01:00".into(),
+                "2026-12-26T00:00:00+01:00".into()
+            ),
+            (
+                "2027-12-25T00:00:00+01:00".into(),
+                "2027-12-26T00:00:00+01:00".into()
+            ),
             // 2028 is excluded by EXDATE.
-            ("2029-12-25T00:00:00+01:00".into(), "2029-12-26T00:00:00+01:00".into()),
-            ("2030-12-25T00:00:00+01:00".into(), "2030-12-26T00:00:00+01:00".into()),
+            (
+                "2029-12-25T00:00:00+01:00".into(),
+                "2029-12-26T00:00:00+01:00".into()
+            ),
+            (
+                "2030-12-25T00:00:00+01:00".into(),
+                "2030-12-26T00:00:00+01:00".into()
+            ),
         ]
     );
     // The cancelled event blocks nothing.
@@ -209,40 +278,81 @@ fn ics_files_count_in_the_digest_and_load_from_sources() {
     let ics = std::fs::read_to_string(format!("{FORMS}/calendars/holidays.ics")).unwrap();
     let a = bundle(&[("policy.yaml", &policy), ("calendars/holidays.ics", &ics)]);
     let changed = ics.replace("20261003", "20261004");
-    let b = bundle(&[("policy.yaml", &policy), ("calendars/holidays.ics", &changed)]);
+    let b = bundle(&[
+        ("policy.yaml", &policy),
+        ("calendars/holidays.ics", &changed),
+    ]);
     assert_ne!(a.digest(), b.digest());
-    assert!(a.files().iter().any(|f| f.ends_with("calendars/holidays.ics")));
-    assert!(forms().files().iter().any(|f| f.ends_with("calendars/holidays.ics")));
+    assert!(
+        a.files()
+            .iter()
+            .any(|f| f.ends_with("calendars/holidays.ics"))
+    );
+    assert!(
+        forms()
+            .files()
+            .iter()
+            .any(|f| f.ends_with("calendars/holidays.ics"))
+    );
 }
 
 #[test]
 fn errors_in_the_new_forms_name_file_line_column_and_field() {
     let policy = |window: &str| {
-        format!("timezone: Europe/Berlin\nenvironments:\n  production:\n    blackouts:\n      - name: w\n{window}")
+        format!(
+            "timezone: Europe/Berlin\nenvironments:\n  production:\n    blackouts:\n      - name: w\n{window}"
+        )
     };
-    let e = load_error(&[("policy.yaml", &policy("        cron:\n          start: \"0 16 * *\"\n          end: \"0 6 * * 1\"\n"))]);
-    assert_eq!(e.field.as_deref(), Some("environments.production.blackouts[0].cron.start"));
+    let e = load_error(&[(
+        "policy.yaml",
+        &policy("        cron:\n          start: \"0 16 * *\"\n          end: \"0 6 * * 1\"\n"),
+    )]);
+    assert_eq!(
+        e.field.as_deref(),
+        Some("environments.production.blackouts[0].cron.start")
+    );
     assert_eq!((e.location.line, e.location.column), (Some(7), Some(11)));
     assert!(e.message.contains("five fields"), "{}", e.message);
 
     let e = load_error(&[(
         "policy.yaml",
-        &policy("        rrule:\n          rule: \"FREQ=MONTHLY;BYDAY=-1XX\"\n          start: \"2026-01-01T18:00\"\n          duration: 12h\n"),
+        &policy(
+            "        rrule:\n          rule: \"FREQ=MONTHLY;BYDAY=-1XX\"\n          start: \"2026-01-01T18:00\"\n          duration: 12h\n",
+        ),
     )]);
-    assert_eq!(e.field.as_deref(), Some("environments.production.blackouts[0].rrule.rule"));
+    assert_eq!(
+        e.field.as_deref(),
+        Some("environments.production.blackouts[0].rrule.rule")
+    );
     assert_eq!(e.location.line, Some(7));
-    assert!(e.message.contains("FREQ=MONTHLY;BYDAY=-1XX"), "{}", e.message);
+    assert!(
+        e.message.contains("FREQ=MONTHLY;BYDAY=-1XX"),
+        "{}",
+        e.message
+    );
 
     let e = load_error(&[(
         "policy.yaml",
-        &policy("        rrule:\n          rule: \"FREQ=MONTHLY\"\n          start: \"2026-01-01T18:00\"\n          duration: 12h\n          exdates: [\"soon\"]\n"),
+        &policy(
+            "        rrule:\n          rule: \"FREQ=MONTHLY\"\n          start: \"2026-01-01T18:00\"\n          duration: 12h\n          exdates: [\"soon\"]\n",
+        ),
     )]);
-    assert_eq!(e.field.as_deref(), Some("environments.production.blackouts[0].rrule.exdates[0]"));
+    assert_eq!(
+        e.field.as_deref(),
+        Some("environments.production.blackouts[0].rrule.exdates[0]")
+    );
 
     let e = load_error(&[("policy.yaml", &policy("        ics: missing.ics\n"))]);
-    assert_eq!(e.field.as_deref(), Some("environments.production.blackouts[0].ics"));
+    assert_eq!(
+        e.field.as_deref(),
+        Some("environments.production.blackouts[0].ics")
+    );
     assert_eq!(e.location.to_string(), "bundle/policy.yaml:6:9");
-    assert!(e.message.contains("no calendar file `missing.ics`"), "{}", e.message);
+    assert!(
+        e.message.contains("no calendar file `missing.ics`"),
+        "{}",
+        e.message
+    );
 
     let e = load_error(&[("policy.yaml", &policy("        ics: ../outside.ics\n"))]);
     assert!(e.message.contains("inside the bundle"), "{}", e.message);
@@ -258,7 +368,12 @@ fn errors_in_the_new_forms_name_file_line_column_and_field() {
     assert_eq!(e.field.as_deref(), Some("VEVENT[0].DTSTART"));
     assert!(e.message.contains("Mars/Olympus"), "{}", e.message);
 
-    let e = load_error(&[("policy.yaml", &policy("        weekly: {from: \"fri 16:00\", to: \"mon 06:00\"}\n        cron: {start: \"0 16 * * 5\", end: \"0 6 * * 1\"}\n"))]);
+    let e = load_error(&[(
+        "policy.yaml",
+        &policy(
+            "        weekly: {from: \"fri 16:00\", to: \"mon 06:00\"}\n        cron: {start: \"0 16 * * 5\", end: \"0 6 * * 1\"}\n",
+        ),
+    )]);
     assert!(e.message.contains("exactly one of"), "{}", e.message);
 }
 
@@ -267,7 +382,14 @@ fn errors_in_the_new_forms_name_file_line_column_and_field() {
 
 const SIMPLE: &str = "timezone: Europe/Berlin\nenvironments:\n  production:\n    blackouts:\n      - name: weekend-freeze\n        weekly: {from: \"fri 16:00\", to: \"mon 06:00\"}\n    conflicts: {}\n    concurrency: {max: 1}\n";
 
-fn windows(policy: &PolicySet, calendar: &Calendar, now: &str, req: &ChangeRequest, count: usize, days: i64) -> NextWindows {
+fn windows(
+    policy: &PolicySet,
+    calendar: &Calendar,
+    now: &str,
+    req: &ChangeRequest,
+    count: usize,
+    days: i64,
+) -> NextWindows {
     policy.next_windows(req, calendar, utc(now), count, TimeDelta::days(days))
 }
 
@@ -281,7 +403,11 @@ fn every_window_start_is_allowed_and_blocked_stretches_are_denied() {
     .unwrap();
     let req = request("2026-06-01T00:00:00+02:00", "2h");
     let answer = windows(&p, &calendar, "2026-06-01T08:00:00+02:00", &req, 4, 14);
-    let starts: Vec<String> = answer.windows.iter().map(|w| w.start.to_rfc3339()).collect();
+    let starts: Vec<String> = answer
+        .windows
+        .iter()
+        .map(|w| w.start.to_rfc3339())
+        .collect();
     assert_eq!(
         starts,
         [
@@ -291,12 +417,21 @@ fn every_window_start_is_allowed_and_blocked_stretches_are_denied() {
             "2026-06-15T06:00:00+02:00",
         ]
     );
-    assert_eq!(answer.windows[0].end.to_rfc3339(), "2026-06-01T14:00:00+02:00");
-    assert_eq!(answer.windows[0].latest_start.to_rfc3339(), "2026-06-01T12:00:00+02:00");
+    assert_eq!(
+        answer.windows[0].end.to_rfc3339(),
+        "2026-06-01T14:00:00+02:00"
+    );
+    assert_eq!(
+        answer.windows[0].latest_start.to_rfc3339(),
+        "2026-06-01T12:00:00+02:00"
+    );
     for w in &answer.windows {
         let mut moved = req.clone();
         moved.start = w.start;
-        assert!(p.check_schedule(&moved, &calendar, utc("2026-06-01T06:00:00Z")).allowed);
+        assert!(
+            p.check_schedule(&moved, &calendar, utc("2026-06-01T06:00:00Z"))
+                .allowed
+        );
     }
     // Every 5 minutes of every blocked stretch is denied.
     for b in &answer.blocked {
@@ -304,7 +439,11 @@ fn every_window_start_is_allowed_and_blocked_stretches_are_denied() {
         while t < b.until {
             let mut moved = req.clone();
             moved.start = t;
-            assert!(!p.check_schedule(&moved, &calendar, utc("2026-06-01T06:00:00Z")).allowed, "{t}");
+            assert!(
+                !p.check_schedule(&moved, &calendar, utc("2026-06-01T06:00:00Z"))
+                    .allowed,
+                "{t}"
+            );
             t += TimeDelta::minutes(5);
         }
     }
@@ -312,8 +451,15 @@ fn every_window_start_is_allowed_and_blocked_stretches_are_denied() {
     assert_eq!(first.from.to_rfc3339(), "2026-06-01T08:00:00+02:00");
     assert_eq!(first.until.to_rfc3339(), "2026-06-01T12:00:00+02:00");
     // `a` is on the same service (conflict) and fills the one concurrency slot.
-    assert_eq!(first.rules, [RuleId::from("concurrency"), RuleId::from("conflict")]);
-    assert!(first.reasons.iter().any(|r| r.contains("`a`")), "{:?}", first.reasons);
+    assert_eq!(
+        first.rules,
+        [RuleId::from("concurrency"), RuleId::from("conflict")]
+    );
+    assert!(
+        first.reasons.iter().any(|r| r.contains("`a`")),
+        "{:?}",
+        first.reasons
+    );
 }
 
 #[test]
@@ -327,25 +473,46 @@ fn first_free_gap_shorter_than_the_deployment_is_skipped() {
     .unwrap();
     let req = request("2026-06-02T10:00:00+02:00", "2h");
     let answer = windows(&p, &calendar, "2026-06-02T00:00:00+02:00", &req, 1, 7);
-    assert_eq!(answer.windows[0].start.to_rfc3339(), "2026-06-02T15:00:00+02:00");
+    assert_eq!(
+        answer.windows[0].start.to_rfc3339(),
+        "2026-06-02T15:00:00+02:00"
+    );
     let rules: Vec<Vec<String>> = answer
         .blocked
         .iter()
         .map(|b| b.rules.iter().map(|r| r.to_string()).collect())
         .collect();
     // Starts before 09:00 hit `morning`, 09:00-10:00 both, 10:00-15:00 `midday`.
-    assert!(rules.iter().all(|r| r == &["blackout".to_owned()]), "{rules:?}");
+    assert!(
+        rules.iter().all(|r| r == &["blackout".to_owned()]),
+        "{rules:?}"
+    );
     let froms: Vec<String> = answer.blocked.iter().map(|b| b.from.to_rfc3339()).collect();
     assert_eq!(
         froms,
-        ["2026-06-02T00:00:00+02:00", "2026-06-02T09:00:00+02:00", "2026-06-02T10:00:00+02:00"]
+        [
+            "2026-06-02T00:00:00+02:00",
+            "2026-06-02T09:00:00+02:00",
+            "2026-06-02T10:00:00+02:00"
+        ]
     );
-    assert!(answer.blocked[2].reasons.iter().any(|r| r.contains("midday")));
+    assert!(
+        answer.blocked[2]
+            .reasons
+            .iter()
+            .any(|r| r.contains("midday"))
+    );
     // A one-hour deployment fits the short gap.
     let short = request("2026-06-02T10:00:00+02:00", "1h");
     let answer = windows(&p, &calendar, "2026-06-02T00:00:00+02:00", &short, 1, 7);
-    assert_eq!(answer.windows[0].start.to_rfc3339(), "2026-06-02T10:00:00+02:00");
-    assert_eq!(answer.windows[0].end.to_rfc3339(), "2026-06-02T11:00:00+02:00");
+    assert_eq!(
+        answer.windows[0].start.to_rfc3339(),
+        "2026-06-02T10:00:00+02:00"
+    );
+    assert_eq!(
+        answer.windows[0].end.to_rfc3339(),
+        "2026-06-02T11:00:00+02:00"
+    );
 }
 
 #[test]
@@ -359,8 +526,18 @@ fn a_script_that_blocks_mondays_moves_the_suggestion_to_tuesday() {
     ]);
     let req = request("2026-06-06T10:00:00+02:00", "2h");
     // Saturday: the weekend freeze ends Monday 06:00, which the script refuses.
-    let answer = windows(&p, &Calendar::default(), "2026-06-06T10:00:00+02:00", &req, 1, 14);
-    assert_eq!(answer.windows[0].start.to_rfc3339(), "2026-06-09T00:00:00+02:00");
+    let answer = windows(
+        &p,
+        &Calendar::default(),
+        "2026-06-06T10:00:00+02:00",
+        &req,
+        1,
+        14,
+    );
+    assert_eq!(
+        answer.windows[0].start.to_rfc3339(),
+        "2026-06-09T00:00:00+02:00"
+    );
     let last = answer.blocked.last().unwrap();
     assert_eq!(last.rules, [RuleId::from("no_mondays")]);
     assert_eq!(last.from.to_rfc3339(), "2026-06-08T06:00:00+02:00");
@@ -373,17 +550,39 @@ fn never_allowed_within_the_horizon_gives_a_clear_empty_answer() {
     let p = PolicySet::builtin().unwrap();
     // Longer than production's 8h maximum: never allowed, no search at all.
     let req = request("2026-06-02T10:00:00+02:00", "10h");
-    let answer = windows(&p, &Calendar::default(), "2026-06-01T10:00:00+02:00", &req, 3, 90);
+    let answer = windows(
+        &p,
+        &Calendar::default(),
+        "2026-06-01T10:00:00+02:00",
+        &req,
+        3,
+        90,
+    );
     assert!(answer.windows.is_empty());
     assert_eq!(answer.confirmations, 0);
-    assert!(answer.note.as_deref().unwrap().starts_with("never allowed: max_duration"), "{:?}", answer.note);
+    assert!(
+        answer
+            .note
+            .as_deref()
+            .unwrap()
+            .starts_with("never allowed: max_duration"),
+        "{:?}",
+        answer.note
+    );
     assert_eq!(answer.blocked.len(), 1);
     assert_eq!(answer.blocked[0].rules, [RuleId::from("max_duration")]);
     assert_eq!(answer.blocked[0].until, answer.searched.until);
 
     // Inside the holiday freeze with a horizon that ends before it does.
     let req = request("2026-12-21T10:00:00+01:00", "1h");
-    let answer = windows(&p, &Calendar::default(), "2026-12-21T10:00:00+01:00", &req, 3, 7);
+    let answer = windows(
+        &p,
+        &Calendar::default(),
+        "2026-12-21T10:00:00+01:00",
+        &req,
+        3,
+        7,
+    );
     assert!(answer.windows.is_empty());
     let note = answer.note.as_deref().unwrap();
     assert!(note.contains("no start within 7d"), "{note}");
@@ -392,23 +591,50 @@ fn never_allowed_within_the_horizon_gives_a_clear_empty_answer() {
     // An environment the policy does not know.
     let mut req = request("2026-06-02T10:00:00+02:00", "1h");
     req.environment = "moon".into();
-    let answer = windows(&p, &Calendar::default(), "2026-06-01T10:00:00+02:00", &req, 3, 90);
+    let answer = windows(
+        &p,
+        &Calendar::default(),
+        "2026-06-01T10:00:00+02:00",
+        &req,
+        3,
+        90,
+    );
     assert!(answer.windows.is_empty());
-    assert_eq!(answer.blocked[0].rules, [RuleId::from("unknown_environment")]);
+    assert_eq!(
+        answer.blocked[0].rules,
+        [RuleId::from("unknown_environment")]
+    );
 }
 
 #[test]
 fn a_script_that_always_denies_stops_at_the_confirmation_limit() {
     let p = bundle(&[
-        ("policy.yaml", "timezone: UTC\nenvironments:\n  production: {}\n"),
-        ("never.rhai", "fn schedule(request) { deny(\"never\", \"not today\"); }\n"),
+        (
+            "policy.yaml",
+            "timezone: UTC\nenvironments:\n  production: {}\n",
+        ),
+        (
+            "never.rhai",
+            "fn schedule(request) { deny(\"never\", \"not today\"); }\n",
+        ),
     ]);
     let req = request("2026-06-02T10:00:00Z", "1h");
-    let answer = windows(&p, &Calendar::default(), "2026-06-01T10:00:00Z", &req, 1, 3650);
+    let answer = windows(
+        &p,
+        &Calendar::default(),
+        "2026-06-01T10:00:00Z",
+        &req,
+        1,
+        3650,
+    );
     assert!(answer.windows.is_empty());
     assert!(answer.confirmation_limit_reached);
     assert_eq!(answer.confirmations, MAX_CONFIRMATIONS);
-    assert!(answer.note.as_deref().unwrap().contains("stopped after"), "{:?}", answer.note);
+    assert!(
+        answer.note.as_deref().unwrap().contains("stopped after"),
+        "{:?}",
+        answer.note
+    );
     // With a short horizon the search ends on its own.
     let answer = windows(&p, &Calendar::default(), "2026-06-01T10:00:00Z", &req, 1, 5);
     assert!(!answer.confirmation_limit_reached);
@@ -420,13 +646,36 @@ fn a_script_that_always_denies_stops_at_the_confirmation_limit() {
 fn advance_notice_counts_from_requested_at_or_now() {
     let p = PolicySet::builtin().unwrap();
     let mut req = request("2026-06-02T10:00:00+02:00", "1h");
-    let answer = windows(&p, &Calendar::default(), "2026-06-01T10:00:00+02:00", &req, 1, 30);
-    assert_eq!(answer.windows[0].start.to_rfc3339(), "2026-06-02T10:00:00+02:00");
+    let answer = windows(
+        &p,
+        &Calendar::default(),
+        "2026-06-01T10:00:00+02:00",
+        &req,
+        1,
+        30,
+    );
+    assert_eq!(
+        answer.windows[0].start.to_rfc3339(),
+        "2026-06-02T10:00:00+02:00"
+    );
     req.requested_at = Some(DateTime::parse_from_rfc3339("2026-06-01T12:30:00+02:00").unwrap());
-    let answer = windows(&p, &Calendar::default(), "2026-06-01T10:00:00+02:00", &req, 1, 30);
-    assert_eq!(answer.windows[0].start.to_rfc3339(), "2026-06-02T12:30:00+02:00");
+    let answer = windows(
+        &p,
+        &Calendar::default(),
+        "2026-06-01T10:00:00+02:00",
+        &req,
+        1,
+        30,
+    );
+    assert_eq!(
+        answer.windows[0].start.to_rfc3339(),
+        "2026-06-02T12:30:00+02:00"
+    );
     // Outside the preferred weeknight window: reported, not blocking.
-    assert_eq!(answer.windows[0].warnings[0].rule.as_str(), "preferred_window");
+    assert_eq!(
+        answer.windows[0].warnings[0].rule.as_str(),
+        "preferred_window"
+    );
 }
 
 #[test]
@@ -435,21 +684,52 @@ fn recurrence_forms_block_next_windows() {
     // Friday 30 January 2026 12:00: free until the weekend freeze at 16:00 (the month-end
     // window at 18:00 is inside it), then Monday 06:00.
     let req = request("2026-01-30T12:00:00+01:00", "3h");
-    let answer = windows(&p, &Calendar::default(), "2026-01-30T12:00:00+01:00", &req, 2, 14);
-    let starts: Vec<String> = answer.windows.iter().map(|w| w.start.to_rfc3339()).collect();
-    assert_eq!(starts, ["2026-01-30T12:00:00+01:00", "2026-02-02T06:00:00+01:00"]);
+    let answer = windows(
+        &p,
+        &Calendar::default(),
+        "2026-01-30T12:00:00+01:00",
+        &req,
+        2,
+        14,
+    );
+    let starts: Vec<String> = answer
+        .windows
+        .iter()
+        .map(|w| w.start.to_rfc3339())
+        .collect();
+    assert_eq!(
+        starts,
+        ["2026-01-30T12:00:00+01:00", "2026-02-02T06:00:00+01:00"]
+    );
     // Unity day (all day Saturday 3 October 2026 is inside the weekend anyway); Friday 2 October
     // 14:00 with 3h would run into the freeze at 16:00.
     let req = request("2026-10-02T14:00:00+02:00", "3h");
-    let answer = windows(&p, &Calendar::default(), "2026-10-02T14:00:00+02:00", &req, 1, 14);
-    assert_eq!(answer.windows[0].start.to_rfc3339(), "2026-10-05T06:00:00+02:00");
+    let answer = windows(
+        &p,
+        &Calendar::default(),
+        "2026-10-02T14:00:00+02:00",
+        &req,
+        1,
+        14,
+    );
+    assert_eq!(
+        answer.windows[0].start.to_rfc3339(),
+        "2026-10-05T06:00:00+02:00"
+    );
 }
 
 #[test]
 fn the_answer_serializes_to_the_documented_json() {
     let p = PolicySet::builtin().unwrap();
     let req = request("2026-06-02T10:00:00+02:00", "1h");
-    let answer = windows(&p, &Calendar::default(), "2026-06-05T10:00:00+02:00", &req, 2, 30);
+    let answer = windows(
+        &p,
+        &Calendar::default(),
+        "2026-06-05T10:00:00+02:00",
+        &req,
+        2,
+        30,
+    );
     let json = serde_json::to_value(&answer).unwrap();
     assert!(json["windows"][0]["start"].is_string());
     assert!(json["windows"][0]["end"].is_string());

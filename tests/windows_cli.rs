@@ -91,7 +91,10 @@ fn windows_exit_1_with_reasons_when_never_allowed_and_2_on_bad_input() {
     ]);
     assert_eq!(code, 1);
     assert!(out.contains("[max_duration]"), "{out}");
-    assert!(out.contains("note: never allowed: max_duration: lasts 10h"), "{out}");
+    assert!(
+        out.contains("note: never allowed: max_duration: lasts 10h"),
+        "{out}"
+    );
 
     let (code, _, err) = run(&[
         "windows",
@@ -101,20 +104,20 @@ fn windows_exit_1_with_reasons_when_never_allowed_and_2_on_bad_input() {
         "soon",
     ]);
     assert_eq!(code, 2);
-    assert!(err.contains("error: --horizon: invalid duration `soon`"), "{err}");
+    assert!(
+        err.contains("error: --horizon: invalid duration `soon`"),
+        "{err}"
+    );
 }
 
 #[test]
 fn preview_marks_occurrences_a_dst_change_split_or_moved() {
-    let (code, out, err) = run(&[
-        "preview",
-        "--from",
-        "2026-03-20T00:00:00Z",
-        "--count",
-        "3",
-    ]);
+    let (code, out, err) = run(&["preview", "--from", "2026-03-20T00:00:00Z", "--count", "3"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("production blackout `weekend-freeze`: Fri 16:00 - Mon 06:00 Europe/Berlin"), "{out}");
+    assert!(
+        out.contains("production blackout `weekend-freeze`: Fri 16:00 - Mon 06:00 Europe/Berlin"),
+        "{out}"
+    );
     assert!(
         out.contains("  Fri 2026-03-27 16:00 +01:00 .. Mon 2026-03-30 06:00 +02:00  (UTC 2026-03-27 15:00 .. 2026-03-30 04:00)  [DST change inside]"),
         "{out}"
@@ -143,8 +146,14 @@ fn preview_marks_occurrences_a_dst_change_split_or_moved() {
         .iter()
         .find(|w| w["name"] == "month-end")
         .unwrap();
-    assert_eq!(month_end["occurrences"][0]["start"], "2026-01-30T18:00:00+01:00");
-    assert_eq!(month_end["occurrences"][0]["start_utc"], "2026-01-30T17:00:00Z");
+    assert_eq!(
+        month_end["occurrences"][0]["start"],
+        "2026-01-30T18:00:00+01:00"
+    );
+    assert_eq!(
+        month_end["occurrences"][0]["start_utc"],
+        "2026-01-30T17:00:00Z"
+    );
 }
 
 #[test]
@@ -167,7 +176,9 @@ fn check_suggest_adds_the_next_allowed_start() {
     let (code, out, _) = run(&[&args[..], &["--suggest"]].concat());
     assert_eq!(code, 1);
     assert!(
-        out.ends_with("next allowed start: 2026-12-04T12:00:00+01:00 (free until 2026-12-04T16:00:00+01:00)\n"),
+        out.ends_with(
+            "next allowed start: 2026-12-04T12:00:00+01:00 (free until 2026-12-04T16:00:00+01:00)\n"
+        ),
         "{out}"
     );
 

@@ -15,7 +15,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "changegate", version, about = "Decide when a production change may happen and whether it may proceed")]
+#[command(
+    name = "changegate",
+    version,
+    about = "Decide when a production change may happen and whether it may proceed"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -205,12 +209,12 @@ fn load_request(path: &Path) -> Result<ChangeRequest, Invalid> {
 
 fn load_calendar(path: Option<&Path>) -> Result<Calendar, Invalid> {
     match path {
-        Some(path) => Calendar::from_yaml(&read(path)?, &path.display().to_string()).map_err(|e| {
-            Invalid {
+        Some(path) => {
+            Calendar::from_yaml(&read(path)?, &path.display().to_string()).map_err(|e| Invalid {
                 location: e.location,
                 message: e.message,
-            }
-        }),
+            })
+        }
         None => Ok(Calendar::default()),
     }
 }
@@ -241,7 +245,13 @@ fn check(
     let decision = policy.check_schedule(&request, &calendar, now);
     // Asked only when denied; the base decision JSON is unchanged unless --suggest is given.
     let suggestion = (suggest && !decision.allowed).then(|| {
-        policy.next_windows(&request, &calendar, now, 1, TimeDelta::days(SUGGEST_HORIZON_DAYS))
+        policy.next_windows(
+            &request,
+            &calendar,
+            now,
+            1,
+            TimeDelta::days(SUGGEST_HORIZON_DAYS),
+        )
     });
     emit(|out| match format {
         Format::Json => {
@@ -382,10 +392,7 @@ fn preview(
     let policy = load_policy(policy_dir)?;
     let previews = policy.preview(from, count);
     emit(|out| match format {
-        Format::Json => write_json(
-            out,
-            &serde_json::json!({"from": from, "windows": previews}),
-        ),
+        Format::Json => write_json(out, &serde_json::json!({"from": from, "windows": previews})),
         Format::Text => write_preview_text(out, &previews),
     });
     Ok(ExitCode::SUCCESS)

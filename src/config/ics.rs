@@ -76,7 +76,9 @@ fn local_in(value: &DatePerhapsTime, tz: Tz) -> Result<NaiveDateTime, String> {
             if own == tz {
                 *date_time
             } else {
-                resolve_local(own, *date_time).with_timezone(&tz).naive_local()
+                resolve_local(own, *date_time)
+                    .with_timezone(&tz)
+                    .naive_local()
             }
         }
     })
@@ -93,7 +95,11 @@ fn zone(tzid: &str) -> Result<Tz, String> {
             let parts: Vec<&str> = name.split('/').collect();
             (1..parts.len()).find_map(|i| parts[parts.len() - i - 1..].join("/").parse::<Tz>().ok())
         })
-        .ok_or_else(|| format!("unknown time zone `TZID={name}`, expected an IANA name such as `Europe/Berlin`"))
+        .ok_or_else(|| {
+            format!(
+                "unknown time zone `TZID={name}`, expected an IANA name such as `Europe/Berlin`"
+            )
+        })
 }
 
 fn date_time(prop: &Property) -> Result<DatePerhapsTime, String> {
@@ -109,13 +115,33 @@ fn date_time(prop: &Property) -> Result<DatePerhapsTime, String> {
 /// The values of every `EXDATE` of an event: exact local times and whole days.
 fn exdates(comp: &Component, tz: Tz) -> Result<(Vec<NaiveDateTime>, Vec<NaiveDate>), String> {
     let (mut times, mut days) = (Vec::new(), Vec::new());
-    for prop in comp.properties.iter().filter(|p| p.name.as_str().eq_ignore_ascii_case("EXDATE")) {
-        let own = match prop.params.iter().find(|p| p.key.as_str().eq_ignore_ascii_case("TZID")) {
-            Some(p) => Some(zone(p.val.as_ref().map(|v| v.as_str()).unwrap_or_default())?),
+    for prop in comp
+        .properties
+        .iter()
+        .filter(|p| p.name.as_str().eq_ignore_ascii_case("EXDATE"))
+    {
+        let own = match prop
+            .params
+            .iter()
+            .find(|p| p.key.as_str().eq_ignore_ascii_case("TZID"))
+        {
+            Some(p) => Some(zone(
+                p.val.as_ref().map(|v| v.as_str()).unwrap_or_default(),
+            )?),
             None => None,
         };
-        for value in prop.val.as_str().split(',').map(str::trim).filter(|v| !v.is_empty()) {
-            let bad = || format!("invalid EXDATE `{value}`, expected `20261225`, `20261225T100000Z` or `20261225T100000`");
+        for value in prop
+            .val
+            .as_str()
+            .split(',')
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            let bad = || {
+                format!(
+                    "invalid EXDATE `{value}`, expected `20261225`, `20261225T100000Z` or `20261225T100000`"
+                )
+            };
             if let Some(utc) = value.strip_suffix('Z') {
                 let t = NaiveDateTime::parse_from_str(utc, "%Y%m%dT%H%M%S").map_err(|_| bad())?;
                 times.push(t.and_utc().with_timezone(&tz).naive_local());
@@ -139,13 +165,23 @@ fn duration(text: &str) -> Result<TimeDelta, String> {
 }
 
 /// One event as a window, or `None` when it blocks nothing (cancelled, or no length).
-fn event(comp: &Component, index: usize, ctx: &IcsCtx, default_tz: Tz) -> Result<Option<Window>, LoadError> {
-    let find = |name: &str| comp.properties.iter().find(|p| p.name.as_str().eq_ignore_ascii_case(name));
+fn event(
+    comp: &Component,
+    index: usize,
+    ctx: &IcsCtx,
+    default_tz: Tz,
+) -> Result<Option<Window>, LoadError> {
+    let find = |name: &str| {
+        comp.properties
+            .iter()
+            .find(|p| p.name.as_str().eq_ignore_ascii_case(name))
+    };
     if find("STATUS").is_some_and(|p| p.val.as_str().eq_ignore_ascii_case("CANCELLED")) {
         return Ok(None);
     }
     let err = |prop: &str, message: String| ctx.error(index, Some(prop), message);
-    let start_prop = find("DTSTART").ok_or_else(|| ctx.error(index, None, "event has no `DTSTART`".into()))?;
+    let start_prop =
+        find("DTSTART").ok_or_else(|| ctx.error(index, None, "event has no `DTSTART`".into()))?;
     let start = date_time(start_prop).map_err(|m| err("DTSTART", m))?;
     let all_day = matches!(start, DatePerhapsTime::Date(_));
     // The zone occurrences are expanded in: the window's for all-day and floating events.
@@ -159,13 +195,18 @@ fn event(comp: &Component, index: usize, ctx: &IcsCtx, default_tz: Tz) -> Result
     let local_start = local_in(&start, tz).map_err(|m| err("DTSTART", m))?;
     let local_end = match (find("DTEND"), find("DURATION")) {
         (Some(_), Some(_)) => {
-            return Err(err("DURATION", "give either `DTEND` or `DURATION`, not both".into()));
+            return Err(err(
+                "DURATION",
+                "give either `DTEND` or `DURATION`, not both".into(),
+            ));
         }
         (Some(p), None) => {
             let end = date_time(p).map_err(|m| err("DTEND", m))?;
             local_in(&end, tz).map_err(|m| err("DTEND", m))?
         }
-        (None, Some(p)) => local_start + duration(p.val.as_str()).map_err(|m| err("DURATION", m))?,
+        (None, Some(p)) => {
+            local_start + duration(p.val.as_str()).map_err(|m| err("DURATION", m))?
+        }
         (None, None) if all_day => local_start + TimeDelta::days(1),
         (None, None) => local_start,
     };
@@ -197,7 +238,11 @@ fn event(comp: &Component, index: usize, ctx: &IcsCtx, default_tz: Tz) -> Result
 /// # Errors
 /// Text that is not iCalendar, an event without `DTSTART`, bad dates, zones, durations or rules:
 /// each names the file, the event's property line and the property.
-pub(super) fn parse_calendar(text: &str, origin: &str, default_tz: Tz) -> Result<Vec<Window>, LoadError> {
+pub(super) fn parse_calendar(
+    text: &str,
+    origin: &str,
+    default_tz: Tz,
+) -> Result<Vec<Window>, LoadError> {
     let ctx = IcsCtx { text, origin };
     let unfolded = unfold(text);
     let calendar = read_calendar(&unfolded).map_err(|e| LoadError {
@@ -206,7 +251,10 @@ pub(super) fn parse_calendar(text: &str, origin: &str, default_tz: Tz) -> Result
         field: None,
         message: format!(
             "not a valid iCalendar file: {}",
-            e.trim_start_matches("error: ").lines().next().unwrap_or_default()
+            e.trim_start_matches("error: ")
+                .lines()
+                .next()
+                .unwrap_or_default()
         ),
     })?;
     let mut events = Vec::new();

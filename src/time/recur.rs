@@ -26,7 +26,7 @@ use rrule::{Frequency, RRule, RRuleSet, RRuleSetIter, Unvalidated};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CronPattern {
     text: String,
-    cron: Cron,
+    cron: Box<Cron>,
 }
 
 impl CronPattern {
@@ -63,7 +63,7 @@ impl CronPattern {
         }
         Ok(Self {
             text: trimmed.to_owned(),
-            cron,
+            cron: Box::new(cron),
         })
     }
 
@@ -150,6 +150,11 @@ pub const MAX_RULE_OCCURRENCES: usize = 1_000_000;
 /// occurrence is computed once however often the rule is queried.
 #[derive(Clone)]
 pub struct RuleSpan {
+    inner: Arc<RuleInner>,
+}
+
+#[derive(Clone)]
+struct RuleInner {
     text: String,
     start: NaiveDateTime,
     length: TimeDelta,
@@ -206,7 +211,12 @@ impl RuleSpan {
     /// assert!(RuleSpan::new("FREQ=FORTNIGHTLY", start, chrono::TimeDelta::hours(1), tz).is_err());
     /// # let _ = rule;
     /// ```
-    pub fn new(rule: &str, start: NaiveDateTime, length: TimeDelta, tz: Tz) -> Result<Self, String> {
+    pub fn new(
+        rule: &str,
+        start: NaiveDateTime,
+        length: TimeDelta,
+        tz: Tz,
+    ) -> Result<Self, String> {
         let text = rule.trim();
         let body = text.strip_prefix("RRULE:").unwrap_or(text);
         if length <= TimeDelta::zero() {
@@ -241,19 +251,23 @@ impl RuleSpan {
             .map_err(|e| format!("invalid recurrence rule `{text}`: {e}"))?
             .limit();
         let span = Self {
-            text: text.to_owned(),
-            start,
-            length,
-            exdates: BTreeSet::new(),
-            exdays: BTreeSet::new(),
-            cache: Arc::new(RwLock::new(RuleCache {
-                starts: Vec::new(),
-                iter: Some(set.into_iter()),
-            })),
-            set,
+            inner: Arc::new(RuleInner {
+                text: text.to_owned(),
+                start,
+                length,
+                exdates: BTreeSet::new(),
+                exdays: BTreeSet::new(),
+                cache: Arc::new(RwLock::new(RuleCache {
+                    starts: Vec::new(),
+                    iter: Some(set.into_iter()),
+                })),
+                set,
+            }),
         };
         if !span.occurs() {
-            return Err(format!("recurrence rule `{text}` never occurs after {start}"));
+            return Err(format!(
+                "recurrence rule `{text}` never occurs after {start}"
+            ));
         }
         Ok(span)
     }
@@ -264,41 +278,47 @@ impl RuleSpan {
         times: impl IntoIterator<Item = NaiveDateTime>,
         days: impl IntoIterator<Item = NaiveDate>,
     ) -> Self {
-        self.exdates.extend(times);
-        self.exdays.extend(days);
+        let inner = Arc::make_mut(&mut self.inner);
+        inner.exdates.extend(times);
+        inner.exdays.extend(days);
         self
     }
 
     /// The rule as written.
     pub fn rule(&self) -> &str {
-        &self.text
+        &self.inner.text
     }
 
     /// The local start (`DTSTART`).
     pub fn start(&self) -> NaiveDateTime {
-        self.start
+        self.inner.start
     }
 
     /// How long each occurrence lasts (see the type's docs for whole days).
     pub fn length(&self) -> TimeDelta {
-        self.length
+        self.inner.length
     }
 
     /// The instants of the occurrence that starts at local time `start` in `tz`.
     pub fn occurrence(&self, tz: Tz, start: NaiveDateTime) -> (DateTime<Utc>, DateTime<Utc>) {
         let from = super::resolve_local(tz, start);
-        let whole_days = self.length.num_seconds() % 86_400 == 0 && self.length.subsec_nanos() == 0;
+        let whole_days =
+            self.inner.length.num_seconds() % 86_400 == 0 && self.inner.length.subsec_nanos() == 0;
         let to = if whole_days {
-            super::resolve_local(tz, start + self.length)
+            super::resolve_local(tz, start + self.inner.length)
         } else {
-            from + self.length
+            from + self.inner.length
         };
         (from, to)
     }
 
     /// Whether the rule has at least one occurrence (expanding just the first).
     fn occurs(&self) -> bool {
-        let mut cache = self.cache.write().unwrap_or_else(PoisonError::into_inner);
+        let mut cache = self
+            .inner
+            .cache
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         if cache.starts.is_empty() {
             match cache.iter.as_mut().and_then(Iterator::next) {
                 Some(t) => cache.starts.push(t.naive_utc()),
@@ -311,10 +331,20 @@ impl RuleSpan {
     /// Expands the rule until its last kept occurrence is at or after `hi`.
     fn extend_to(&self, hi: NaiveDateTime) {
         let covered = |c: &RuleCache| c.iter.is_none() || c.starts.last().is_some_and(|l| *l >= hi);
-        if covered(&self.cache.read().unwrap_or_else(PoisonError::into_inner)) {
+        if covered(
+            &self
+                .inner
+                .cache
+                .read()
+                .unwrap_or_else(PoisonError::into_inner),
+        ) {
             return;
         }
-        let mut guard = self.cache.write().unwrap_or_else(PoisonError::into_inner);
+        let mut guard = self
+            .inner
+            .cache
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
         let cache = &mut *guard;
         while !covered(cache) {
             if cache.starts.len() >= MAX_RULE_OCCURRENCES {
@@ -336,37 +366,41 @@ impl RuleSpan {
         hi: NaiveDateTime,
     ) -> impl Iterator<Item = NaiveDateTime> + '_ {
         self.extend_to(hi);
-        let cache = self.cache.read().unwrap_or_else(PoisonError::into_inner);
-        let from = lo - self.length;
+        let cache = self
+            .inner
+            .cache
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let from = lo - self.inner.length;
         let a = cache.starts.partition_point(|s| *s <= from);
         let b = cache.starts.partition_point(|s| *s < hi);
         let picked: Vec<NaiveDateTime> = cache.starts.get(a..b).unwrap_or_default().to_vec();
         drop(cache);
         picked
             .into_iter()
-            .filter(|s| !self.exdates.contains(s) && !self.exdays.contains(&s.date()))
+            .filter(|s| !self.inner.exdates.contains(s) && !self.inner.exdays.contains(&s.date()))
     }
 }
 
 impl fmt::Debug for RuleSpan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RuleSpan")
-            .field("rule", &self.text)
-            .field("start", &self.start)
-            .field("length", &self.length)
-            .field("exdates", &self.exdates)
-            .field("exdays", &self.exdays)
+            .field("rule", &self.inner.text)
+            .field("start", &self.inner.start)
+            .field("length", &self.inner.length)
+            .field("exdates", &self.inner.exdates)
+            .field("exdays", &self.inner.exdays)
             .finish()
     }
 }
 
 impl PartialEq for RuleSpan {
     fn eq(&self, other: &Self) -> bool {
-        self.set == other.set
-            && self.start == other.start
-            && self.length == other.length
-            && self.exdates == other.exdates
-            && self.exdays == other.exdays
+        self.inner.set == other.inner.set
+            && self.inner.start == other.inner.start
+            && self.inner.length == other.inner.length
+            && self.inner.exdates == other.inner.exdates
+            && self.inner.exdays == other.inner.exdays
     }
 }
 
