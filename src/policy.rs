@@ -253,11 +253,18 @@ impl PolicySet {
                     Finding::new(
                         RuleId::UNKNOWN_ENVIRONMENT,
                         Severity::Deny,
-                        format!(
-                            "environment `{}` is not in the policy, which knows {}",
-                            request.environment,
-                            known.join(", ")
-                        ),
+                        if known.is_empty() {
+                            format!(
+                                "environment `{}` is not in the policy, which lists no environments",
+                                request.environment
+                            )
+                        } else {
+                            format!(
+                                "environment `{}` is not in the policy, which knows {}",
+                                request.environment,
+                                known.join(", ")
+                            )
+                        },
                         Some(inner.config.environments_source.clone()),
                     )
                     .with_detail("environment", request.environment.clone()),
