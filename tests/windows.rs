@@ -738,3 +738,38 @@ fn the_answer_serializes_to_the_documented_json() {
     assert!(json["blocked"][0]["rules"].is_array());
     assert_eq!(json["windows"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn ics_timed_events_follow_the_one_rule_in_gaps_and_folds() {
+    let p = bundle(&[
+        (
+            "policy.yaml",
+            "timezone: Europe/Berlin\nenvironments:\n  production:\n    blackouts:\n      - name: events\n        ics: events.ics\n",
+        ),
+        (
+            "events.ics",
+            "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;TZID=Europe/Berlin:20260329T023000\nDURATION:PT1H\nEND:VEVENT\nBEGIN:VEVENT\nDTSTART;TZID=Europe/Berlin:20261025T023000\nDURATION:PT1H\nEND:VEVENT\nBEGIN:VEVENT\nDTSTART;VALUE=DATE:20260329\nEND:VEVENT\nEND:VCALENDAR\n",
+        ),
+    ]);
+    let occ = occurrences(&p, "events", "2026-03-28T12:00:00Z", 3);
+    assert_eq!(
+        occ,
+        [
+            // All day on the day of the gap: 23 hours.
+            (
+                "2026-03-29T00:00:00+01:00".into(),
+                "2026-03-30T00:00:00+02:00".into()
+            ),
+            // 02:30 does not exist: 03:30 CEST, then one elapsed hour.
+            (
+                "2026-03-29T03:30:00+02:00".into(),
+                "2026-03-29T04:30:00+02:00".into()
+            ),
+            // 02:30 exists twice: the earlier, then one elapsed hour.
+            (
+                "2026-10-25T02:30:00+02:00".into(),
+                "2026-10-25T02:30:00+01:00".into()
+            ),
+        ]
+    );
+}

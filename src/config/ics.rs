@@ -224,10 +224,21 @@ fn event(
                 .map_err(|m| err("RRULE", m))?;
             Recurrence::Rule(span.with_exdates(times, days))
         }
-        None => match Interval::new(resolve_local(tz, local_start), resolve_local(tz, local_end)) {
-            Some(iv) => Recurrence::Once(iv),
-            None => return Ok(None),
-        },
+        None => {
+            let from = resolve_local(tz, local_start);
+            // DTEND is a time of its own; DURATION is elapsed time, or whole days on the
+            // wall clock (RFC 5545), like the length of a recurring event.
+            let whole_days = length.num_seconds() % 86_400 == 0;
+            let to = if find("DTEND").is_some() || whole_days {
+                resolve_local(tz, local_end)
+            } else {
+                from + length
+            };
+            match Interval::new(from, to) {
+                Some(iv) => Recurrence::Once(iv),
+                None => return Ok(None),
+            }
+        }
     };
     Ok(Some(Window::new(recurrence, tz)))
 }
