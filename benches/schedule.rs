@@ -103,9 +103,11 @@ fn bench(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("default_bundle", n), &cal, |b, cal| {
             b.iter(|| black_box(policy.check_schedule(black_box(&req), cal, now())))
         });
-        group.bench_with_input(BenchmarkId::new("baseline_scan_conflicts", n), &cal, |b, cal| {
-            b.iter(|| black_box(scan_conflicts(cal, black_box(&req))))
-        });
+        group.bench_with_input(
+            BenchmarkId::new("baseline_scan_conflicts", n),
+            &cal,
+            |b, cal| b.iter(|| black_box(scan_conflicts(cal, black_box(&req)))),
+        );
     }
     group.finish();
 

@@ -104,7 +104,9 @@ impl Calendar {
                 services.entry(service.clone()).or_default().push(iv, idx);
             }
         }
-        data.by_environment.values_mut().for_each(IntervalIndex::finish);
+        data.by_environment
+            .values_mut()
+            .for_each(IntervalIndex::finish);
         data.by_service
             .values_mut()
             .flat_map(HashMap::values_mut)

@@ -183,6 +183,8 @@ impl Decision {
 
     /// The findings of one rule.
     pub fn findings_for<'a>(&'a self, rule: &'a str) -> impl Iterator<Item = &'a Finding> + 'a {
-        self.findings.iter().filter(move |f| f.rule.as_str() == rule)
+        self.findings
+            .iter()
+            .filter(move |f| f.rule.as_str() == rule)
     }
 }

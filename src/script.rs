@@ -15,8 +15,8 @@ use rhai::packages::{
     MoreStringPackage, Package,
 };
 use rhai::{
-    AST, Array, CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Module,
-    NativeCallContext, Position, Scope,
+    AST, Array, CallFnOptions, Dynamic, Engine, EvalAltResult, Map, Module, NativeCallContext,
+    Position, Scope,
 };
 use serde_json::Value;
 
@@ -186,7 +186,13 @@ fn deployment_map(d: &ChangeRequest, tz: Tz) -> Map {
     m.insert("environment".into(), Dynamic::from(d.environment.clone()));
     m.insert("type".into(), Dynamic::from(d.change_type.clone()));
     let iv = d.interval();
-    m.insert("start".into(), Dynamic::from(Instant { utc: iv.start(), tz }));
+    m.insert(
+        "start".into(),
+        Dynamic::from(Instant {
+            utc: iv.start(),
+            tz,
+        }),
+    );
     m.insert("end".into(), Dynamic::from(Instant { utc: iv.end(), tz }));
     m.insert(
         "labels".into(),
@@ -296,7 +302,9 @@ fn build_engine() -> Engine {
         .register_get("environment", |r: &mut ScriptRequest| {
             r.0.request.environment.clone()
         })
-        .register_get("type", |r: &mut ScriptRequest| r.0.request.change_type.clone())
+        .register_get("type", |r: &mut ScriptRequest| {
+            r.0.request.change_type.clone()
+        })
         .register_get("requested_by", |r: &mut ScriptRequest| {
             r.0.request
                 .requested_by
@@ -345,15 +353,27 @@ fn build_engine() -> Engine {
             i64::from(t.utc.with_timezone(&t.tz).weekday().number_from_monday())
         })
         .register_get("weekday_name", |t: &mut Instant| {
-            t.utc.with_timezone(&t.tz).weekday().to_string().to_lowercase()
+            t.utc
+                .with_timezone(&t.tz)
+                .weekday()
+                .to_string()
+                .to_lowercase()
         })
-        .register_get("hour", |t: &mut Instant| i64::from(t.utc.with_timezone(&t.tz).hour()))
+        .register_get("hour", |t: &mut Instant| {
+            i64::from(t.utc.with_timezone(&t.tz).hour())
+        })
         .register_get("minute", |t: &mut Instant| {
             i64::from(t.utc.with_timezone(&t.tz).minute())
         })
-        .register_get("year", |t: &mut Instant| i64::from(t.utc.with_timezone(&t.tz).year()))
-        .register_get("month", |t: &mut Instant| i64::from(t.utc.with_timezone(&t.tz).month()))
-        .register_get("day", |t: &mut Instant| i64::from(t.utc.with_timezone(&t.tz).day()))
+        .register_get("year", |t: &mut Instant| {
+            i64::from(t.utc.with_timezone(&t.tz).year())
+        })
+        .register_get("month", |t: &mut Instant| {
+            i64::from(t.utc.with_timezone(&t.tz).month())
+        })
+        .register_get("day", |t: &mut Instant| {
+            i64::from(t.utc.with_timezone(&t.tz).day())
+        })
         .register_get("date", |t: &mut Instant| {
             t.utc.with_timezone(&t.tz).format("%Y-%m-%d").to_string()
         })
@@ -416,13 +436,17 @@ fn build_engine() -> Engine {
             let mut ids: Vec<&str> = st
                 .calendar
                 .overlapping_environment(&r.environment, r.interval())
-                .filter(|d| d.id != r.id && d.labels.get(key).and_then(Value::as_str) == Some(value))
+                .filter(|d| {
+                    d.id != r.id && d.labels.get(key).and_then(Value::as_str) == Some(value)
+                })
                 .map(|d| d.id.as_str())
                 .collect();
             ids.sort_unstable();
             ids.dedup();
             Ok::<_, Box<EvalAltResult>>(
-                ids.into_iter().map(|id| Dynamic::from(id.to_owned())).collect::<Array>(),
+                ids.into_iter()
+                    .map(|id| Dynamic::from(id.to_owned()))
+                    .collect::<Array>(),
             )
         },
     );
@@ -445,11 +469,9 @@ fn build_engine() -> Engine {
     );
     engine.register_fn("deployment", |ctx: NativeCallContext, id: &str| {
         let st = state(&ctx)?;
-        Ok::<_, Box<EvalAltResult>>(
-            st.calendar
-                .get(id)
-                .map_or(Dynamic::UNIT, |d| Dynamic::from_map(deployment_map(d, st.tz))),
-        )
+        Ok::<_, Box<EvalAltResult>>(st.calendar.get(id).map_or(Dynamic::UNIT, |d| {
+            Dynamic::from_map(deployment_map(d, st.tz))
+        }))
     });
     engine
 }
@@ -581,12 +603,7 @@ impl Scripts {
                 "schedule",
                 (ScriptRequest(st.clone()),),
             );
-            out.append(
-                &mut st
-                    .findings
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner),
-            );
+            out.append(&mut st.findings.lock().unwrap_or_else(PoisonError::into_inner));
             if let Err(err) = result {
                 let source = match error_position(&err).line().or(script.hook_line) {
                     Some(line) => format!("{}:{line}", script.origin),

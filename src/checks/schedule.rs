@@ -209,7 +209,10 @@ fn preferred_window(
         .iter()
         .map(|w| format!("`{}` ({})", w.name, w.window))
         .collect();
-    let names: Vec<Value> = windows.iter().map(|w| Value::from(w.name.clone())).collect();
+    let names: Vec<Value> = windows
+        .iter()
+        .map(|w| Value::from(w.name.clone()))
+        .collect();
     out.push(
         Finding::new(
             RuleId::PREFERRED_WINDOW,
@@ -310,11 +313,19 @@ fn concurrency(
         )
         .with_detail("max", rule.value)
         .with_detail("peak", total)
-        .with_detail("deployments", ids_value(others.iter().map(|d| d.id.as_str()))),
+        .with_detail(
+            "deployments",
+            ids_value(others.iter().map(|d| d.id.as_str())),
+        ),
     );
 }
 
-fn dependency(rule: &Rule<()>, request: &ChangeRequest, calendar: &Calendar, out: &mut Vec<Finding>) {
+fn dependency(
+    rule: &Rule<()>,
+    request: &ChangeRequest,
+    calendar: &Calendar,
+    out: &mut Vec<Finding>,
+) {
     let start = request.start.with_timezone(&Utc);
     for dep in &request.depends_on {
         let finding = match calendar.get(dep.as_str()) {
