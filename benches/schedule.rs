@@ -96,12 +96,24 @@ fn scan_conflicts<'a>(cal: &'a Calendar, req: &ChangeRequest) -> Vec<&'a str> {
 
 fn bench(c: &mut Criterion) {
     let policy = PolicySet::builtin().unwrap();
+    // The same policy.yaml without its scripts: how much of a check the built-in rules take.
+    let builtin_rules = PolicySet::from_sources(
+        "policies",
+        [(
+            "policy.yaml".to_owned(),
+            include_str!("../policies/policy.yaml").to_owned(),
+        )],
+    )
+    .unwrap();
     let req = request();
     let mut group = c.benchmark_group("check_schedule");
     for n in [1_000, 100_000] {
         let cal = calendar(n);
         group.bench_with_input(BenchmarkId::new("default_bundle", n), &cal, |b, cal| {
             b.iter(|| black_box(policy.check_schedule(black_box(&req), cal, now())))
+        });
+        group.bench_with_input(BenchmarkId::new("builtin_rules_only", n), &cal, |b, cal| {
+            b.iter(|| black_box(builtin_rules.check_schedule(black_box(&req), cal, now())))
         });
         group.bench_with_input(
             BenchmarkId::new("baseline_scan_conflicts", n),
