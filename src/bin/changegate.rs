@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use changegate::{
-    Calendar, ChangeRequest, Decision, Location, NextWindows, Outcome, PolicySet, Severity,
-    WindowPreview,
+    Calendar, ChangeRequest, Decision, InputError, LoadError, Location, NextWindows, Outcome,
+    PolicySet, Severity, WindowPreview,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -102,7 +102,29 @@ const SUGGEST_HORIZON_DAYS: i64 = 90;
 /// A failure to read input or policy: printed with its location and a snippet, exit code 2.
 struct Invalid {
     location: Location,
+    /// The field at fault, e.g. `environments.production.max_duration.max`, where known.
+    field: Option<String>,
     message: String,
+}
+
+impl From<InputError> for Invalid {
+    fn from(e: InputError) -> Self {
+        Self {
+            location: e.location,
+            field: e.field,
+            message: e.message,
+        }
+    }
+}
+
+impl From<LoadError> for Invalid {
+    fn from(e: LoadError) -> Self {
+        Self {
+            location: e.location,
+            field: e.field,
+            message: e.message,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -157,14 +179,8 @@ fn main() -> ExitCode {
 }
 
 fn read(path: &Path) -> Result<String, Invalid> {
-    std::fs::read_to_string(path).map_err(|e| Invalid {
-        location: Location {
-            file: path.display().to_string(),
-            line: None,
-            column: None,
-        },
-        message: format!("cannot read: {e}"),
-    })
+    std::fs::read_to_string(path)
+        .map_err(|e| invalid(&path.display().to_string(), format!("cannot read: {e}")))
 }
 
 fn invalid(file: &str, message: String) -> Invalid {
@@ -174,6 +190,7 @@ fn invalid(file: &str, message: String) -> Invalid {
             line: None,
             column: None,
         },
+        field: None,
         message,
     }
 }
@@ -190,31 +207,25 @@ fn instant_arg(text: Option<&str>, flag: &str) -> Result<DateTime<Utc>, Invalid>
 }
 
 fn load_policy(policy_dir: Option<&Path>) -> Result<PolicySet, Invalid> {
-    match policy_dir {
-        Some(dir) => PolicySet::load(dir),
-        None => PolicySet::builtin(),
-    }
-    .map_err(|e| Invalid {
-        location: e.location,
-        message: e.message,
+    Ok(match policy_dir {
+        Some(dir) => PolicySet::load(dir)?,
+        None => PolicySet::builtin()?,
     })
 }
 
 fn load_request(path: &Path) -> Result<ChangeRequest, Invalid> {
-    ChangeRequest::from_yaml(&read(path)?, &path.display().to_string()).map_err(|e| Invalid {
-        location: e.location,
-        message: e.message,
-    })
+    Ok(ChangeRequest::from_yaml(
+        &read(path)?,
+        &path.display().to_string(),
+    )?)
 }
 
 fn load_calendar(path: Option<&Path>) -> Result<Calendar, Invalid> {
     match path {
-        Some(path) => {
-            Calendar::from_yaml(&read(path)?, &path.display().to_string()).map_err(|e| Invalid {
-                location: e.location,
-                message: e.message,
-            })
-        }
+        Some(path) => Ok(Calendar::from_yaml(
+            &read(path)?,
+            &path.display().to_string(),
+        )?),
         None => Ok(Calendar::default()),
     }
 }
@@ -489,7 +500,21 @@ fn write_text(
 /// Prints `error: file:line:col: message` and, when the file can be read, the line with a caret.
 fn report(invalid: &Invalid) {
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "error: {}: {}", invalid.location, invalid.message);
+    // Name the field unless the message already does (`unknown field `strat``).
+    let field = invalid
+        .field
+        .as_deref()
+        .filter(|f| {
+            let last = f.rsplit('.').next().unwrap_or(f);
+            !f.is_empty() && !invalid.message.contains(&format!("`{last}`"))
+        })
+        .map(|f| format!("field `{f}`: "))
+        .unwrap_or_default();
+    let _ = writeln!(
+        err,
+        "error: {}: {field}{}",
+        invalid.location, invalid.message
+    );
     let (Some(line), Ok(text)) = (
         invalid.location.line,
         std::fs::read_to_string(&invalid.location.file),
