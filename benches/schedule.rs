@@ -9,22 +9,10 @@ use std::hint::black_box;
 
 use changegate::{Calendar, ChangeRequest, PolicySet};
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
+mod common;
+
+use common::Rng;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-
-/// A small deterministic generator (xorshift), so every run benches the same calendar.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 fn base() -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339("2026-01-05T00:00:00+01:00").unwrap()

@@ -12,7 +12,7 @@ use changegate::{
     PolicySet, Severity, WindowPreview,
 };
 use chrono::{DateTime, TimeDelta, Utc};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
 #[command(
@@ -31,22 +31,49 @@ enum Format {
     Json,
 }
 
+/// What `check` and `windows` read: the request, the calendar, the policy and the time.
+#[derive(Args)]
+struct Inputs {
+    /// The request (YAML or JSON).
+    #[arg(long)]
+    request: PathBuf,
+    /// Deployments already scheduled and one-off blackouts (YAML or JSON); empty if absent.
+    #[arg(long)]
+    calendar: Option<PathBuf>,
+    /// A bundle directory (policy.yaml, *.rhai, *.ics); the built-in bundle if absent.
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// The time of the check (or of the search's start), RFC 3339 with an offset; the system
+    /// clock if absent.
+    #[arg(long)]
+    now: Option<String>,
+}
+
+/// [`Inputs`], read and validated.
+struct Loaded {
+    now: DateTime<Utc>,
+    policy: PolicySet,
+    request: ChangeRequest,
+    calendar: Calendar,
+}
+
+impl Inputs {
+    fn load(&self) -> Result<Loaded, Invalid> {
+        Ok(Loaded {
+            now: instant_arg(self.now.as_deref(), "--now")?,
+            policy: load_policy(self.policy.as_deref())?,
+            request: load_request(&self.request)?,
+            calendar: load_calendar(self.calendar.as_deref())?,
+        })
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Check a deployment request against the schedule rules of a policy bundle.
     Check {
-        /// The request (YAML or JSON).
-        #[arg(long)]
-        request: PathBuf,
-        /// Deployments already scheduled and one-off blackouts (YAML or JSON); empty if absent.
-        #[arg(long)]
-        calendar: Option<PathBuf>,
-        /// A bundle directory (policy.yaml and *.rhai); the built-in bundle if absent.
-        #[arg(long)]
-        policy: Option<PathBuf>,
-        /// The time of the check, RFC 3339 with an offset; the system clock if absent.
-        #[arg(long)]
-        now: Option<String>,
+        #[command(flatten)]
+        inputs: Inputs,
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
@@ -54,21 +81,11 @@ enum Command {
         #[arg(long)]
         suggest: bool,
     },
-    /// When can I deploy? The next start times at which the whole request would be allowed.
+    /// When can I deploy? The next start times at which the whole request would be allowed
+    /// (the request's duration, services, environment and type count; its start does not).
     Windows {
-        /// The request (YAML or JSON); its duration, services, environment and type count, its
-        /// start does not.
-        #[arg(long)]
-        request: PathBuf,
-        /// Deployments already scheduled and one-off blackouts (YAML or JSON); empty if absent.
-        #[arg(long)]
-        calendar: Option<PathBuf>,
-        /// A bundle directory (policy.yaml, *.rhai, *.ics); the built-in bundle if absent.
-        #[arg(long)]
-        policy: Option<PathBuf>,
-        /// Search from this time, RFC 3339 with an offset; the system clock if absent.
-        #[arg(long)]
-        now: Option<String>,
+        #[command(flatten)]
+        inputs: Inputs,
         /// How many windows to find.
         #[arg(long, default_value_t = 3)]
         count: usize,
@@ -131,37 +148,16 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check {
-            request,
-            calendar,
-            policy,
-            now,
+            inputs,
             format,
             suggest,
-        } => check(
-            &request,
-            calendar.as_deref(),
-            policy.as_deref(),
-            now.as_deref(),
-            format,
-            suggest,
-        ),
+        } => check(&inputs, format, suggest),
         Command::Windows {
-            request,
-            calendar,
-            policy,
-            now,
+            inputs,
             count,
             horizon,
             format,
-        } => windows(
-            &request,
-            calendar.as_deref(),
-            policy.as_deref(),
-            now.as_deref(),
-            count,
-            &horizon,
-            format,
-        ),
+        } => windows(&inputs, count, &horizon, format),
         Command::Preview {
             policy,
             from,
@@ -241,18 +237,13 @@ fn write_json(out: &mut impl Write, value: &serde_json::Value) -> std::io::Resul
     writeln!(out)
 }
 
-fn check(
-    request_path: &Path,
-    calendar_path: Option<&Path>,
-    policy_dir: Option<&Path>,
-    now: Option<&str>,
-    format: Format,
-    suggest: bool,
-) -> Result<ExitCode, Invalid> {
-    let now = instant_arg(now, "--now")?;
-    let policy = load_policy(policy_dir)?;
-    let request = load_request(request_path)?;
-    let calendar = load_calendar(calendar_path)?;
+fn check(inputs: &Inputs, format: Format, suggest: bool) -> Result<ExitCode, Invalid> {
+    let Loaded {
+        now,
+        policy,
+        request,
+        calendar,
+    } = inputs.load()?;
     let decision = policy.check_schedule(&request, &calendar, now);
     // Asked only when denied; the base decision JSON is unchanged unless --suggest is given.
     let suggestion = (suggest && !decision.allowed).then(|| {
@@ -320,22 +311,21 @@ fn suggestion_line(answer: &NextWindows) -> String {
 }
 
 fn windows(
-    request_path: &Path,
-    calendar_path: Option<&Path>,
-    policy_dir: Option<&Path>,
-    now: Option<&str>,
+    inputs: &Inputs,
     count: usize,
     horizon: &str,
     format: Format,
 ) -> Result<ExitCode, Invalid> {
-    let now = instant_arg(now, "--now")?;
     let horizon = changegate::time::parse_duration(horizon).map_err(|m| invalid("--horizon", m))?;
     if count == 0 {
         return Err(invalid("--count", "`--count` must be at least 1".into()));
     }
-    let policy = load_policy(policy_dir)?;
-    let request = load_request(request_path)?;
-    let calendar = load_calendar(calendar_path)?;
+    let Loaded {
+        now,
+        policy,
+        request,
+        calendar,
+    } = inputs.load()?;
     let answer = policy.next_windows(&request, &calendar, now, count, horizon);
     emit(|out| match format {
         Format::Json => write_json(out, &serde_json::to_value(&answer).unwrap_or_default()),
