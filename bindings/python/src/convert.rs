@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, Datelike, FixedOffset, Offset, TimeZone, Timelike};
 use pyo3::prelude::*;
 use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDate, PyDateTime, PyDelta, PyDeltaAccess, PyDict, PyFloat,
@@ -319,4 +319,38 @@ pub(crate) fn dict<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<B
         dict.set_item(k, to_py(py, v)?)?;
     }
     Ok(dict)
+}
+
+/// A Python `datetime` holds years 1 to 9999 only.
+pub(crate) fn fits_python<Tz: TimeZone>(t: &DateTime<Tz>) -> bool {
+    (1..=9999).contains(&t.naive_local().year())
+}
+
+/// An instant as an aware `datetime` with a fixed offset (`datetime.timezone`), the same local
+/// time and offset the JSON text shows; to the microsecond. Callers check [`fits_python`] first.
+pub(crate) fn datetime<'py, Tz: TimeZone>(
+    py: Python<'py>,
+    t: &DateTime<Tz>,
+) -> PyResult<Bound<'py, PyDateTime>> {
+    let local = t.naive_local();
+    let offset = t.offset().fix().local_minus_utc();
+    let tzinfo = if offset == 0 {
+        PyTzInfo::utc(py)?.to_owned()
+    } else {
+        PyTzInfo::fixed_offset(py, PyDelta::new(py, 0, offset, 0, true)?)?
+    };
+    // A leap second (`:60`) is carried in the nanoseconds; Python has no such second.
+    let micros = (local.nanosecond() / 1_000).min(999_999);
+    let narrow = |v: u32| u8::try_from(v).unwrap_or(u8::MAX);
+    PyDateTime::new(
+        py,
+        local.year(),
+        narrow(local.month()),
+        narrow(local.day()),
+        narrow(local.hour()),
+        narrow(local.minute()),
+        narrow(local.second()),
+        micros,
+        Some(&tzinfo),
+    )
 }

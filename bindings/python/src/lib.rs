@@ -8,6 +8,7 @@
 
 mod convert;
 mod errors;
+mod windows;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -22,6 +23,7 @@ use crate::convert::{Path, Shape};
 use crate::errors::{
     ChangegateError, InvalidInputError, InvalidPolicyError, Problem, guard, init_exception_defaults,
 };
+use crate::windows::{Count, Horizon};
 
 /// Raises a [`Problem`] as its Python exception.
 trait OrRaise<T> {
@@ -639,6 +641,53 @@ impl PyPolicySet {
         Ok(list)
     }
 
+    /// When can `request` run? The earliest `count` start times at which the whole request
+    /// (its duration, services, environment and type; not its start) would be allowed by every
+    /// rule, built-in and scripted, searching from `now` for `horizon` (a timedelta or text
+    /// such as `90d`, at most 100 years); and, for the start times in between, which rules
+    /// block them. The GIL is released while it searches.
+    #[pyo3(signature = (request, *, calendar = None, now, count = Count(3), horizon = Horizon::DEFAULT))]
+    #[pyo3(text_signature = "($self, request, *, calendar=None, now, count=3, horizon='90d')")]
+    fn next_windows(
+        &self,
+        py: Python<'_>,
+        request: &Bound<'_, PyAny>,
+        calendar: Option<&Bound<'_, PyAny>>,
+        now: &Bound<'_, PyAny>,
+        count: Count,
+        horizon: Horizon,
+    ) -> PyResult<windows::PyNextWindows> {
+        let request = request_arg(request, "request").or_raise(py)?;
+        let calendar = calendar_arg(calendar).or_raise(py)?;
+        let now = now_arg(now).or_raise(py)?;
+        windows::next_windows(
+            py,
+            &self.inner,
+            request.get(),
+            &calendar,
+            now,
+            count,
+            horizon,
+        )
+    }
+
+    /// The next `count` occurrences of every blackout and preferred window, per environment,
+    /// from `from_` (an aware datetime or RFC 3339 text), marked where a DST change moved or
+    /// split one. The GIL is released while it runs.
+    #[pyo3(signature = (*, from_, count = Count(5)))]
+    #[pyo3(text_signature = "($self, *, from_, count=5)")]
+    fn preview(
+        &self,
+        py: Python<'_>,
+        from_: &Bound<'_, PyAny>,
+        count: Count,
+    ) -> PyResult<windows::PyPreview> {
+        let from = convert::instant(from_, "from_")
+            .map(|t| t.with_timezone(&Utc))
+            .or_raise(py)?;
+        windows::preview(py, &self.inner, from, count)
+    }
+
     /// For benchmarks: reads the inputs once, then runs the check `n` times inside Rust (GIL
     /// released) and returns the elapsed seconds, the cost of the Rust API without Python.
     #[pyo3(signature = (request, calendar, now, n))]
@@ -696,6 +745,13 @@ fn _changegate(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyChangeRequest>()?;
     m.add_class::<PyDecision>()?;
     m.add_class::<PyFinding>()?;
+    m.add_class::<windows::PyNextWindows>()?;
+    m.add_class::<windows::PyAllowedWindow>()?;
+    m.add_class::<windows::PyBlockedStretch>()?;
+    m.add_class::<windows::PyPreview>()?;
+    m.add_class::<windows::PyWindowPreview>()?;
+    m.add_class::<windows::PyOccurrencePreview>()?;
+    m.add("MAX_CONFIRMATIONS", changegate::MAX_CONFIRMATIONS)?;
     m.add("ChangegateError", py.get_type::<ChangegateError>())?;
     m.add("InvalidInputError", py.get_type::<InvalidInputError>())?;
     m.add("InvalidPolicyError", py.get_type::<InvalidPolicyError>())?;

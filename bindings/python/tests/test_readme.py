@@ -15,10 +15,16 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 def test_readme_examples_run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(REPO)
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
-    assert len(blocks) >= 3
+    assert len(blocks) >= 4
     namespace: dict[str, object] = {"__name__": "readme"}
     for block in blocks:
         exec(compile(block, str(README), "exec"), namespace)
     out = capsys.readouterr().out
     assert out.startswith("Decision(outcome='warn', allowed=True, findings=[warn:team_overlap])\n")
     assert "request.start: expected an aware datetime, got a naive one" in out
+    # When can I deploy?
+    assert "NextWindows(windows=['2026-12-01T21:00:00+01:00', '2026-12-02T01:00:00+01:00']" in out
+    assert "\n2026-12-01 21:00:00+01:00 2026-12-02 00:00:00+01:00 2026-12-01 22:00:00+01:00\n" in out
+    assert "\n['preferred_window', 'team_overlap']\n" in out
+    assert "\nnever allowed: max_duration: lasts 10h, longer than the 8h allowed in `production`\n" in out
+    assert "\nproduction blackout weekend-freeze ['2026-11-27T16:00:00+01:00', '2026-12-04T16:00:00+01:00']\n" in out

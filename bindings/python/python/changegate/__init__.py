@@ -7,9 +7,13 @@ The Python face of the changegate Rust library. Every class lives in the compile
     policy = changegate.PolicySet.builtin()
     calendar = changegate.Calendar.load("calendar.yaml")
     decision = policy.check_schedule(request, calendar=calendar, now=now)
+    answer = policy.next_windows(request, calendar=calendar, now=now)  # when can I deploy?
 """
 
 from ._changegate import (
+    MAX_CONFIRMATIONS,
+    AllowedWindow,
+    BlockedStretch,
     Calendar,
     ChangegateError,
     ChangeRequest,
@@ -17,11 +21,18 @@ from ._changegate import (
     Finding,
     InvalidInputError,
     InvalidPolicyError,
+    NextWindows,
+    OccurrencePreview,
     PolicySet,
+    Preview,
+    WindowPreview,
     __version__,
 )
 
 __all__ = [
+    "MAX_CONFIRMATIONS",
+    "AllowedWindow",
+    "BlockedStretch",
     "Calendar",
     "ChangeRequest",
     "ChangegateError",
@@ -29,6 +40,10 @@ __all__ = [
     "Finding",
     "InvalidInputError",
     "InvalidPolicyError",
+    "NextWindows",
+    "OccurrencePreview",
     "PolicySet",
+    "Preview",
+    "WindowPreview",
     "__version__",
 ]

@@ -6,6 +6,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Union, final
 
 __all__ = [
+    "MAX_CONFIRMATIONS",
+    "AllowedWindow",
+    "BlockedStretch",
     "Calendar",
     "ChangeRequest",
     "ChangegateError",
@@ -13,11 +16,17 @@ __all__ = [
     "Finding",
     "InvalidInputError",
     "InvalidPolicyError",
+    "NextWindows",
+    "OccurrencePreview",
     "PolicySet",
+    "Preview",
+    "WindowPreview",
     "__version__",
 ]
 
 __version__: str
+#: Most full checks one ``next_windows`` question runs (``confirmation_limit_reached``).
+MAX_CONFIRMATIONS: int
 
 #: A request: a dict (aware datetimes, timedeltas or strings for times and durations), JSON or
 #: YAML text, or a ``ChangeRequest`` read once.
@@ -25,6 +34,8 @@ _RequestLike = Union[Mapping[str, Any], str, bytes, ChangeRequest]
 #: An instant: an aware ``datetime`` or RFC 3339 text with an offset.
 _InstantLike = Union[datetime.datetime, str]
 _StrPath = Union[str, os.PathLike[str]]
+#: A duration: a ``timedelta`` or text such as ``90d``, ``2w`` or ``36h``.
+_DurationLike = Union[datetime.timedelta, str]
 
 class ChangegateError(ValueError):
     """Base class of every error changegate raises."""
@@ -122,6 +133,108 @@ class Decision:
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
 @final
+class AllowedWindow:
+    """A stretch in which the deployment may run (start confirmed by a full check)."""
+
+    @property
+    def start(self) -> datetime.datetime: ...
+    @property
+    def end(self) -> datetime.datetime: ...
+    @property
+    def latest_start(self) -> datetime.datetime: ...
+    @property
+    def warnings(self) -> tuple[Finding, ...]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+@final
+class BlockedStretch:
+    """Start times that are not allowed, and the rules that say so."""
+
+    @property
+    def from_(self) -> datetime.datetime: ...
+    @property
+    def until(self) -> datetime.datetime: ...
+    @property
+    def rules(self) -> tuple[str, ...]: ...
+    @property
+    def reasons(self) -> tuple[str, ...]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+@final
+class NextWindows:
+    """The answer to "when can I deploy?"; ``to_dict()`` equals ``changegate windows`` JSON."""
+
+    @property
+    def windows(self) -> tuple[AllowedWindow, ...]: ...
+    @property
+    def blocked(self) -> tuple[BlockedStretch, ...]: ...
+    @property
+    def searched(self) -> tuple[datetime.datetime, datetime.datetime]: ...
+    @property
+    def confirmations(self) -> int: ...
+    @property
+    def confirmation_limit_reached(self) -> bool: ...
+    @property
+    def note(self) -> str | None: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+@final
+class OccurrencePreview:
+    """One occurrence of a window, in local time and UTC."""
+
+    @property
+    def start(self) -> datetime.datetime: ...
+    @property
+    def end(self) -> datetime.datetime: ...
+    @property
+    def start_utc(self) -> datetime.datetime: ...
+    @property
+    def end_utc(self) -> datetime.datetime: ...
+    @property
+    def dst(self) -> tuple[str, ...]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+@final
+class WindowPreview:
+    """The next occurrences of one blackout or preferred window."""
+
+    @property
+    def environment(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def occurrences(self) -> tuple[OccurrencePreview, ...]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+@final
+class Preview:
+    """Every window's next occurrences; ``to_dict()`` equals ``changegate preview`` JSON."""
+
+    @property
+    def from_(self) -> datetime.datetime: ...
+    @property
+    def windows(self) -> tuple[WindowPreview, ...]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+
+@final
 class PolicySet:
     """A loaded policy bundle: load once, check many times, share between threads."""
 
@@ -153,6 +266,16 @@ class PolicySet:
         calendar: Calendar | None = None,
         now: _InstantLike,
     ) -> list[Decision]: ...
+    def next_windows(
+        self,
+        request: _RequestLike,
+        *,
+        calendar: Calendar | None = None,
+        now: _InstantLike,
+        count: int = 3,
+        horizon: _DurationLike = "90d",
+    ) -> NextWindows: ...
+    def preview(self, *, from_: _InstantLike, count: int = 5) -> Preview: ...
     def _check_repeat(
         self,
         request: _RequestLike,
