@@ -157,8 +157,28 @@ type YamlError = (String, Option<(usize, usize)>, Option<String>);
 /// column. Everything else, JSON included when it does not start with `{`, is read as YAML.
 fn from_yaml<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
     if text.trim_start().starts_with('{') {
-        return serde_json::from_str(text)
-            .map_err(|e| describe(e.to_string(), Some((e.line(), e.column()))));
+        let mut de = serde_json::Deserializer::from_str(text);
+        let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let text = inner.to_string();
+            // Prefix the path as yaml_serde does: the mapping for an unknown or missing field
+            // (the message names the field), the field itself otherwise.
+            let named = text.contains("unknown field `") || text.contains("missing field `");
+            let prefix = if named {
+                path.rsplit_once('.').map_or("", |(parent, _)| parent)
+            } else {
+                path.as_str()
+            };
+            let msg = match prefix {
+                "" | "." => text,
+                p => format!("{p}: {text}"),
+            };
+            describe(msg, Some((inner.line(), inner.column())))
+        })?;
+        de.end()
+            .map_err(|e| describe(e.to_string(), Some((e.line(), e.column()))))?;
+        return Ok(value);
     }
     yaml::from_str(text)
         .map_err(|e| describe(e.to_string(), e.location().map(|l| (l.line(), l.column()))))

@@ -307,6 +307,12 @@ pub fn format_duration(d: TimeDelta) -> String {
     out
 }
 
+/// Writes a UTC instant as RFC 3339 with `Z`, e.g. `2026-12-07T05:00:00Z`: the form of every
+/// UTC instant in decisions and answers.
+pub fn format_utc(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
 /// Parses an RFC 3339 instant that carries an offset (`Z` or `+01:00`).
 pub fn parse_instant(text: &str) -> Result<DateTime<FixedOffset>, String> {
     DateTime::parse_from_rfc3339(text.trim()).map_err(|_| {

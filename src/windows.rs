@@ -21,7 +21,7 @@ use crate::checks::{NamedWindow, ScheduleRules};
 use crate::decision::{Decision, Finding, RuleId, Severity};
 use crate::model::{Blackout, ChangeRequest};
 use crate::policy::PolicySet;
-use crate::time::{Interval, IntervalSet, format_duration, resolve_local};
+use crate::time::{Interval, IntervalSet, format_duration, format_utc, resolve_local};
 
 /// Most full checks (built-in rules and scripts) one [`PolicySet::next_windows`] question runs.
 /// When it is reached the answer says so (`confirmation_limit_reached`) and holds the windows
@@ -159,7 +159,7 @@ impl<'a> Label<'a> {
                 "{} notice is required in `{}`, counted from {}",
                 format_duration(*min),
                 request.environment,
-                asked.to_rfc3339()
+                format_utc(*asked)
             ),
         }
     }

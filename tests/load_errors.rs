@@ -547,6 +547,20 @@ fn unknown_field_in_json() {
 }
 
 #[test]
+fn json_calendar_errors_name_the_field_path_line_and_column() {
+    let text = r#"{"deployments": [{"id": "a", "service": "x", "environment": "production",
+  "type": "feature", "start": "2026-12-01T22:00:00Z", "duration": "1h", "strat": 1}]}"#;
+    let err = Calendar::from_yaml(text, "calendar.json").unwrap_err();
+    assert_eq!(err.field.as_deref(), Some("deployments[0].strat"));
+    assert_eq!(err.location.line, Some(2));
+    assert!(err.location.column.is_some_and(|c| c > 60), "{err}");
+
+    let err = Calendar::from_yaml(r#"{"deployments": [{"id": 5}]}"#, "calendar.json").unwrap_err();
+    assert_eq!(err.field.as_deref(), Some("deployments[0].id"));
+    assert!(err.message.contains("invalid type: integer `5`"), "{err}");
+}
+
+#[test]
 fn time_without_offset() {
     let err = request_error(&request_with(5, Some("start: 2026-12-01T22:00:00")));
     assert_input_error(

@@ -496,7 +496,9 @@ fn report(invalid: &Invalid) {
         .as_deref()
         .filter(|f| {
             let last = f.rsplit('.').next().unwrap_or(f);
-            !f.is_empty() && !invalid.message.contains(&format!("`{last}`"))
+            !f.is_empty()
+                && !invalid.message.starts_with(&format!("{f}:"))
+                && !invalid.message.contains(&format!("`{last}`"))
         })
         .map(|f| format!("field `{f}`: "))
         .unwrap_or_default();

@@ -3,14 +3,14 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 
 use super::{NamedWindow, Rule, ScheduleRules};
 use crate::calendar::Calendar;
 use crate::decision::{Finding, RuleId, Severity};
 use crate::model::ChangeRequest;
-use crate::time::{Interval, IntervalSet, format_duration};
+use crate::time::{Interval, IntervalSet, format_duration, format_utc};
 
 /// Runs every schedule rule of one environment, appending findings in a fixed order.
 pub(crate) fn check(
@@ -46,11 +46,6 @@ pub(crate) fn check(
     }
 }
 
-/// A UTC instant as the decision contract writes it in `details`: RFC 3339 with `Z`.
-fn utc_text(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-}
-
 fn deny<T>(rule_id: &str, rule: &Rule<T>, message: String) -> Finding {
     Finding::new(rule_id, Severity::Deny, message, Some(rule.source.clone()))
 }
@@ -70,7 +65,7 @@ fn advance_notice(
         format!(
             "starts at {} before it was requested at {}; {} notice is required in `{}`",
             request.start.to_rfc3339(),
-            asked.to_rfc3339(),
+            format_utc(asked),
             format_duration(rule.value),
             request.environment
         )
@@ -86,7 +81,7 @@ fn advance_notice(
         deny(RuleId::ADVANCE_NOTICE, rule, message)
             .with_detail("required", format_duration(rule.value))
             .with_detail("notice", format_duration(notice))
-            .with_detail("earliest_start", utc_text(asked + rule.value)),
+            .with_detail("earliest_start", format_utc(asked + rule.value)),
     );
 }
 
@@ -143,8 +138,8 @@ fn blackout(
                 ),
             )
             .with_detail("blackout", w.name.clone())
-            .with_detail("from", utc_text(from))
-            .with_detail("until", utc_text(until)),
+            .with_detail("from", format_utc(from))
+            .with_detail("until", format_utc(until)),
         );
     }
 }
@@ -176,8 +171,8 @@ fn calendar_blackouts(
                 Some("calendar".to_owned()),
             )
             .with_detail("blackout", b.name.clone())
-            .with_detail("from", utc_text(iv.start()))
-            .with_detail("until", utc_text(iv.end())),
+            .with_detail("from", format_utc(iv.start()))
+            .with_detail("until", format_utc(iv.end())),
         );
     }
 }
@@ -343,7 +338,7 @@ fn dependency(
                     request.start.to_rfc3339()
                 ),
             )
-            .with_detail("ends", utc_text(d.interval().end())),
+            .with_detail("ends", format_utc(d.interval().end())),
             Some(_) => continue,
         };
         out.push(finding.with_detail("deployment", dep.as_str()));
