@@ -92,34 +92,12 @@ impl RequestArg<'_> {
     }
 }
 
-/// Reads JSON text this crate generated from a Python value with the core's reader `read`.
-///
-/// The core reads a document that starts with `{` with serde_json, whose errors do not say
-/// where the field at fault is (the field `strat`, but not `deployments[3]`). When that
-/// read fails, the same document is read as YAML (a comment first, so the core takes its YAML
-/// reader, which names the path), and that error is reported if it fails too. The JSON verdict
-/// stands: a document only the YAML reader accepts still gets the JSON reader's error.
-fn read_generated<T>(
-    text: &str,
-    origin: &str,
-    read: impl Fn(&str, &str) -> Result<T, changegate::InputError>,
-) -> Result<T, changegate::InputError> {
-    read(text, origin).map_err(
-        |json_error| match read(&format!("# {origin}\n{text}"), origin) {
-            Err(yaml_error) if yaml_error.field.as_ref().is_some_and(|f| !f.is_empty()) => {
-                yaml_error
-            }
-            _ => json_error,
-        },
-    )
-}
-
 /// Reads a request from a dict (its field paths start with `name`).
 fn request_from_dict(obj: &Bound<'_, PyAny>, name: &str) -> Result<ChangeRequest, Problem> {
     let value = convert::to_json(obj, Shape::Request, &Path::Root(name))?;
     let text = serde_json::to_string(&value).map_err(|e| Problem::input(name, e.to_string()))?;
     guard(|| {
-        read_generated(&text, &format!("<{name}>"), ChangeRequest::from_yaml)
+        ChangeRequest::from_yaml(&text, &format!("<{name}>"))
             .map_err(|e| Problem::from_generated(e, name))
     })
 }
@@ -243,7 +221,7 @@ fn calendar_from_value(py: Python<'_>, value: serde_json::Value) -> Result<Calen
         serde_json::to_string(&value).map_err(|e| Problem::input("calendar", e.to_string()))?;
     py.detach(|| {
         guard(|| {
-            read_generated(&text, "<calendar>", Calendar::from_yaml)
+            Calendar::from_yaml(&text, "<calendar>")
                 .map_err(|e| Problem::from_generated(e, "calendar"))
         })
     })
