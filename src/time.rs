@@ -333,7 +333,39 @@ pub fn parse_instant(text: &str) -> Result<DateTime<FixedOffset>, String> {
 /// that does not exist (a spring-forward gap) is moved **forward by the length of the gap**, so
 /// `02:30` on a day Europe/Berlin jumps from 02:00 to 03:00 becomes `03:30` CEST. This is RFC
 /// 5545's rule and jiff's `Disambiguation::Compatible`.
+///
+/// Answers are memoized per thread (a small direct-mapped cache): the same window boundaries
+/// are resolved by check after check, and a zone lookup costs far more than the cache probe.
 pub fn resolve_local(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+    /// Slots in the per-thread cache (a power of two).
+    const SLOTS: usize = 512;
+    type Slot = Option<(Tz, NaiveDateTime, DateTime<Utc>)>;
+    thread_local! {
+        static CACHE: std::cell::RefCell<Vec<Slot>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let stamp = local.and_utc().timestamp() as u64;
+    let mixed = (stamp ^ ((tz as u64) << 40)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let slot = (mixed >> 32) as usize % SLOTS;
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.is_empty() {
+            cache.resize(SLOTS, None);
+        }
+        match cache.get(slot) {
+            Some(Some((z, l, utc))) if *z == tz && *l == local => *utc,
+            _ => {
+                let utc = resolve_local_uncached(tz, local);
+                if let Some(entry) = cache.get_mut(slot) {
+                    *entry = Some((tz, local, utc));
+                }
+                utc
+            }
+        }
+    })
+}
+
+/// [`resolve_local`] without the cache.
+fn resolve_local_uncached(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
     match tz.from_local_datetime(&local) {
         LocalResult::Single(t) => t.with_timezone(&Utc),
         LocalResult::Ambiguous(earlier, _) => earlier.with_timezone(&Utc),
