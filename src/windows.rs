@@ -176,10 +176,6 @@ struct Constraints<'a> {
     not_before: Vec<(Label<'a>, DateTime<Utc>)>,
 }
 
-fn applies_to_services(services: Option<&Vec<String>>, request: &ChangeRequest) -> bool {
-    services.is_none_or(|s| request.services.iter().any(|x| s.contains(x)))
-}
-
 fn local(t: DateTime<Utc>, tz: Tz) -> DateTime<FixedOffset> {
     t.with_timezone(&tz).fixed_offset()
 }
@@ -238,7 +234,7 @@ fn constraints<'a>(
     }
     for rule in rules.blackouts.iter().filter(|r| r.applies_to(ty)) {
         let w: &NamedWindow = &rule.value;
-        if applies_to_services(w.services.as_ref(), request) {
+        if w.touches(request) {
             c.occupied.push((
                 Label::new(RuleId::BLACKOUT, Why::Window(w)),
                 w.window.covered(range),

@@ -5,6 +5,7 @@ pub(crate) mod schedule;
 
 use chrono::TimeDelta;
 
+use crate::model::ChangeRequest;
 use crate::time::Window;
 
 /// A rule's setting plus the change types it does not apply to and where it is written.
@@ -29,6 +30,15 @@ pub(crate) struct NamedWindow {
     pub window: Window,
     /// Services it applies to; all when `None`.
     pub services: Option<Vec<String>>,
+}
+
+impl NamedWindow {
+    /// Whether the window concerns `request`: it names no services, or one the request touches.
+    pub fn touches(&self, request: &ChangeRequest) -> bool {
+        self.services
+            .as_ref()
+            .is_none_or(|s| request.services.iter().any(|x| s.contains(x)))
+    }
 }
 
 /// The schedule rules of one environment. A `None` rule is not checked.

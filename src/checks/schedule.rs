@@ -105,10 +105,6 @@ fn max_duration(rule: &Rule<TimeDelta>, request: &ChangeRequest, out: &mut Vec<F
     );
 }
 
-fn applies_to_services(services: Option<&Vec<String>>, request: &ChangeRequest) -> bool {
-    services.is_none_or(|s| request.services.iter().any(|x| s.contains(x)))
-}
-
 fn blackout(
     rule: &Rule<NamedWindow>,
     request: &ChangeRequest,
@@ -116,7 +112,7 @@ fn blackout(
     out: &mut Vec<Finding>,
 ) {
     let w = &rule.value;
-    if !applies_to_services(w.services.as_ref(), request) {
+    if !w.touches(request) {
         return;
     }
     let mut hit: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
@@ -183,11 +179,7 @@ fn preferred_window(
     interval: Interval,
     out: &mut Vec<Finding>,
 ) {
-    let windows: Vec<&NamedWindow> = rule
-        .value
-        .iter()
-        .filter(|w| applies_to_services(w.services.as_ref(), request))
-        .collect();
+    let windows: Vec<&NamedWindow> = rule.value.iter().filter(|w| w.touches(request)).collect();
     if windows.is_empty() {
         return;
     }
