@@ -429,6 +429,31 @@ fn build_engine() -> Engine {
         },
     );
     engine.register_fn(
+        "overlapping_with_same_label",
+        |ctx: NativeCallContext, key: &str| {
+            let st = state(&ctx)?;
+            let r = &st.request;
+            let Some(value) = r.labels.get(key).and_then(Value::as_str) else {
+                return Ok(Array::new());
+            };
+            let mut ids: Vec<&str> = st
+                .calendar
+                .overlapping_environment(&r.environment, r.interval())
+                .filter(|d| {
+                    d.id != r.id && d.labels.get(key).and_then(Value::as_str) == Some(value)
+                })
+                .map(|d| d.id.as_str())
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            Ok::<_, Box<EvalAltResult>>(
+                ids.into_iter()
+                    .map(|id| Dynamic::from(id.to_owned()))
+                    .collect::<Array>(),
+            )
+        },
+    );
+    engine.register_fn(
         "overlapping_with_label",
         |ctx: NativeCallContext, key: &str, value: &str| {
             let st = state(&ctx)?;

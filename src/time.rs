@@ -379,6 +379,10 @@ fn resolve_local_uncached(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
     }
 }
 
+/// More than any UTC offset a zone has had (today's extremes are -12:00 and +14:00; some
+/// historical local mean times came close to 16 hours).
+const OFFSET_SLACK: TimeDelta = TimeDelta::hours(16);
+
 /// A day of the week and a local time, e.g. `fri 16:00`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WeekTime {
@@ -477,14 +481,16 @@ impl Window {
         let tz = self.tz;
         let state = match &self.recurrence {
             Recurrence::Once(iv) => State::Once(Some(*iv)),
+            // The local dates are bracketed from UTC with a slack wider than any UTC offset
+            // (no zone lookup needed); occurrences outside the query are filtered out anyway.
             Recurrence::Weekly { end_days, .. } => State::Days {
-                date: query.start.with_timezone(&tz).date_naive()
+                date: (query.start - OFFSET_SLACK).date_naive()
                     - TimeDelta::days(i64::from(*end_days) + 1),
-                last: query.end.with_timezone(&tz).date_naive(),
+                last: (query.end + OFFSET_SLACK).date_naive(),
             },
             Recurrence::Yearly { .. } => State::Years {
-                year: query.start.with_timezone(&tz).year() - 1,
-                last: query.end.with_timezone(&tz).year(),
+                year: (query.start - OFFSET_SLACK).year() - 1,
+                last: (query.end + OFFSET_SLACK).year(),
             },
             Recurrence::Cron(span) => {
                 let (lo, hi) = local_bounds(tz, query);
