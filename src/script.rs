@@ -236,6 +236,23 @@ fn record(
     Ok(())
 }
 
+/// Sorted ids of the deployments in the request's environment that overlap it and whose label
+/// `key` is the string `value`.
+fn ids_with_label(st: &CallState, key: &str, value: &str) -> Array {
+    let r = &st.request;
+    let mut ids: Vec<&str> = st
+        .calendar
+        .overlapping_environment(&r.environment, r.interval())
+        .filter(|d| d.id != r.id && d.labels.get(key).and_then(Value::as_str) == Some(value))
+        .map(|d| d.id.as_str())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.into_iter()
+        .map(|id| Dynamic::from(id.to_owned()))
+        .collect()
+}
+
 fn build_engine() -> Engine {
     let mut engine = Engine::new_raw();
     // The packages policies need, flattened into one module: every function lookup that misses
@@ -432,47 +449,16 @@ fn build_engine() -> Engine {
         "overlapping_with_same_label",
         |ctx: NativeCallContext, key: &str| {
             let st = state(&ctx)?;
-            let r = &st.request;
-            let Some(value) = r.labels.get(key).and_then(Value::as_str) else {
-                return Ok(Array::new());
-            };
-            let mut ids: Vec<&str> = st
-                .calendar
-                .overlapping_environment(&r.environment, r.interval())
-                .filter(|d| {
-                    d.id != r.id && d.labels.get(key).and_then(Value::as_str) == Some(value)
-                })
-                .map(|d| d.id.as_str())
-                .collect();
-            ids.sort_unstable();
-            ids.dedup();
-            Ok::<_, Box<EvalAltResult>>(
-                ids.into_iter()
-                    .map(|id| Dynamic::from(id.to_owned()))
-                    .collect::<Array>(),
-            )
+            Ok::<_, Box<EvalAltResult>>(match st.request.labels.get(key).and_then(Value::as_str) {
+                Some(value) => ids_with_label(&st, key, value),
+                None => Array::new(),
+            })
         },
     );
     engine.register_fn(
         "overlapping_with_label",
         |ctx: NativeCallContext, key: &str, value: &str| {
-            let st = state(&ctx)?;
-            let r = &st.request;
-            let mut ids: Vec<&str> = st
-                .calendar
-                .overlapping_environment(&r.environment, r.interval())
-                .filter(|d| {
-                    d.id != r.id && d.labels.get(key).and_then(Value::as_str) == Some(value)
-                })
-                .map(|d| d.id.as_str())
-                .collect();
-            ids.sort_unstable();
-            ids.dedup();
-            Ok::<_, Box<EvalAltResult>>(
-                ids.into_iter()
-                    .map(|id| Dynamic::from(id.to_owned()))
-                    .collect::<Array>(),
-            )
+            state(&ctx).map(|st| ids_with_label(&st, key, value))
         },
     );
     engine.register_fn(
