@@ -49,12 +49,42 @@ impl IntervalIndex {
 
     fn overlapping(&self, query: Interval) -> impl Iterator<Item = usize> + '_ {
         let hi = self.entries.partition_point(|e| e.0 < query.end());
-        let earliest = query.start() - self.longest;
+        let earliest = query
+            .start()
+            .checked_sub_signed(self.longest)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
         let lo = self.entries[..hi].partition_point(|e| e.0 <= earliest);
         self.entries[lo..hi]
             .iter()
             .filter(move |e| e.1 > query.start())
             .map(|e| e.2)
+    }
+
+    /// The first start time after `query.start()` at which a query of the same length would
+    /// see another set of intervals: when one it overlaps ends, or when the next one starts
+    /// before the moved query ends. `None`: the set never changes.
+    fn next_change(&self, query: Interval) -> Option<DateTime<Utc>> {
+        let hi = self.entries.partition_point(|e| e.0 < query.end());
+        // The first interval that starts at or after the query's end enters once the query's
+        // start is past `its start - length`.
+        let entering = self.entries.get(hi).and_then(|e| {
+            e.0.checked_sub_signed(query.length())
+                .and_then(|t| t.checked_add_signed(TimeDelta::nanoseconds(1)))
+        });
+        let earliest = query
+            .start()
+            .checked_sub_signed(self.longest)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let lo = self.entries[..hi].partition_point(|e| e.0 <= earliest);
+        let leaving = self.entries[lo..hi]
+            .iter()
+            .map(|e| e.1)
+            .filter(|end| *end > query.start())
+            .min();
+        match (entering, leaving) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 }
 
@@ -154,6 +184,23 @@ impl Calendar {
             .into_iter()
             .flat_map(move |idx| idx.overlapping(interval))
             .filter_map(|i| self.inner.deployments.get(i))
+    }
+
+    /// The first start time after `interval.start()` at which the deployments overlapping an
+    /// interval of the same length (in `environment`, or of `service` there) would differ from
+    /// those overlapping `interval`; `None` when they never do. Scripts' calendar queries tell
+    /// the window search how long their answer holds with this.
+    pub(crate) fn next_change(
+        &self,
+        environment: &str,
+        service: Option<&str>,
+        interval: Interval,
+    ) -> Option<DateTime<Utc>> {
+        match service {
+            None => self.inner.by_environment.get(environment)?,
+            Some(service) => self.inner.by_service.get(environment)?.get(service)?,
+        }
+        .next_change(interval)
     }
 
     /// Deployments in `environment` that overlap `interval`, in order of start.

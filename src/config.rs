@@ -9,9 +9,10 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer};
 
 use crate::calendar::Calendar;
-use crate::checks::{NamedWindow, Rule, ScheduleRules};
 use crate::error::{InputError, LoadError, LoadErrorKind, Location};
 use crate::model::{Blackout, ChangeRequest, DeploymentId};
+use crate::rules::schedule::ScheduleRules;
+use crate::rules::{NamedWindow, Rule};
 use crate::time::{
     CronPattern, CronSpan, Interval, Recurrence, RuleSpan, Window, parse_duration, parse_instant,
     parse_local_time, parse_weekday, resolve_local,

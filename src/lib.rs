@@ -1,23 +1,23 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod answers;
 mod calendar;
-mod checks;
 mod config;
 mod decision;
 mod error;
 mod model;
 mod policy;
+mod rules;
 mod script;
 pub mod time;
-mod windows;
 
+pub use answers::next_windows::{
+    AllowedWindow, BlockedStretch, MAX_CONFIRMATIONS, MAX_HORIZON_DAYS, NextWindows, Searched,
+};
+pub use answers::preview::{DstMark, OccurrencePreview, WindowPreview};
 pub use calendar::{Calendar, DuplicateId};
 pub use decision::{Decision, Finding, Outcome, PolicyInfo, RuleId, Severity};
 pub use error::{InputError, LoadError, LoadErrorKind, Location};
 pub use model::{Blackout, ChangeRequest, DeploymentId};
 pub use policy::{PolicySet, builtin_files};
-pub use windows::{
-    AllowedWindow, BlockedStretch, DstMark, MAX_CONFIRMATIONS, NextWindows, OccurrencePreview,
-    Searched, WindowPreview,
-};

@@ -542,7 +542,13 @@ fn a_script_that_blocks_mondays_moves_the_suggestion_to_tuesday() {
     assert_eq!(last.rules, [RuleId::from("no_mondays")]);
     assert_eq!(last.from.to_rfc3339(), "2026-06-08T06:00:00+02:00");
     assert_eq!(last.until.to_rfc3339(), "2026-06-09T00:00:00+02:00");
-    assert_eq!(answer.confirmations, 2);
+    // Monday 06:00 (denied: the script read the weekday, so the answer holds to midnight), then
+    // the window is confirmed day by day up to the weekend freeze: Tuesday to Friday.
+    assert_eq!(answer.confirmations, 5);
+    assert_eq!(
+        answer.windows[0].latest_start.to_rfc3339(),
+        "2026-06-12T14:00:00+02:00"
+    );
 }
 
 #[test]
@@ -607,7 +613,48 @@ fn never_allowed_within_the_horizon_gives_a_clear_empty_answer() {
 }
 
 #[test]
-fn a_script_that_always_denies_stops_at_the_confirmation_limit() {
+fn a_script_that_denies_every_minute_stops_at_the_confirmation_limit() {
+    // The script reads the start's minute, so its denial holds for one minute only: the search
+    // steps minute by minute (never to midnight) until the limit.
+    let p = bundle(&[
+        (
+            "policy.yaml",
+            "timezone: UTC\nenvironments:\n  production: {}\n",
+        ),
+        (
+            "never.rhai",
+            "fn schedule(request) { if request.start.minute >= 0 { deny(\"never\", \"not today\"); } }\n",
+        ),
+    ]);
+    let req = request("2026-06-02T10:00:00Z", "1h");
+    let answer = windows(
+        &p,
+        &Calendar::default(),
+        "2026-06-01T10:00:00Z",
+        &req,
+        1,
+        3650,
+    );
+    assert!(answer.windows.is_empty());
+    assert!(answer.confirmation_limit_reached);
+    assert_eq!(answer.confirmations, MAX_CONFIRMATIONS);
+    assert!(
+        answer.note.as_deref().unwrap().contains("stopped after"),
+        "{:?}",
+        answer.note
+    );
+    // The checked starts are reported blocked, and the report ends where the search stopped.
+    assert_eq!(answer.blocked.len(), 1);
+    assert_eq!(answer.blocked[0].rules, [RuleId::from("never")]);
+    assert_eq!(
+        answer.blocked[0].until.to_rfc3339(),
+        "2026-06-01T13:20:00+00:00"
+    );
+}
+
+#[test]
+fn a_script_that_always_denies_is_known_to_deny_every_start() {
+    // A denial that reads nothing about the start holds for every start: one check answers.
     let p = bundle(&[
         (
             "policy.yaml",
@@ -628,18 +675,32 @@ fn a_script_that_always_denies_stops_at_the_confirmation_limit() {
         3650,
     );
     assert!(answer.windows.is_empty());
-    assert!(answer.confirmation_limit_reached);
-    assert_eq!(answer.confirmations, MAX_CONFIRMATIONS);
-    assert!(
-        answer.note.as_deref().unwrap().contains("stopped after"),
-        "{:?}",
-        answer.note
-    );
-    // With a short horizon the search ends on its own.
-    let answer = windows(&p, &Calendar::default(), "2026-06-01T10:00:00Z", &req, 1, 5);
     assert!(!answer.confirmation_limit_reached);
-    // One candidate a local day: 1 June 10:00, then midnights 2 to 6 June.
-    assert_eq!(answer.confirmations, 6);
+    assert_eq!(answer.confirmations, 1);
+    assert_eq!(answer.blocked[0].rules, [RuleId::from("never")]);
+    let note = answer.note.as_deref().unwrap();
+    assert!(note.contains("blocked by never"), "{note}");
+    // A denial by the hour holds to the next hour: five days take 120 checks, not 7 200.
+    let hourly = bundle(&[
+        (
+            "policy.yaml",
+            "timezone: UTC\nenvironments:\n  production: {}\n",
+        ),
+        (
+            "never.rhai",
+            "fn schedule(request) { if request.start.hour >= 0 { deny(\"never\", \"not this hour\"); } }\n",
+        ),
+    ]);
+    let answer = windows(
+        &hourly,
+        &Calendar::default(),
+        "2026-06-01T10:00:00Z",
+        &req,
+        1,
+        5,
+    );
+    assert!(!answer.confirmation_limit_reached);
+    assert_eq!(answer.confirmations, 120);
 }
 
 #[test]

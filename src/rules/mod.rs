@@ -1,9 +1,13 @@
 //! Built-in rules, in plain Rust. They know nothing of scripts or YAML: `config` builds the
-//! rule values below from `policy.yaml`, and `policy` runs them.
+//! rule values below from `policy.yaml`, and `policy` runs them through its one pipeline.
+//!
+//! Each rule has one home: a file holding its id, its messages, its point check (does this
+//! request pass?) and, for schedule rules, its set form over a time range (which start times
+//! does it block?), which the window search uses. A property test keeps the two forms in
+//! agreement.
 
+pub(crate) mod environment;
 pub(crate) mod schedule;
-
-use chrono::TimeDelta;
 
 use crate::model::ChangeRequest;
 use crate::time::Window;
@@ -39,16 +43,4 @@ impl NamedWindow {
             .as_ref()
             .is_none_or(|s| request.services.iter().any(|x| s.contains(x)))
     }
-}
-
-/// The schedule rules of one environment. A `None` rule is not checked.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ScheduleRules {
-    pub advance_notice: Option<Rule<TimeDelta>>,
-    pub max_duration: Option<Rule<TimeDelta>>,
-    pub blackouts: Vec<Rule<NamedWindow>>,
-    pub preferred_window: Option<Rule<Vec<NamedWindow>>>,
-    pub conflicts: Option<Rule<()>>,
-    pub concurrency: Option<Rule<u32>>,
-    pub dependencies: Option<Rule<()>>,
 }

@@ -1,73 +1,39 @@
-//! [`PolicySet`]: a loaded bundle (`policy.yaml` plus compiled scripts) and the evaluation entry
-//! points.
+//! Loading a bundle: `policy.yaml`, its scripts and calendars, from a directory, from memory
+//! or from the copy embedded in the crate; and its digest.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
-use crate::calendar::Calendar;
-use crate::checks::ScheduleRules;
-use crate::checks::schedule;
-use crate::config::{BundleFiles, PolicyConfig, parse_policy};
-use crate::decision::{Decision, Finding, PolicyInfo, RuleId, Severity};
+use super::{Inner, PolicySet};
+use crate::config::{BundleFiles, parse_policy};
 use crate::error::{LoadError, LoadErrorKind, Location};
-use crate::model::ChangeRequest;
-use crate::script::{HookInput, Scripts};
+use crate::script::Scripts;
 
 /// The name of the bundle's configuration file.
 const POLICY_FILE: &str = "policy.yaml";
 
 /// The default bundle, embedded so that [`PolicySet::builtin`] needs no files.
 const BUILTIN: &[(&str, &str)] = &[
-    (POLICY_FILE, include_str!("../policies/policy.yaml")),
+    (POLICY_FILE, include_str!("../../policies/policy.yaml")),
     (
         "change_ticket.rhai",
-        include_str!("../policies/change_ticket.rhai"),
+        include_str!("../../policies/change_ticket.rhai"),
     ),
     (
         "emergency_incident.rhai",
-        include_str!("../policies/emergency_incident.rhai"),
+        include_str!("../../policies/emergency_incident.rhai"),
     ),
     (
         "team_overlap.rhai",
-        include_str!("../policies/team_overlap.rhai"),
+        include_str!("../../policies/team_overlap.rhai"),
     ),
 ];
 
 /// The names of the embedded default bundle's files (for tests and tooling).
 pub fn builtin_files() -> impl Iterator<Item = &'static str> {
     BUILTIN.iter().map(|(name, _)| *name)
-}
-
-/// A loaded policy bundle: compile once, evaluate many times.
-///
-/// `PolicySet` is `Send + Sync` and cheap to clone (the compiled bundle sits behind an `Arc`).
-///
-/// # Example
-/// ```
-/// use changegate::{Calendar, ChangeRequest, PolicySet};
-/// let policy = PolicySet::builtin().unwrap();
-/// let request = ChangeRequest::from_yaml(
-///     "id: dep-1\nservice: search\nenvironment: production\ntype: feature\n\
-///      start: 2026-12-01T22:00:00+01:00\nduration: 2h\n", "request.yaml").unwrap();
-/// let now = chrono::DateTime::parse_from_rfc3339("2026-11-25T09:00:00Z").unwrap();
-/// let decision = policy.check_schedule(&request, &Calendar::default(), now);
-/// assert!(decision.allowed);
-/// ```
-#[derive(Clone, Debug)]
-pub struct PolicySet {
-    inner: Arc<Inner>,
-}
-
-#[derive(Debug)]
-struct Inner {
-    config: PolicyConfig,
-    scripts: Scripts,
-    digest: String,
-    files: Vec<String>,
 }
 
 fn load_error(kind: LoadErrorKind, file: &str, message: String) -> LoadError {
@@ -203,121 +169,5 @@ impl PolicySet {
                 files: files.iter().map(|(n, _)| origin(n)).collect(),
             }),
         })
-    }
-
-    /// `sha256:` and the hex digest of the bundle's file names and contents.
-    pub fn digest(&self) -> &str {
-        &self.inner.digest
-    }
-
-    /// The bundle's time zone, in which recurring windows and script helpers read local time.
-    pub fn timezone(&self) -> Tz {
-        self.inner.config.timezone
-    }
-
-    /// The schedule rules of `environment`, if the policy knows it.
-    pub(crate) fn schedule_rules(&self, environment: &str) -> Option<&ScheduleRules> {
-        self.inner.config.environments.get(environment)
-    }
-
-    /// The environments the policy knows, sorted.
-    pub fn environments(&self) -> impl Iterator<Item = &str> {
-        self.inner.config.environments.keys().map(String::as_str)
-    }
-
-    /// The bundle's files, as named in findings.
-    pub fn files(&self) -> &[String] {
-        &self.inner.files
-    }
-
-    /// Decides whether `request` may run when it asks to, given what is already in `calendar`.
-    ///
-    /// `now` is the time of the check (advance notice is measured from `requested_at`, or from
-    /// `now` when the request has none); nothing reads the clock. Built-in rules run first, then
-    /// every script's `schedule` hook; a failing script adds a `policy_error` deny and the
-    /// other rules still report.
-    pub fn check_schedule(
-        &self,
-        request: &ChangeRequest,
-        calendar: &Calendar,
-        now: impl Into<DateTime<Utc>>,
-    ) -> Decision {
-        let now = now.into();
-        let inner = &*self.inner;
-        let mut findings = Vec::new();
-        match inner.config.environments.get(&request.environment) {
-            Some(rules) => schedule::check(rules, request, calendar, now, &mut findings),
-            None => {
-                let known: Vec<String> = self.environments().map(|e| format!("`{e}`")).collect();
-                findings.push(
-                    Finding::new(
-                        RuleId::UNKNOWN_ENVIRONMENT,
-                        Severity::Deny,
-                        if known.is_empty() {
-                            format!(
-                                "environment `{}` is not in the policy, which lists no environments",
-                                request.environment
-                            )
-                        } else {
-                            format!(
-                                "environment `{}` is not in the policy, which knows {}",
-                                request.environment,
-                                known.join(", ")
-                            )
-                        },
-                        Some(inner.config.environments_source.clone()),
-                    )
-                    .with_detail("environment", request.environment.clone()),
-                );
-            }
-        }
-        let mut trace = Vec::new();
-        if inner.scripts.has_schedule_hooks() {
-            let input = HookInput {
-                request,
-                calendar,
-                now,
-                tz: inner.config.timezone,
-            };
-            inner
-                .scripts
-                .run_schedule(&input, &mut findings, &mut trace);
-        }
-        Decision::from_findings(
-            findings,
-            PolicyInfo {
-                digest: inner.digest.clone(),
-            },
-            trace,
-        )
-    }
-
-    /// Checks many requests against one calendar, in order (used by batch faces).
-    pub fn check_schedule_many<'a>(
-        &self,
-        requests: impl IntoIterator<Item = &'a ChangeRequest>,
-        calendar: &Calendar,
-        now: impl Into<DateTime<Utc>>,
-    ) -> Vec<Decision> {
-        let now = now.into();
-        requests
-            .into_iter()
-            .map(|r| self.check_schedule(r, calendar, now))
-            .collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn policy_set_is_send_sync_and_builtin_loads() {
-        fn is<T: Send + Sync + Clone>() {}
-        is::<PolicySet>();
-        is::<Calendar>();
-        let p = PolicySet::builtin().unwrap();
-        assert!(p.digest().starts_with("sha256:"));
-        assert_eq!(p.files()[0], "policies/change_ticket.rhai");
     }
 }

@@ -1,0 +1,92 @@
+//! The one pipeline every question runs: environment lookup (an unknown environment denies,
+//! written once in [`crate::rules::environment`]) -> the question's built-in rules -> the
+//! question's script hook -> one [`Decision`]. Each question is a [`Question`]; its typed entry
+//! point on [`PolicySet`] is a thin wrapper.
+
+use chrono_tz::Tz;
+
+use super::PolicySet;
+use crate::decision::{Decision, Finding, PolicyInfo, Severity};
+use crate::rules::environment;
+use crate::rules::schedule::{ScheduleCtx, ScheduleRules};
+use crate::script::{HookInput, ScheduleInput, ScriptRun};
+
+/// What an evaluation did beyond its decision, for callers that move the request's start (the
+/// window search): whether built-in rules denied, and what each script's hook did.
+#[derive(Debug, Default)]
+pub(crate) struct Trail {
+    pub builtin_denied: bool,
+    pub scripts: Vec<ScriptRun>,
+}
+
+/// One question, as the pipeline runs it.
+pub(crate) trait Question {
+    /// The environment the question is about.
+    fn environment(&self) -> &str;
+    /// Runs the question's built-in rules of the environment's policy.
+    fn builtin(&self, rules: &ScheduleRules, out: &mut Vec<Finding>);
+    /// What the question's hook sees.
+    fn hook_input(&self, tz: Tz) -> HookInput<'_>;
+}
+
+/// May this change run at this time?
+pub(crate) struct Schedule<'a>(pub ScheduleCtx<'a>);
+
+impl Question for Schedule<'_> {
+    fn environment(&self) -> &str {
+        &self.0.request.environment
+    }
+
+    fn builtin(&self, rules: &ScheduleRules, out: &mut Vec<Finding>) {
+        rules.check(&self.0, out);
+    }
+
+    fn hook_input(&self, tz: Tz) -> HookInput<'_> {
+        HookInput::Schedule(ScheduleInput {
+            request: self.0.request,
+            calendar: self.0.calendar,
+            now: self.0.now,
+            tz,
+        })
+    }
+}
+
+impl PolicySet {
+    /// Runs `question` through the pipeline. `trail`, when given, receives what the built-in
+    /// rules and each script's hook did (the window search uses it to know how long an answer
+    /// holds).
+    pub(crate) fn evaluate(
+        &self,
+        question: &impl Question,
+        mut trail: Option<&mut Trail>,
+    ) -> Decision {
+        let inner = &*self.inner;
+        let mut findings = Vec::new();
+        let env = question.environment();
+        match self.schedule_rules(env) {
+            Some(rules) => question.builtin(rules, &mut findings),
+            None => findings.push(environment::finding(
+                env,
+                self.environments(),
+                &inner.config.environments_source,
+            )),
+        }
+        if let Some(trail) = trail.as_deref_mut() {
+            trail.builtin_denied = findings.iter().any(|f| f.severity == Severity::Deny);
+        }
+        let mut trace = Vec::new();
+        inner.scripts.run(
+            &question.hook_input(inner.config.timezone),
+            &mut findings,
+            &mut trace,
+            trail.map(|t| &mut t.scripts),
+        );
+        Decision::from_findings(
+            findings,
+            PolicyInfo {
+                digest: inner.digest.clone(),
+            },
+            trace,
+        )
+    }
+}

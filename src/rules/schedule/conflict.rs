@@ -1,0 +1,98 @@
+//! `conflict`: no other deployment of the same service may overlap the change.
+
+use std::collections::BTreeSet;
+use std::rc::Rc;
+
+use super::{Blocker, Constraints, ScheduleCtx, deny, ids_value};
+use crate::calendar::Calendar;
+use crate::decision::Finding;
+use crate::model::ChangeRequest;
+use crate::rules::Rule;
+use crate::time::{Interval, IntervalSet};
+
+/// The rule's id.
+pub(crate) const ID: &str = "conflict";
+
+pub(crate) fn check(rule: &Rule<()>, ctx: &ScheduleCtx, out: &mut Vec<Finding>) {
+    let request = ctx.request;
+    let mut ids = BTreeSet::new();
+    let mut services = BTreeSet::new();
+    for service in &request.services {
+        for other in ctx
+            .calendar
+            .overlapping_service(&request.environment, service, ctx.interval)
+        {
+            if other.id != request.id {
+                ids.insert(other.id.as_str());
+                services.insert(service.as_str());
+            }
+        }
+    }
+    if ids.is_empty() {
+        return;
+    }
+    let list: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
+    let svc: Vec<String> = services.iter().map(|s| format!("`{s}`")).collect();
+    out.push(
+        deny(
+            ID,
+            rule,
+            format!(
+                "conflicts with {} already scheduled on {} in `{}`",
+                list.join(", "),
+                svc.join(", "),
+                request.environment
+            ),
+        )
+        .with_detail("deployments", ids_value(ids))
+        .with_detail("services", ids_value(services)),
+    );
+}
+
+/// The deployment may not occupy the time another deployment of one of its services does.
+pub(crate) fn constrain<'a>(ctx: &ScheduleCtx<'a>, range: Interval, c: &mut Constraints<'a>) {
+    let request = ctx.request;
+    for service in &request.services {
+        let busy: IntervalSet = ctx
+            .calendar
+            .overlapping_service(&request.environment, service, range)
+            .filter(|d| d.id != request.id)
+            .map(|d| d.interval())
+            .collect();
+        if !busy.is_empty() {
+            let label = Rc::new(Busy {
+                service,
+                request,
+                calendar: ctx.calendar,
+            });
+            c.occupied.push((label, busy.clip(range)));
+        }
+    }
+}
+
+/// Other deployments of one service; their ids are looked up per reported stretch.
+struct Busy<'a> {
+    service: &'a str,
+    request: &'a ChangeRequest,
+    calendar: &'a Calendar,
+}
+
+impl Blocker for Busy<'_> {
+    fn rule(&self) -> &str {
+        ID
+    }
+
+    fn describe(&self, occupied: Option<Interval>) -> String {
+        let ids: BTreeSet<&str> = occupied
+            .into_iter()
+            .flat_map(|iv| {
+                self.calendar
+                    .overlapping_service(&self.request.environment, self.service, iv)
+            })
+            .filter(|x| x.id != self.request.id)
+            .map(|x| x.id.as_str())
+            .collect();
+        let ids: Vec<String> = ids.iter().map(|i| format!("`{i}`")).collect();
+        format!("`{}` is busy with {}", self.service, ids.join(", "))
+    }
+}

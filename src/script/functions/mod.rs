@@ -1,0 +1,38 @@
+//! The functions scripts can call, grouped by what they need: findings (every hook), the
+//! request and instants (every hook that has a request), the calendar (`schedule` only; a call
+//! elsewhere is a script error that says so).
+
+mod calendar;
+mod findings;
+pub(crate) mod instant;
+mod request;
+
+use rhai::Engine;
+
+pub(crate) use request::ScriptRequest;
+
+/// The names of the functions changegate gives scripts. A script may not define a function
+/// with one of these names: it would shadow ours (a script's `fn deny` would swallow every
+/// finding of that script), so loading refuses it.
+pub(crate) const HOST_FUNCTIONS: &[&str] = &[
+    "deny",
+    "warn",
+    "label",
+    "now",
+    "minutes_between",
+    "next_local_time",
+    "add_minutes",
+    "overlapping_deployments",
+    "overlapping_with_same_label",
+    "overlapping_with_label",
+    "deployments_between",
+    "deployment",
+];
+
+/// Registers every policy function on `engine`.
+pub(crate) fn register(engine: &mut Engine) {
+    findings::register(engine);
+    request::register(engine);
+    instant::register(engine);
+    calendar::register(engine);
+}

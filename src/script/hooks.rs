@@ -1,0 +1,46 @@
+//! The hooks a script can define: one per question. Discovered once, when a bundle loads.
+
+use std::fmt;
+
+/// A function a script defines to take part in one question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Hook {
+    /// `fn schedule(request)`: may this change run at this time?
+    Schedule,
+}
+
+impl Hook {
+    /// Every hook, in the order they are listed to authors.
+    pub const ALL: [Hook; 1] = [Hook::Schedule];
+
+    /// The function's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Hook::Schedule => "schedule",
+        }
+    }
+
+    /// Its parameters, as authors write them.
+    pub fn params(self) -> &'static [&'static str] {
+        match self {
+            Hook::Schedule => &["request"],
+        }
+    }
+
+    /// The hook a function of this name is, if any.
+    pub fn named(name: &str) -> Option<Hook> {
+        Self::ALL.into_iter().find(|h| h.name() == name)
+    }
+
+    /// Every hook's signature, for messages: "`fn schedule(request)`".
+    pub fn listing() -> String {
+        let all: Vec<String> = Self::ALL.iter().map(|h| format!("`{h}`")).collect();
+        all.join(", ")
+    }
+}
+
+impl fmt::Display for Hook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "fn {}({})", self.name(), self.params().join(", "))
+    }
+}

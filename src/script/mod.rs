@@ -1,0 +1,283 @@
+//! The sandboxed Rhai engine and the functions policy scripts can call. The only module that
+//! imports rhai.
+//!
+//! One [`Engine`] and one compiled [`AST`] per script file are built when a bundle loads and
+//! shared by every thread (`sync`). Hooks ([`Hook`]) are discovered once, at load. A check
+//! passes its input to the hooks through the call's tag, so scripts query the calendar through
+//! functions and never receive it.
+
+mod convert;
+mod functions;
+mod hooks;
+mod sandbox;
+mod state;
+
+use std::sync::{Arc, PoisonError};
+
+use rhai::{AST, CallFnOptions, Dynamic, Engine, EvalAltResult, Position, Scope};
+
+use crate::decision::{Finding, Severity};
+use crate::error::{LoadError, LoadErrorKind, Location};
+use functions::{HOST_FUNCTIONS, ScriptRequest};
+pub(crate) use hooks::Hook;
+pub(crate) use sandbox::limits;
+use state::{CallState, Ctx};
+pub(crate) use state::{HookInput, ScheduleInput, Stability};
+
+/// The id of the finding a failing script adds.
+pub(crate) const POLICY_ERROR: &str = "policy_error";
+
+/// A compiled script file.
+struct Script {
+    /// The name findings and errors use, e.g. `policies/change_ticket.rhai`.
+    origin: String,
+    ast: AST,
+    /// The hooks it defines, with the line of each (named when rhai reports an error without
+    /// a position, as it does for the operations, call-depth and size limits inside a function).
+    hooks: Vec<(Hook, Option<usize>)>,
+}
+
+impl Script {
+    fn defines(&self, hook: Hook) -> Option<Option<usize>> {
+        self.hooks.iter().find(|(h, _)| *h == hook).map(|(_, l)| *l)
+    }
+}
+
+/// Every script of a bundle, compiled, with the engine that runs them.
+pub(crate) struct Scripts {
+    engine: Engine,
+    scripts: Vec<Script>,
+}
+
+impl std::fmt::Debug for Scripts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.scripts.iter().map(|s| &s.origin))
+            .finish()
+    }
+}
+
+/// What one script's hook call did, for callers that move the request's start (the window
+/// search): whether it denied, and how long its answer holds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ScriptRun {
+    pub denied: bool,
+    pub stability: Stability,
+}
+
+fn build_engine() -> Engine {
+    let mut engine = sandbox::engine();
+    functions::register(&mut engine);
+    engine
+}
+
+/// Where an error happened: the innermost position, inside whichever function failed.
+fn error_position(err: &EvalAltResult) -> Position {
+    let inner = err.unwrap_inner();
+    let pos = inner.position();
+    if pos.is_none() { err.position() } else { pos }
+}
+
+fn error_message(err: &EvalAltResult) -> String {
+    match err.unwrap_inner() {
+        EvalAltResult::ErrorRuntime(value, _) => format!("script threw `{value}`"),
+        EvalAltResult::ErrorTooManyOperations(_) => format!(
+            "script exceeded the limit of {} operations (a loop that does not end?)",
+            limits::OPERATIONS
+        ),
+        EvalAltResult::ErrorStackOverflow(_) => format!(
+            "script exceeded the limit of {} nested calls (recursion that does not end?)",
+            limits::CALL_LEVELS
+        ),
+        EvalAltResult::ErrorDataTooLarge(what, _) => {
+            format!("script exceeded a size limit: {what}")
+        }
+        other => {
+            let mut s = other.to_string();
+            if let Some(i) = s.rfind(" (line ") {
+                s.truncate(i);
+            }
+            s
+        }
+    }
+}
+
+/// The 1-based line on which `fn <name>(` is defined in `text`, if it is there.
+fn fn_line(text: &str, name: &str) -> Option<usize> {
+    let defines = |line: &str| {
+        let line = line.trim_start();
+        let line = line.strip_prefix("private").map_or(line, str::trim_start);
+        line.strip_prefix("fn")
+            .filter(|rest| rest.starts_with(char::is_whitespace))
+            .and_then(|rest| rest.trim_start().strip_prefix(name))
+            .is_some_and(|rest| rest.trim_start().starts_with('('))
+    };
+    text.lines().position(defines).map(|i| i + 1)
+}
+
+fn script_error(origin: &str, line: Option<usize>, message: String) -> LoadError {
+    LoadError {
+        kind: LoadErrorKind::Script,
+        location: Location::new(origin, line.map(|l| (l, 1))),
+        field: None,
+        message,
+    }
+}
+
+/// The hooks `ast` defines, checked: right number of parameters, no host function shadowed,
+/// at least one hook.
+fn discover_hooks(
+    origin: &str,
+    text: &str,
+    ast: &AST,
+) -> Result<Vec<(Hook, Option<usize>)>, LoadError> {
+    let mut hooks = Vec::new();
+    for f in ast.iter_functions() {
+        let line = fn_line(text, f.name);
+        if HOST_FUNCTIONS.contains(&f.name) {
+            return Err(script_error(
+                origin,
+                line,
+                format!(
+                    "defines `fn {}`, which would hide changegate's own `{}` (its findings would be lost): rename it",
+                    f.name, f.name
+                ),
+            ));
+        }
+        let Some(hook) = Hook::named(f.name) else {
+            continue;
+        };
+        if f.params.len() != hook.params().len() {
+            let count = match hook.params().len() {
+                1 => "one parameter".to_owned(),
+                n => format!("{n} parameters"),
+            };
+            return Err(script_error(
+                origin,
+                None,
+                format!(
+                    "hook `{}` must take {count} ({}), it takes {}",
+                    hook.name(),
+                    hook.params().join(", "),
+                    f.params.len()
+                ),
+            ));
+        }
+        hooks.push((hook, line));
+    }
+    if hooks.is_empty() {
+        return Err(script_error(
+            origin,
+            None,
+            format!(
+                "script defines no hook, so it would never run: define one of {}",
+                Hook::listing()
+            ),
+        ));
+    }
+    Ok(hooks)
+}
+
+impl Scripts {
+    /// Compiles every script; `files` holds `(origin, text)` pairs in the order hooks run.
+    pub(crate) fn compile(files: &[(String, String)]) -> Result<Self, LoadError> {
+        let engine = build_engine();
+        let mut scripts = Vec::with_capacity(files.len());
+        for (origin, text) in files {
+            let mut ast = engine.compile(text).map_err(|e| {
+                let pos = e.position();
+                LoadError {
+                    kind: LoadErrorKind::Script,
+                    location: Location::new(
+                        origin,
+                        pos.line().map(|l| (l, pos.position().unwrap_or(1))),
+                    ),
+                    field: None,
+                    message: format!("script does not compile: {}", e.err_type()),
+                }
+            })?;
+            ast.set_source(origin.as_str());
+            let hooks = discover_hooks(origin, text, &ast)?;
+            scripts.push(Script {
+                origin: origin.clone(),
+                ast,
+                hooks,
+            });
+        }
+        Ok(Self { engine, scripts })
+    }
+
+    /// Whether any script defines `hook`.
+    pub(crate) fn has(&self, hook: Hook) -> bool {
+        self.scripts.iter().any(|s| s.defines(hook).is_some())
+    }
+
+    /// Runs every script's hook for `input`, in file order. Findings go to `out`, printed text
+    /// to `trace`; one [`ScriptRun`] per script that ran goes to `runs`, when asked for. A
+    /// script that fails adds a `policy_error` deny with its file and line; the others still
+    /// run.
+    pub(crate) fn run(
+        &self,
+        input: &HookInput,
+        out: &mut Vec<Finding>,
+        trace: &mut Vec<String>,
+        mut runs: Option<&mut Vec<ScriptRun>>,
+    ) {
+        let hook = input.hook();
+        if !self.has(hook) {
+            return;
+        }
+        sandbox::clear_trace();
+        let st = Arc::new(CallState::new(input));
+        for script in &self.scripts {
+            let Some(hook_line) = script.defines(hook) else {
+                continue;
+            };
+            let options = CallFnOptions::new()
+                .eval_ast(false)
+                .rewind_scope(false)
+                .with_tag(Ctx(st.clone()));
+            let result = self.engine.call_fn_with_options::<Dynamic>(
+                options,
+                &mut Scope::new(),
+                &script.ast,
+                hook.name(),
+                (ScriptRequest(st.clone()),),
+            );
+            let before = out.len();
+            out.append(&mut st.findings.lock().unwrap_or_else(PoisonError::into_inner));
+            let failed = result.is_err();
+            if let Err(err) = result {
+                let source = match error_position(&err).line().or(hook_line) {
+                    Some(line) => format!("{}:{line}", script.origin),
+                    None => script.origin.clone(),
+                };
+                out.push(
+                    Finding::new(
+                        POLICY_ERROR,
+                        Severity::Deny,
+                        format!(
+                            "policy script `{}` failed, so the change is denied: {}",
+                            script.origin,
+                            error_message(&err)
+                        ),
+                        Some(source),
+                    )
+                    .with_detail("script", script.origin.clone())
+                    .with_detail("hook", hook.name()),
+                );
+            }
+            let mut stability =
+                std::mem::take(&mut *st.stability.lock().unwrap_or_else(PoisonError::into_inner));
+            if failed {
+                // Where it failed may depend on anything: try the next start.
+                stability.narrow(state::next_step(st.start));
+            }
+            if let Some(runs) = runs.as_deref_mut() {
+                let denied = out[before..].iter().any(|f| f.severity == Severity::Deny);
+                runs.push(ScriptRun { denied, stability });
+            }
+        }
+        sandbox::take_trace(trace);
+    }
+}

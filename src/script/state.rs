@@ -1,0 +1,132 @@
+//! What a hook call can see, reachable from native functions through the call's tag, and what
+//! the call learns about itself: its findings, and for how long its answer holds.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use chrono_tz::Tz;
+use rhai::{EvalAltResult, NativeCallContext};
+
+use super::hooks::Hook;
+use crate::calendar::Calendar;
+use crate::decision::Finding;
+use crate::model::ChangeRequest;
+
+/// The input of a `schedule` hook.
+pub(crate) struct ScheduleInput<'a> {
+    pub request: &'a ChangeRequest,
+    pub calendar: &'a Calendar,
+    pub now: DateTime<Utc>,
+    pub tz: Tz,
+}
+
+/// The input of one hook call.
+pub(crate) enum HookInput<'a> {
+    Schedule(ScheduleInput<'a>),
+}
+
+impl HookInput<'_> {
+    pub fn hook(&self) -> Hook {
+        match self {
+            HookInput::Schedule(_) => Hook::Schedule,
+        }
+    }
+}
+
+/// Per-call state. Scripts reach it only through the functions registered for their hook.
+pub(crate) struct CallState {
+    pub hook: Hook,
+    pub request: ChangeRequest,
+    /// The calendar, in a `schedule` hook.
+    pub calendar: Option<Calendar>,
+    pub now: DateTime<Utc>,
+    pub tz: Tz,
+    /// `request.interval()`, computed once.
+    pub start: DateTime<Utc>,
+    pub findings: Mutex<Vec<Finding>>,
+    /// What the running script read that depends on the request's start time.
+    pub stability: Mutex<Stability>,
+}
+
+/// For how long the running script's answer holds when only the request's start moves (the
+/// window search asks this; nothing else depends on it).
+///
+/// Every script function whose answer depends on the start time narrows `until` to the first
+/// start at which that answer could change: `request.start.hour` to the next local hour,
+/// `request.start.weekday` to the next local midnight, a calendar query to the next
+/// deployment that would enter or leave it, a comparison with a fixed instant to the moment it
+/// flips. A script reads its input through these functions only and has no clock or random
+/// source, so its findings are the same for every start in `[start, until)`.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Stability {
+    /// `None`: the same for every start.
+    pub until: Option<DateTime<Utc>>,
+    /// The latest `retry_at` a denial of this script gave.
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
+impl Stability {
+    /// Narrows `until` to `t` (a start-time boundary), if earlier.
+    pub fn narrow(&mut self, t: DateTime<Utc>) {
+        self.until = Some(self.until.map_or(t, |u| u.min(t)));
+    }
+}
+
+/// The start times just after `start`: the answer may change at the next resolution step.
+pub(crate) fn next_step(start: DateTime<Utc>) -> DateTime<Utc> {
+    start
+        .checked_add_signed(TimeDelta::nanoseconds(1))
+        .unwrap_or(start)
+}
+
+impl CallState {
+    pub fn new(input: &HookInput) -> Self {
+        match input {
+            HookInput::Schedule(s) => Self {
+                hook: Hook::Schedule,
+                request: s.request.clone(),
+                calendar: Some(s.calendar.clone()),
+                now: s.now,
+                tz: s.tz,
+                start: s.request.interval().start(),
+                findings: Mutex::new(Vec::new()),
+                stability: Mutex::new(Stability::default()),
+            },
+        }
+    }
+
+    /// Narrows the running script's stability to start times before `boundary`.
+    pub fn depends_until(&self, boundary: DateTime<Utc>) {
+        self.stability
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .narrow(boundary.max(next_step(self.start)));
+    }
+
+    /// The running script's answer may change with the next start time.
+    pub fn depends_on_every_start(&self) {
+        self.depends_until(next_step(self.start));
+    }
+
+    /// The calendar, or an error naming the hooks that have one.
+    pub fn calendar(&self, function: &str) -> Result<&Calendar, Box<EvalAltResult>> {
+        self.calendar.as_ref().ok_or_else(|| {
+            format!(
+                "`{function}` queries the calendar, which only `{}` has, not `{}`",
+                Hook::Schedule,
+                self.hook
+            )
+            .into()
+        })
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct Ctx(pub Arc<CallState>);
+
+/// The state of the current call.
+pub(crate) fn state(ctx: &NativeCallContext) -> Result<Arc<CallState>, Box<EvalAltResult>> {
+    ctx.tag()
+        .and_then(|t| t.read_lock::<Ctx>().map(|c| c.0.clone()))
+        .ok_or_else(|| "this function is only available inside a policy hook".into())
+}
