@@ -590,6 +590,10 @@ fn blocked_stretches(
             }
         }
     }
+    // A window's latest start begins the stretch after it, even where that stretch has the same
+    // rules as the one before (a window of a single start between two stretches).
+    let latest: BTreeSet<DateTime<Utc>> = windows.iter().map(|w| tz_of(w.latest_start)).collect();
+    cuts.extend(latest.iter().copied().filter(|t| report.contains(*t)));
     let cuts: Vec<DateTime<Utc>> = cuts.into_iter().collect();
     // Label indices in the order reasons are listed: by rule id, then as collected.
     let mut order: Vec<usize> = (0..sets.len()).collect();
@@ -606,7 +610,7 @@ fn blocked_stretches(
             .filter(|i| sets[*i].1.contains(a))
             .collect();
         match out.last_mut() {
-            Some(last) if last.1 == a && last.2 == labels => last.1 = b,
+            Some(last) if last.1 == a && last.2 == labels && !latest.contains(&a) => last.1 = b,
             _ => out.push((a, b, labels)),
         }
     }
