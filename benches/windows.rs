@@ -24,6 +24,11 @@ const COUNT: usize = 3;
 
 /// The default bundle's policy.yaml plus a `month-end` RRULE, with the default scripts.
 fn policy() -> PolicySet {
+    policy_with(&[])
+}
+
+/// [`policy`] plus the scripts `extra` (`(name, text)`).
+fn policy_with(extra: &[(&str, &str)]) -> PolicySet {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/data/windows");
     let mut files = vec![(
         "policy.yaml".to_owned(),
@@ -36,6 +41,11 @@ fn policy() -> PolicySet {
             std::fs::read_to_string(format!("{path}{name}")).unwrap(),
         ));
     }
+    files.extend(
+        extra
+            .iter()
+            .map(|(n, t)| ((*n).to_owned(), (*t).to_owned())),
+    );
     PolicySet::from_sources("benches/data/windows", files).unwrap()
 }
 
@@ -137,9 +147,24 @@ fn bench(c: &mut Criterion) {
         (naive[COUNT - 1] - now).num_minutes() + 1
     );
 
+    // The same question with a business-hours script that denies with a `retry_at` hint.
+    let business = policy_with(&[(
+        "business_hours.rhai",
+        include_str!("../tests/cases/bundles/business-hours-hinted/business_hours.rhai"),
+    )]);
+    let hinted = business.next_windows(&req, &calendar, now, COUNT, horizon);
+    assert_eq!(hinted.windows.len(), COUNT);
+    eprintln!(
+        "with business hours (retry_at): first {}, {} checks",
+        hinted.windows[0].start, hinted.confirmations
+    );
+
     let mut group = c.benchmark_group("next_windows_90d_1000_deployments");
     group.bench_function("next_windows", |b| {
         b.iter(|| black_box(policy.next_windows(black_box(&req), &calendar, now, COUNT, horizon)))
+    });
+    group.bench_function("next_windows_business_hours_retry_at", |b| {
+        b.iter(|| black_box(business.next_windows(black_box(&req), &calendar, now, COUNT, horizon)))
     });
     group.sample_size(10);
     group.bench_function("naive_minute_scan", |b| {

@@ -61,16 +61,28 @@ impl IntervalIndex {
     }
 
     /// The first start time after `query.start()` at which a query of the same length would
-    /// see another set of intervals: when one it overlaps ends, or when the next one starts
-    /// before the moved query ends. `None`: the set never changes.
-    fn next_change(&self, query: Interval) -> Option<DateTime<Utc>> {
+    /// see another set of the intervals whose index `matches`: when one it overlaps ends, or
+    /// when the next one starts before the moved query ends. `None`: the set never changes.
+    /// At most [`NEXT_CHANGE_SCAN`] later intervals are looked at; past them the answer is the
+    /// first start at which an unlooked-at one could enter (earlier than needed, never later).
+    fn next_change(
+        &self,
+        query: Interval,
+        matches: impl Fn(usize) -> bool,
+    ) -> Option<DateTime<Utc>> {
         let hi = self.entries.partition_point(|e| e.0 < query.end());
-        // The first interval that starts at or after the query's end enters once the query's
-        // start is past `its start - length`.
-        let entering = self.entries.get(hi).and_then(|e| {
-            e.0.checked_sub_signed(query.length())
+        // An interval that starts at or after the query's end enters once the query's start is
+        // past `its start - length`.
+        let enters = |start: DateTime<Utc>| {
+            start
+                .checked_sub_signed(query.length())
                 .and_then(|t| t.checked_add_signed(TimeDelta::nanoseconds(1)))
-        });
+        };
+        let later = self.entries.get(hi..).unwrap_or_default();
+        let entering = match later.iter().take(NEXT_CHANGE_SCAN).find(|e| matches(e.2)) {
+            Some(e) => enters(e.0),
+            None => later.get(NEXT_CHANGE_SCAN).and_then(|e| enters(e.0)),
+        };
         let earliest = query
             .start()
             .checked_sub_signed(self.longest)
@@ -78,8 +90,8 @@ impl IntervalIndex {
         let lo = self.entries[..hi].partition_point(|e| e.0 <= earliest);
         let leaving = self.entries[lo..hi]
             .iter()
+            .filter(|e| e.1 > query.start() && matches(e.2))
             .map(|e| e.1)
-            .filter(|end| *end > query.start())
             .min();
         match (entering, leaving) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -87,6 +99,10 @@ impl IntervalIndex {
         }
     }
 }
+
+/// How many intervals after a query [`IntervalIndex::next_change`] looks at for one that
+/// matches.
+const NEXT_CHANGE_SCAN: usize = 64;
 
 /// Why a calendar could not be built.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,21 +202,23 @@ impl Calendar {
             .filter_map(|i| self.inner.deployments.get(i))
     }
 
-    /// The first start time after `interval.start()` at which the deployments overlapping an
-    /// interval of the same length (in `environment`, or of `service` there) would differ from
-    /// those overlapping `interval`; `None` when they never do. Scripts' calendar queries tell
-    /// the window search how long their answer holds with this.
+    /// The first start time after `interval.start()` at which the deployments that overlap an
+    /// interval of the same length (in `environment`, or of `service` there) and satisfy
+    /// `matches` would differ from those overlapping `interval`; `None` when they never do.
+    /// Scripts' calendar queries tell the window search how long their answer holds with this.
     pub(crate) fn next_change(
         &self,
         environment: &str,
         service: Option<&str>,
         interval: Interval,
+        matches: impl Fn(&ChangeRequest) -> bool,
     ) -> Option<DateTime<Utc>> {
+        let deployments = &self.inner.deployments;
         match service {
             None => self.inner.by_environment.get(environment)?,
             Some(service) => self.inner.by_service.get(environment)?.get(service)?,
         }
-        .next_change(interval)
+        .next_change(interval, |i| deployments.get(i).is_some_and(&matches))
     }
 
     /// Deployments in `environment` that overlap `interval`, in order of start.

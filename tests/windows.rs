@@ -834,3 +834,111 @@ fn ics_timed_events_follow_the_one_rule_in_gaps_and_folds() {
         ]
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Scripts that deny by time of day.
+
+const BUSINESS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/cases/bundles/business-hours"
+);
+const BUSINESS_HINTED: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/cases/bundles/business-hours-hinted"
+);
+
+#[test]
+fn a_business_hours_script_gives_the_windows_check_allows() {
+    for dir in [BUSINESS, BUSINESS_HINTED] {
+        let p = PolicySet::load(dir).unwrap();
+        // Thursday 3 December 2026, 08:30 in Berlin; a 2-hour change.
+        let req = request("2026-12-03T10:00:00+01:00", "2h");
+        let now = "2026-12-03T08:30:00+01:00";
+        assert!(
+            p.check_schedule(&req, &Calendar::default(), utc(now))
+                .allowed
+        );
+        let answer = windows(&p, &Calendar::default(), now, &req, 3, 14);
+        let got: Vec<(String, String)> = answer
+            .windows
+            .iter()
+            .map(|w| (w.start.to_rfc3339(), w.latest_start.to_rfc3339()))
+            .collect();
+        // Notice moves the first start to 09:30; each weekday is open until 14:00 (over by
+        // 16:00); the weekend is skipped.
+        assert_eq!(
+            got,
+            [
+                (
+                    "2026-12-03T09:30:00+01:00".to_owned(),
+                    "2026-12-03T14:00:00+01:00".to_owned()
+                ),
+                (
+                    "2026-12-04T09:00:00+01:00".to_owned(),
+                    "2026-12-04T14:00:00+01:00".to_owned()
+                ),
+                (
+                    "2026-12-07T09:00:00+01:00".to_owned(),
+                    "2026-12-07T14:00:00+01:00".to_owned()
+                ),
+            ],
+            "{dir}"
+        );
+        assert_eq!(
+            answer.windows[0].end.to_rfc3339(),
+            "2026-12-03T16:00:00+01:00"
+        );
+        // The nights and the weekend are reported blocked by the script, from each window's
+        // latest start (which itself is allowed) to the next opening.
+        let night = answer
+            .blocked
+            .iter()
+            .find(|b| b.from.to_rfc3339() == "2026-12-03T14:00:00+01:00")
+            .unwrap();
+        assert_eq!(night.rules, [RuleId::from("business_hours")]);
+        assert_eq!(night.until.to_rfc3339(), "2026-12-04T09:00:00+01:00");
+        assert!(answer.note.is_none(), "{:?}", answer.note);
+    }
+}
+
+#[test]
+fn a_retry_at_hint_saves_checks() {
+    let req = request("2026-12-04T17:00:00+01:00", "2h");
+    // Friday 15:00: the next opening is Monday 09:00.
+    let now = "2026-12-04T15:00:00+01:00";
+    let plain = windows(
+        &PolicySet::load(BUSINESS).unwrap(),
+        &Calendar::default(),
+        now,
+        &req,
+        1,
+        14,
+    );
+    let hinted = windows(
+        &PolicySet::load(BUSINESS_HINTED).unwrap(),
+        &Calendar::default(),
+        now,
+        &req,
+        1,
+        14,
+    );
+    for answer in [&plain, &hinted] {
+        assert_eq!(
+            answer.windows[0].start.to_rfc3339(),
+            "2026-12-07T09:00:00+01:00"
+        );
+        assert_eq!(
+            answer.blocked.last().unwrap().rules,
+            [RuleId::from("business_hours")]
+        );
+    }
+    // Without the hint the search steps by the hour the script read (and by the minute near
+    // 16:00, where it read the end's minute); with it, by the script's retry_at.
+    assert!(
+        hinted.confirmations * 4 < plain.confirmations,
+        "{} vs {}",
+        hinted.confirmations,
+        plain.confirmations
+    );
+    assert!(hinted.confirmations <= 6, "{}", hinted.confirmations);
+}

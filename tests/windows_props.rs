@@ -83,6 +83,29 @@ fn script(kind: u8, a: u32, b: u32) -> (String, String) {
                 a % 900
             ),
         ),
+        // Hours of the day with exact boundaries, optionally with a hint.
+        7 | 8 => (
+            "within",
+            format!(
+                "if !request.within_hours(\"{:02}:{:02}\", \"{}\") {{ deny(\"within\", \"outside hours\"{}); }}",
+                a % 12,
+                15 * (b % 4),
+                if b % 3 == 0 {
+                    "24:00".to_owned()
+                } else {
+                    format!("{:02}:30", 12 + a % 12)
+                },
+                if kind == 8 {
+                    format!(
+                        ", #{{retry_at: request.start.next_local_time({}, {})}}",
+                        a % 12,
+                        15 * (b % 4)
+                    )
+                } else {
+                    String::new()
+                }
+            ),
+        ),
         // Business hours with a hint: deny with `retry_at` the next opening.
         _ => (
             "hinted",
@@ -119,7 +142,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         proptest::option::of((0u32..7, 0u32..24, 1u32..12)),
         any::<bool>(),
         proptest::option::of(1u32..3),
-        proptest::collection::vec((0u8..7, 0u32..1000, 0u32..1000), 0..3),
+        proptest::collection::vec((0u8..9, 0u32..1000, 0u32..1000), 0..3),
         proptest::collection::vec((0u32..(36 * 4), 1u32..8, 0u8..3, any::<bool>()), 0..8),
         (0u8..3, 1u32..12, any::<bool>()),
         0u32..600,

@@ -35,19 +35,26 @@ fn deployment_map(d: &ChangeRequest, st: &CallState) -> Map {
     m
 }
 
-/// The calendar, and the request's interval with the queried set's next change recorded.
+/// The calendar, and the request's interval, with the next change of the queried set (the
+/// deployments of `service`, or of the environment, that `matches`) recorded.
 fn around<'a>(
     st: &'a CallState,
     function: &str,
     service: Option<&str>,
+    matches: impl Fn(&ChangeRequest) -> bool,
 ) -> Result<(&'a Calendar, Interval), Box<EvalAltResult>> {
     let calendar = st.calendar(function)?;
     let r = &st.request;
     let interval = r.interval();
-    if let Some(at) = calendar.next_change(&r.environment, service, interval) {
+    if let Some(at) = calendar.next_change(&r.environment, service, interval, matches) {
         st.depends_until(at);
     }
     Ok((calendar, interval))
+}
+
+/// Whether `d` has the label `key` with the string `value`.
+fn labelled(d: &ChangeRequest, key: &str, value: &str) -> bool {
+    d.labels.get(key).and_then(Value::as_str) == Some(value)
 }
 
 /// Sorted ids of the deployments in the request's environment that overlap it and whose label
@@ -58,11 +65,12 @@ fn ids_with_label(
     key: &str,
     value: &str,
 ) -> Result<Array, Box<EvalAltResult>> {
-    let (calendar, interval) = around(st, function, None)?;
     let r = &st.request;
+    let matches = |d: &ChangeRequest| d.id != r.id && labelled(d, key, value);
+    let (calendar, interval) = around(st, function, None, matches)?;
     let mut ids: Vec<&str> = calendar
         .overlapping_environment(&r.environment, interval)
-        .filter(|d| d.id != r.id && d.labels.get(key).and_then(Value::as_str) == Some(value))
+        .filter(|d| matches(d))
         .map(|d| d.id.as_str())
         .collect();
     ids.sort_unstable();
@@ -76,7 +84,7 @@ fn ids_with_label(
 pub(super) fn register(engine: &mut Engine) {
     engine.register_fn("overlapping_deployments", |ctx: NativeCallContext| {
         let st = state(&ctx)?;
-        let (calendar, interval) = around(&st, "overlapping_deployments", None)?;
+        let (calendar, interval) = around(&st, "overlapping_deployments", None, |_| true)?;
         let r = &st.request;
         let out: Array = calendar
             .overlapping_environment(&r.environment, interval)
@@ -89,7 +97,8 @@ pub(super) fn register(engine: &mut Engine) {
         "overlapping_deployments",
         |ctx: NativeCallContext, service: &str| {
             let st = state(&ctx)?;
-            let (calendar, interval) = around(&st, "overlapping_deployments", Some(service))?;
+            let (calendar, interval) =
+                around(&st, "overlapping_deployments", Some(service), |_| true)?;
             let r = &st.request;
             let out: Array = calendar
                 .overlapping_service(&r.environment, service, interval)

@@ -18,6 +18,7 @@ pub(crate) const HOST_FUNCTIONS: &[&str] = &[
     "deny",
     "warn",
     "label",
+    "within_hours",
     "now",
     "minutes_between",
     "next_local_time",

@@ -3,11 +3,13 @@
 
 use std::sync::Arc;
 
-use rhai::{Array, Dynamic, Engine, Map, NativeCallContext};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, Map, NativeCallContext};
 
 use super::instant::{Anchor, Instant};
 use crate::script::convert::{json_to_dynamic, strings};
 use crate::script::state::{CallState, state};
+use crate::time::{parse_local_time, resolve_local};
 
 /// The request of the current call.
 #[derive(Clone)]
@@ -26,6 +28,67 @@ impl ScriptRequest {
             }),
         }
     }
+}
+
+/// A time of day for [`within_hours`]: `HH:MM`, or `24:00` for the end of the day.
+fn time_of_day(text: &str) -> Result<Option<NaiveTime>, Box<EvalAltResult>> {
+    if text.trim() == "24:00" {
+        return Ok(None);
+    }
+    parse_local_time(text).map(Some).ok_or_else(|| {
+        format!("within_hours: `{text}` is not a time of day such as `09:00`").into()
+    })
+}
+
+/// `request.within_hours(from, to)`: whether the whole request runs between `from` and `to`
+/// (local times of the bundle's zone, `to` may be `24:00`) on the day it starts. The answer
+/// holds, as the start moves, until the request would cross `to` or reach the next `from`.
+fn within_hours(r: &mut ScriptRequest, from: &str, to: &str) -> Result<bool, Box<EvalAltResult>> {
+    let (Some(open_at), close_at) = (time_of_day(from)?, time_of_day(to)?) else {
+        return Err("within_hours: `24:00` can only end the hours".into());
+    };
+    if close_at.is_some_and(|c| c <= open_at) {
+        return Err(format!("within_hours: `{to}` must be after `{from}`").into());
+    }
+    let st = &r.0;
+    let tz = st.tz;
+    let length = st.request.interval().length();
+    let open = |d: NaiveDate| resolve_local(tz, d.and_time(open_at));
+    let close = |d: NaiveDate| match close_at {
+        Some(c) => Some(resolve_local(tz, d.and_time(c))),
+        None => d
+            .succ_opt()
+            .map(|n| resolve_local(tz, n.and_time(NaiveTime::MIN))),
+    };
+    let fits = |d: NaiveDate, s: DateTime<Utc>| {
+        close(d)
+            .is_some_and(|c| s >= open(d) && s.checked_add_signed(length).is_some_and(|e| e <= c))
+    };
+    let s = st.start;
+    let date = s.with_timezone(&tz).date_naive();
+    if fits(date, s) {
+        // Inside until the end would pass `to`.
+        if let Some(until) = close(date)
+            .and_then(|c| c.checked_sub_signed(length))
+            .and_then(|t| t.checked_add_signed(TimeDelta::nanoseconds(1)))
+        {
+            st.depends_until(until);
+        }
+        return Ok(true);
+    }
+    // Outside until the next opening at which the request fits (within a week: hours shorter
+    // than the request never fit, and the answer then never changes).
+    let mut day = Some(date);
+    for _ in 0..8 {
+        let Some(d) = day else { break };
+        let at = open(d);
+        if at > s && fits(d, at) {
+            st.depends_until(at);
+            break;
+        }
+        day = d.succ_opt();
+    }
+    Ok(false)
 }
 
 pub(super) fn register(engine: &mut Engine) {
@@ -76,6 +139,7 @@ pub(super) fn register(engine: &mut Engine) {
         .register_get("duration_minutes", |r: &mut ScriptRequest| {
             r.0.request.duration.num_minutes()
         })
+        .register_fn("within_hours", within_hours)
         .register_fn("to_string", |r: &mut ScriptRequest| {
             format!("request `{}`", r.0.request.id)
         });
