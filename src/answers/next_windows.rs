@@ -27,6 +27,7 @@ use crate::model::ChangeRequest;
 use crate::policy::{PolicySet, Schedule, Trail};
 use crate::rules::environment;
 use crate::rules::schedule::{Constraints, Label, ScheduleCtx, text};
+use crate::script::ScriptRun;
 use crate::time::{Interval, IntervalSet, format_duration};
 
 /// Most full checks (built-in rules and scripts) one [`PolicySet::next_windows`] question runs.
@@ -135,16 +136,6 @@ struct Checked {
 }
 
 impl Checked {
-    /// The first start after this one at which some script's answer may change (`None`:
-    /// never).
-    fn holds_until(&self) -> Option<DateTime<Utc>> {
-        self.trail
-            .scripts
-            .iter()
-            .filter_map(|r| r.stability.until)
-            .min()
-    }
-
     /// The first start after `at` that could be allowed, given who denied `at` (`None`: no
     /// later start ever is). A start before it is denied by the same rule or script.
     fn denied_until(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -177,6 +168,9 @@ struct Search<'p, 'a> {
     count: usize,
     /// Checks already run, kept across rounds.
     checked: &'p mut HashMap<DateTime<Utc>, Checked>,
+    /// Partial checks inside windows (only the scripts whose answer may have changed), kept
+    /// across rounds; a denied one stands for the full check at its start.
+    probes: &'p mut HashMap<DateTime<Utc>, Checked>,
     /// Start times scripts denied, per finding.
     denied: Vec<(Label<'a>, IntervalSet)>,
 }
@@ -184,8 +178,11 @@ struct Search<'p, 'a> {
 impl<'a> Search<'_, 'a> {
     /// The full check of the request moved to `s`, run once.
     fn check(&mut self, s: DateTime<Utc>) -> Option<&Checked> {
+        if self.probes.get(&s).is_some_and(|p| !p.decision.allowed) {
+            return self.probes.get(&s);
+        }
         if !self.checked.contains_key(&s) {
-            if self.checked.len() >= MAX_CONFIRMATIONS {
+            if self.checks() >= MAX_CONFIRMATIONS {
                 return None;
             }
             let mut moved = self.request.clone();
@@ -200,13 +197,43 @@ impl<'a> Search<'_, 'a> {
         self.checked.get(&s)
     }
 
+    /// How many checks ran, full and partial.
+    fn checks(&self) -> usize {
+        self.checked.len() + self.probes.len()
+    }
+
+    /// Runs only the scripts `only` with the request moved to `s`, where the built-in rules and
+    /// every other script are known to allow it.
+    fn probe(&mut self, s: DateTime<Utc>, only: &[usize]) -> Option<&Checked> {
+        if !self.probes.contains_key(&s) {
+            if self.checks() >= MAX_CONFIRMATIONS {
+                return None;
+            }
+            let mut moved = self.request.clone();
+            moved.start = s.with_timezone(&self.request.start.offset().fix());
+            let mut trail = Trail::default();
+            let decision = self.policy.evaluate_scripts(
+                &Schedule(ScheduleCtx::new(&moved, self.calendar, self.now)),
+                only,
+                &mut trail,
+            );
+            self.probes.insert(s, Checked { decision, trail });
+        }
+        self.probes.get(&s)
+    }
+
     /// Records that every start in `[from, until)` is denied by the findings of the check at
     /// `at`.
     fn deny(&mut self, at: DateTime<Utc>, from: DateTime<Utc>, until: DateTime<Utc>) {
         let Some(iv) = Interval::new(from, until) else {
             return;
         };
-        let Some(checked) = self.checked.get(&at) else {
+        let Some(checked) = self
+            .probes
+            .get(&at)
+            .filter(|p| !p.decision.allowed)
+            .or_else(|| self.checked.get(&at))
+        else {
             return;
         };
         for f in checked
@@ -302,13 +329,18 @@ impl<'a> Search<'_, 'a> {
                     .collect()
             })
             .unwrap_or_default();
+        // What each script's answer is known to hold for, updated as the walk re-runs the
+        // scripts whose answer may have changed (the built-in rules allow the whole gap).
+        let mut runs: Vec<ScriptRun> = self
+            .checked
+            .get(&s)
+            .map(|c| c.trail.scripts.clone())
+            .unwrap_or_default();
         let mut at = s;
         let mut walked = 0;
         // The latest start known allowed, and the next start to look at after the window.
         let (latest, next, limit) = loop {
-            let Some(holds) = self.checked.get(&at).map(Checked::holds_until) else {
-                break (at, None, false);
-            };
+            let holds = runs.iter().filter_map(|r| r.stability.until).min();
             let Some(change) = holds.map(ceil_minute).filter(|t| *t <= last) else {
                 // Every start up to `last` answers as `at` does.
                 break (last, Some(add(last, STEP)), false);
@@ -318,11 +350,23 @@ impl<'a> Search<'_, 'a> {
                 break (before, Some(change), false);
             }
             walked += 1;
-            match self.check(change).map(|c| c.decision.allowed) {
-                Some(true) => at = change,
-                Some(false) => break (before, Some(change), false),
-                None => break (before, Some(change), true),
+            let expired: Vec<usize> = runs
+                .iter()
+                .filter(|r| r.stability.until.is_some_and(|u| ceil_minute(u) <= change))
+                .map(|r| r.index)
+                .collect();
+            let Some(probe) = self.probe(change, &expired) else {
+                break (before, Some(change), true);
+            };
+            if !probe.decision.allowed {
+                break (before, Some(change), false);
             }
+            for fresh in &probe.trail.scripts {
+                if let Some(r) = runs.iter_mut().find(|r| r.index == fresh.index) {
+                    *r = *fresh;
+                }
+            }
+            at = change;
         };
         answer.windows.push(AllowedWindow {
             start: local(s, self.tz),
@@ -415,6 +459,7 @@ impl PolicySet {
         // a question answered in the first days never builds sets for the whole horizon. Checks
         // already run are remembered across rounds.
         let mut checked: HashMap<DateTime<Utc>, Checked> = HashMap::new();
+        let mut probes: HashMap<DateTime<Utc>, Checked> = HashMap::new();
         let ctx = ScheduleCtx::new(request, calendar, now);
         let mut span = TimeDelta::days(FIRST_STRETCH_DAYS).max(d.checked_mul(4).unwrap_or(horizon));
         let (c, range, denied, report_end) = loop {
@@ -439,6 +484,7 @@ impl PolicySet {
                 d,
                 count,
                 checked: &mut checked,
+                probes: &mut probes,
                 denied: Vec::new(),
             };
             let report_end = search.run(&c, range, &mut answer);
@@ -456,7 +502,7 @@ impl PolicySet {
             }
             span = span.checked_mul(4).unwrap_or(horizon);
         };
-        answer.confirmations = checked.len();
+        answer.confirmations = checked.len() + probes.len();
         answer.blocked = blocked_stretches(&c, denied, &answer.windows, range, report_end, d, tz);
         let needed = format_duration(d);
         answer.note = if !c.never.is_empty() {

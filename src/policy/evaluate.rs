@@ -77,9 +77,38 @@ impl PolicySet {
         let mut trace = Vec::new();
         inner.scripts.run(
             &question.hook_input(inner.config.timezone),
+            None,
             &mut findings,
             &mut trace,
             trail.map(|t| &mut t.scripts),
+        );
+        Decision::from_findings(
+            findings,
+            PolicyInfo {
+                digest: inner.digest.clone(),
+            },
+            trace,
+        )
+    }
+
+    /// Runs only the hooks of the scripts whose index is in `only`, for a caller that knows
+    /// the built-in rules and every other script allow `question` (the window search, inside
+    /// a confirmed window). The decision holds those scripts' findings only.
+    pub(crate) fn evaluate_scripts(
+        &self,
+        question: &impl Question,
+        only: &[usize],
+        trail: &mut Trail,
+    ) -> Decision {
+        let inner = &*self.inner;
+        let mut findings = Vec::new();
+        let mut trace = Vec::new();
+        inner.scripts.run(
+            &question.hook_input(inner.config.timezone),
+            Some(only),
+            &mut findings,
+            &mut trace,
+            Some(&mut trail.scripts),
         );
         Decision::from_findings(
             findings,

@@ -61,6 +61,8 @@ impl std::fmt::Debug for Scripts {
 /// search): whether it denied, and how long its answer holds.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ScriptRun {
+    /// The script's place in the bundle's scripts (file order).
+    pub index: usize,
     pub denied: bool,
     pub stability: Stability,
 }
@@ -212,13 +214,14 @@ impl Scripts {
         self.scripts.iter().any(|s| s.defines(hook).is_some())
     }
 
-    /// Runs every script's hook for `input`, in file order. Findings go to `out`, printed text
-    /// to `trace`; one [`ScriptRun`] per script that ran goes to `runs`, when asked for. A
-    /// script that fails adds a `policy_error` deny with its file and line; the others still
-    /// run.
+    /// Runs every script's hook for `input`, in file order, or only the scripts whose index
+    /// is in `only`. Findings go to `out`, printed text to `trace`; one [`ScriptRun`] per
+    /// script that ran goes to `runs`, when asked for. A script that fails adds a
+    /// `policy_error` deny with its file and line; the others still run.
     pub(crate) fn run(
         &self,
         input: &HookInput,
+        only: Option<&[usize]>,
         out: &mut Vec<Finding>,
         trace: &mut Vec<String>,
         mut runs: Option<&mut Vec<ScriptRun>>,
@@ -229,10 +232,13 @@ impl Scripts {
         }
         sandbox::clear_trace();
         let st = Arc::new(CallState::new(input));
-        for script in &self.scripts {
+        for (index, script) in self.scripts.iter().enumerate() {
             let Some(hook_line) = script.defines(hook) else {
                 continue;
             };
+            if only.is_some_and(|only| !only.contains(&index)) {
+                continue;
+            }
             let options = CallFnOptions::new()
                 .eval_ast(false)
                 .rewind_scope(false)
@@ -275,7 +281,11 @@ impl Scripts {
             }
             if let Some(runs) = runs.as_deref_mut() {
                 let denied = out[before..].iter().any(|f| f.severity == Severity::Deny);
-                runs.push(ScriptRun { denied, stability });
+                runs.push(ScriptRun {
+                    index,
+                    denied,
+                    stability,
+                });
             }
         }
         sandbox::take_trace(trace);
