@@ -282,7 +282,7 @@ impl InputCtx<'_> {
     }
 
     fn instant(&self, path: &[Seg], text: &str) -> Result<DateTime<FixedOffset>, InputError> {
-        parse_instant(text).map_err(|message| self.error(path, message))
+        parse_instant(text).map_err(|e| self.error(path, e.to_string()))
     }
 
     fn request(&self, doc: RequestDoc, base: &[Seg]) -> Result<ChangeRequest, InputError> {
@@ -321,7 +321,7 @@ impl InputCtx<'_> {
                 ));
             }
             (Some(d), None) => {
-                parse_duration(&d).map_err(|message| self.error(&at("duration"), message))?
+                parse_duration(&d).map_err(|e| self.error(&at("duration"), e.to_string()))?
             }
             (None, Some(end)) => {
                 let end = self.instant(&at("end"), &end)?;
