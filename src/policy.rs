@@ -217,7 +217,11 @@ impl PolicySet {
 
     /// The schedule rules of `environment`, if the policy knows it.
     pub(crate) fn schedule_rules(&self, environment: &str) -> Option<&ScheduleRules> {
-        self.inner.config.environments.get(environment)
+        self.inner
+            .config
+            .environments
+            .get(environment)
+            .map(|e| &e.schedule)
     }
 
     /// The environments the policy knows, sorted.
@@ -246,7 +250,7 @@ impl PolicySet {
         let inner = &*self.inner;
         let mut findings = Vec::new();
         match inner.config.environments.get(&request.environment) {
-            Some(rules) => schedule::check(rules, request, calendar, now, &mut findings),
+            Some(env) => schedule::check(&env.schedule, request, calendar, now, &mut findings),
             None => {
                 let known: Vec<String> = self.environments().map(|e| format!("`{e}`")).collect();
                 findings.push(
