@@ -312,7 +312,7 @@ mod tests {
     }
 
     /// The interval-set algebra, on a minute grid so that touching and overlapping intervals
-    /// are common (from tests/time_props.rs).
+    /// are common.
     mod laws {
         use chrono::{DateTime, TimeDelta, TimeZone, Utc};
         use proptest::prelude::*;
@@ -424,7 +424,7 @@ mod tests {
     }
 
     /// The interval algebra, checked point by point on the minute grid every endpoint lies on
-    /// (from tests/recurrence_props.rs).
+    ///.
     mod membership {
         use chrono::{DateTime, TimeDelta, TimeZone, Utc};
         use proptest::prelude::*;

@@ -127,7 +127,6 @@ mod tests {
                 );
             }
         }
-
     }
 
     #[test]
@@ -152,7 +151,7 @@ mod tests {
         }
     }
 
-    /// Round trips over ten years (from tests/recurrence_props.rs).
+    /// Round trips over ten years.
     mod round_trip {
         use chrono::{DateTime, TimeDelta, TimeZone, Utc};
         use chrono_tz::Tz;
@@ -184,7 +183,6 @@ mod tests {
                     prop_assert_eq!(back.with_timezone(&tz).naive_local(), local);
                 }
             }
-
         }
     }
 }

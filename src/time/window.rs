@@ -463,7 +463,7 @@ mod tests {
 
     /// "An instant is blocked iff some occurrence contains it" for weekly windows in zones with
     /// unusual DST rules, where `Window::for_each_overlapping` is compared with a predicate
-    /// written directly on local time (from tests/time_props.rs).
+    /// written directly on local time.
     ///
     /// At DST transitions the local-time predicate needs the documented resolution rule
     /// (`resolve_local`): a local time in a gap moves forward by the gap's length, one in a fold
@@ -692,8 +692,7 @@ mod tests {
     }
 
     /// Every recurrence form across DST in zones with unusual rules (Lord Howe's 30-minute
-    /// shift, Chatham's 02:45, Santiago's midnight changes) over ten years (from
-    /// tests/recurrence_props.rs).
+    /// shift, Chatham's 02:45, Santiago's midnight changes) over ten years.
     mod every_form {
         use chrono::{
             DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, TimeZone, Timelike, Utc, Weekday,
