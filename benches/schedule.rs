@@ -70,12 +70,13 @@ fn now() -> DateTime<Utc> {
 /// The baseline: which deployments share a service with the request and overlap it, by a
 /// scan of the whole calendar (what the index replaces).
 fn scan_conflicts<'a>(cal: &'a Calendar, req: &ChangeRequest) -> Vec<&'a str> {
-    let iv = req.interval();
+    let (start, end) = (req.start, req.end());
     cal.deployments()
         .iter()
         .filter(|d| {
             d.environment == req.environment
-                && d.interval().overlaps(&iv)
+                && d.start < end
+                && start < d.end()
                 && d.services.iter().any(|s| req.services.contains(s))
         })
         .map(|d| d.id.as_str())

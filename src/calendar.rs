@@ -187,7 +187,7 @@ impl Calendar {
     }
 
     /// Deployments in `environment` touching `service` that overlap `interval`, in order of start.
-    pub fn overlapping_service<'a>(
+    pub(crate) fn overlapping_service<'a>(
         &'a self,
         environment: &str,
         service: &str,
@@ -222,7 +222,7 @@ impl Calendar {
     }
 
     /// Deployments in `environment` that overlap `interval`, in order of start.
-    pub fn overlapping_environment<'a>(
+    pub(crate) fn overlapping_environment<'a>(
         &'a self,
         environment: &str,
         interval: Interval,

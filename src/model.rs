@@ -7,7 +7,7 @@ use std::fmt;
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use serde::Serialize;
 
-use crate::time::{Interval, format_duration};
+use crate::time::{Interval, add_saturating, format_duration};
 
 /// The identifier of a deployment (`dep-1042`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -117,17 +117,31 @@ impl ChangeRequest {
         }
     }
 
-    /// When the change ends (exclusive), in the offset of `start`.
+    /// When the change ends (exclusive), in the offset of `start`: `start + duration`.
+    ///
+    /// Parsed requests always have an end far inside what chrono represents (durations read
+    /// from text are at most 100 years). For a hand-built request whose end would lie beyond
+    /// the limits of chrono's range, the end saturates at the latest (or, for a negative
+    /// duration, earliest) instant changegate works with, about 262 000 years from now; it
+    /// never panics (docs/time-semantics.md, "Extreme values").
+    ///
+    /// # Example
+    /// ```
+    /// use changegate::ChangeRequest;
+    /// let start = chrono::DateTime::parse_from_rfc3339("2026-12-01T22:00:00+01:00").unwrap();
+    /// let req = ChangeRequest::new("dep-1", ["checkout"], "production", "feature", start, chrono::TimeDelta::MAX);
+    /// assert_eq!(req.end(), chrono::DateTime::<chrono::Utc>::MAX_UTC - chrono::TimeDelta::days(1));
+    /// ```
     pub fn end(&self) -> DateTime<FixedOffset> {
-        self.start + self.duration
+        add_saturating(self.start.with_timezone(&Utc), self.duration)
+            .with_timezone(self.start.offset())
     }
 
-    /// The UTC interval `[start, end)` the change occupies.
-    pub fn interval(&self) -> Interval {
-        let start = self.start.with_timezone(&Utc);
-        // Parsing guarantees a positive duration; a hand-built zero one still occupies the
-        // instant it names.
-        Interval::at_least_one_second(start, start + self.duration)
+    /// The UTC interval `[start, end)` the change occupies: at least one second long (a
+    /// hand-built zero or negative duration still occupies the instant it names), saturating
+    /// like [`ChangeRequest::end`].
+    pub(crate) fn interval(&self) -> Interval {
+        Interval::occupied(self.start.with_timezone(&Utc), self.duration)
     }
 }
 

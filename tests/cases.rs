@@ -263,7 +263,7 @@ fn run_case(path: &Path, builtin: &PolicySet) -> Result<(), Vec<String>> {
                 .map_err(|e| one(format!("policy `{rel}` does not load: {e}")))?
         }
     };
-    let now = changegate::time::parse_instant(&case.now).map_err(one)?;
+    let now = changegate::time::parse_instant(&case.now).map_err(|e| one(e.to_string()))?;
     let request_text = as_text(&case.request).map_err(one)?;
     let request = ChangeRequest::from_yaml(&request_text, "request")
         .map_err(|e| one(format!("request does not parse: {e}\n{request_text}")))?;

@@ -614,6 +614,66 @@ fn bad_duration() {
 }
 
 #[test]
+fn durations_too_long_are_errors_naming_the_field() {
+    // Longer than 36600 days (100 years), or more digits than any number holds: an error that
+    // names the field, never an overflow.
+    for bad in [
+        "1000000000d",
+        "36601d",
+        "99999999999999999999999w",
+        "1w9223372036854775807s",
+    ] {
+        let err = request_error(&request_with(6, Some(&format!("duration: {bad}"))));
+        assert_input_error(
+            &err,
+            "request.yaml",
+            Some((6, 1)),
+            "duration",
+            &[&format!(
+                "invalid duration `{bad}`, expected at most 36600 days (100 years)"
+            )],
+        );
+    }
+    // In a calendar too, and in a policy.
+    let calendar = "deployments:\n  - id: dep-1\n    service: checkout\n    environment: production\n    \
+         type: feature\n    start: 2026-12-01T22:00:00+01:00\n    duration: 1000000000d\n";
+    let err = Calendar::from_yaml(calendar, "calendar.yaml").unwrap_err();
+    assert_eq!(
+        err.field.as_deref(),
+        Some("deployments[0].duration"),
+        "{err}"
+    );
+    assert_eq!(
+        (err.location.line, err.location.column),
+        (Some(7), Some(5)),
+        "{err}"
+    );
+    let err = policy_error(&format!(
+        "{HEAD}    max_duration:\n      max: 1000000000d\n"
+    ));
+    assert_eq!(err.kind, LoadErrorKind::Config);
+    assert!(
+        err.message
+            .contains("invalid duration `1000000000d`, expected at most 36600 days (100 years)"),
+        "{err}"
+    );
+    // The longest allowed duration, and an `end` far away, are read and checked.
+    let longest =
+        ChangeRequest::from_yaml(&request_with(6, Some("duration: 36600d")), "r").unwrap();
+    assert_eq!(longest.duration, chrono::TimeDelta::days(36_600));
+    let far = ChangeRequest::from_yaml(
+        &request_with(6, Some("end: 9999-12-31T23:59:59-23:59")),
+        "r",
+    )
+    .unwrap();
+    // `end()` is written in the offset of `start`: the same instant.
+    assert_eq!(
+        far.end(),
+        chrono::DateTime::parse_from_rfc3339("9999-12-31T23:59:59-23:59").unwrap()
+    );
+}
+
+#[test]
 fn both_end_and_duration() {
     let text = format!("{}end: 2026-12-02T00:00:00+01:00\n", request_with(0, None));
     let err = request_error(&text);

@@ -304,7 +304,7 @@ fn check_agreement(s: &Scenario) -> Result<(), TestCaseError> {
     }
     let t0 = utc(answer.searched.from);
     let h = utc(answer.searched.until);
-    let d = r.interval().length();
+    let d = r.duration;
     let first = minutes(t0, h).find(|t| *t + d <= h && ok(*t));
     prop_assert_eq!(
         answer.windows.first().map(|w| utc(w.start)),

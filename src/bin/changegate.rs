@@ -197,7 +197,7 @@ fn instant_arg(text: Option<&str>, flag: &str) -> Result<DateTime<Utc>, Invalid>
     match text {
         Some(text) => changegate::time::parse_instant(text)
             .map(|t| t.with_timezone(&Utc))
-            .map_err(|message| invalid(flag, message)),
+            .map_err(|e| invalid(flag, e.to_string())),
         None => Ok(DateTime::<Utc>::from(std::time::SystemTime::now())),
     }
 }
@@ -316,7 +316,8 @@ fn windows(
     horizon: &str,
     format: Format,
 ) -> Result<ExitCode, Invalid> {
-    let horizon = changegate::time::parse_duration(horizon).map_err(|m| invalid("--horizon", m))?;
+    let horizon = changegate::time::parse_duration(horizon)
+        .map_err(|e| invalid("--horizon", e.to_string()))?;
     if count == 0 {
         return Err(invalid("--count", "`--count` must be at least 1".into()));
     }

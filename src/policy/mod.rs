@@ -59,7 +59,11 @@ impl PolicySet {
 
     /// The schedule rules of `environment`, if the policy knows it.
     pub(crate) fn schedule_rules(&self, environment: &str) -> Option<&ScheduleRules> {
-        self.inner.config.environments.get(environment)
+        self.inner
+            .config
+            .environments
+            .get(environment)
+            .map(|e| &e.schedule)
     }
 
     /// The environments the policy knows, sorted.

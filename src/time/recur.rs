@@ -4,7 +4,7 @@
 //!
 //! Both are evaluated on the **wall clock**: a pattern or rule is expanded over naive local
 //! date-times of its zone (no zone attached, so the crates never apply their own DST rules), and
-//! each local occurrence is then turned into an instant by [`super::resolve_local`], the one
+//! each local occurrence is then turned into an instant by [`resolve_local`], the one
 //! rule for gaps and folds.
 
 use std::collections::BTreeSet;
@@ -13,6 +13,8 @@ use std::str::FromStr;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc};
+
+use super::resolve_local;
 use chrono_tz::Tz;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds, Year};
@@ -24,7 +26,7 @@ use rrule::{Frequency, RRule, RRuleSet, RRuleSetIter, Unvalidated};
 /// Day of week is `0`-`7` (Sunday is `0` and `7`) or `SUN`-`SAT`; when both day fields are
 /// restricted, a day matching either one matches (Vixie cron's rule).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CronPattern {
+pub(crate) struct CronPattern {
     text: String,
     cron: Box<Cron>,
 }
@@ -34,15 +36,7 @@ impl CronPattern {
     ///
     /// # Errors
     /// A pattern that does not parse, has six or seven fields, or never matches any time.
-    ///
-    /// # Example
-    /// ```
-    /// use changegate::time::CronPattern;
-    /// assert!(CronPattern::parse("0 16 * * 5").is_ok());
-    /// assert!(CronPattern::parse("0 16 * *").is_err());
-    /// assert!(CronPattern::parse("0 0 30 2 *").is_err()); // 30 February never comes
-    /// ```
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let trimmed = text.trim();
         if trimmed.split_whitespace().count() != 5 && !trimmed.starts_with('@') {
             return Err(format!(
@@ -67,18 +61,13 @@ impl CronPattern {
         })
     }
 
-    /// The pattern as written.
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-
     /// The first local time at or after (`inclusive`) or strictly after `from` that matches.
-    pub fn next_after(&self, from: NaiveDateTime, inclusive: bool) -> Option<NaiveDateTime> {
+    pub(crate) fn next_after(&self, from: NaiveDateTime, inclusive: bool) -> Option<NaiveDateTime> {
         self.cron.find_next_occurrence(&from, inclusive).ok()
     }
 
     /// The last local time at or before `at` that matches.
-    pub fn previous_at_or_before(&self, at: NaiveDateTime) -> Option<NaiveDateTime> {
+    pub(crate) fn previous_at_or_before(&self, at: NaiveDateTime) -> Option<NaiveDateTime> {
         self.cron.find_previous_occurrence(&at, true).ok()
     }
 }
@@ -93,24 +82,24 @@ impl fmt::Display for CronPattern {
 /// `end` after it. Starts that come while a period is active extend nothing (the period still
 /// ends at the next `end`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CronSpan {
+pub(crate) struct CronSpan {
     start: CronPattern,
     end: CronPattern,
 }
 
 impl CronSpan {
     /// The span from each `start` occurrence to the next `end` occurrence.
-    pub fn new(start: CronPattern, end: CronPattern) -> Self {
+    pub(crate) fn new(start: CronPattern, end: CronPattern) -> Self {
         Self { start, end }
     }
 
     /// The start pattern.
-    pub fn start(&self) -> &CronPattern {
+    pub(crate) fn start(&self) -> &CronPattern {
         &self.start
     }
 
     /// The end pattern.
-    pub fn end(&self) -> &CronPattern {
+    pub(crate) fn end(&self) -> &CronPattern {
         &self.end
     }
 
@@ -135,7 +124,7 @@ impl CronSpan {
 /// Most occurrences a [`RuleSpan`] keeps expanded; a rule queried further out than this many
 /// occurrences past its start stops producing occurrences (hourly rules reach it after a
 /// century).
-pub const MAX_RULE_OCCURRENCES: usize = 1_000_000;
+const MAX_RULE_OCCURRENCES: usize = 1_000_000;
 
 /// An RFC 5545 recurrence rule with a local start (`DTSTART`) and a length, e.g.
 /// `FREQ=MONTHLY;BYDAY=-1FR` from `2026-01-01T18:00` for `12h`: 18:00 on the last Friday of
@@ -149,7 +138,7 @@ pub const MAX_RULE_OCCURRENCES: usize = 1_000_000;
 /// Occurrences are expanded lazily and kept (behind a lock shared by clones), so each
 /// occurrence is computed once however often the rule is queried.
 #[derive(Clone)]
-pub struct RuleSpan {
+pub(crate) struct RuleSpan {
     inner: Arc<RuleInner>,
 }
 
@@ -201,17 +190,7 @@ impl RuleSpan {
     /// # Errors
     /// A rule that does not parse or validate, a non-positive length, a rule more frequent than
     /// `HOURLY`, or one that never occurs.
-    ///
-    /// # Example
-    /// ```
-    /// use changegate::time::RuleSpan;
-    /// let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap().and_hms_opt(18, 0, 0).unwrap();
-    /// let tz: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
-    /// let rule = RuleSpan::new("FREQ=MONTHLY;BYDAY=-1FR", start, chrono::TimeDelta::hours(12), tz).unwrap();
-    /// assert!(RuleSpan::new("FREQ=FORTNIGHTLY", start, chrono::TimeDelta::hours(1), tz).is_err());
-    /// # let _ = rule;
-    /// ```
-    pub fn new(
+    pub(crate) fn new(
         rule: &str,
         start: NaiveDateTime,
         length: TimeDelta,
@@ -273,7 +252,7 @@ impl RuleSpan {
     }
 
     /// Leaves out the occurrences that start at one of `times` (local), or on one of `days`.
-    pub fn with_exdates(
+    pub(crate) fn with_exdates(
         mut self,
         times: impl IntoIterator<Item = NaiveDateTime>,
         days: impl IntoIterator<Item = NaiveDate>,
@@ -285,29 +264,40 @@ impl RuleSpan {
     }
 
     /// The rule as written.
-    pub fn rule(&self) -> &str {
+    pub(crate) fn rule(&self) -> &str {
         &self.inner.text
     }
 
     /// The local start (`DTSTART`).
-    pub fn start(&self) -> NaiveDateTime {
+    pub(crate) fn start(&self) -> NaiveDateTime {
         self.inner.start
     }
 
     /// How long each occurrence lasts (see the type's docs for whole days).
-    pub fn length(&self) -> TimeDelta {
+    pub(crate) fn length(&self) -> TimeDelta {
         self.inner.length
     }
 
     /// The instants of the occurrence that starts at local time `start` in `tz`.
-    pub fn occurrence(&self, tz: Tz, start: NaiveDateTime) -> (DateTime<Utc>, DateTime<Utc>) {
-        let from = super::resolve_local(tz, start);
-        let whole_days =
-            self.inner.length.num_seconds() % 86_400 == 0 && self.inner.length.subsec_nanos() == 0;
+    pub(crate) fn occurrence(
+        &self,
+        tz: Tz,
+        start: NaiveDateTime,
+    ) -> (DateTime<Utc>, DateTime<Utc>) {
+        let from = resolve_local(tz, start);
+        let length = self.inner.length;
+        let whole_days = length.num_seconds() % 86_400 == 0 && length.subsec_nanos() == 0;
+        // At the end of chrono's range an occurrence is cut there.
         let to = if whole_days {
-            super::resolve_local(tz, start + self.inner.length)
+            resolve_local(
+                tz,
+                start
+                    .checked_add_signed(length)
+                    .unwrap_or(NaiveDateTime::MAX),
+            )
         } else {
-            from + self.inner.length
+            from.checked_add_signed(length)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC)
         };
         (from, to)
     }
@@ -371,7 +361,9 @@ impl RuleSpan {
             .cache
             .read()
             .unwrap_or_else(PoisonError::into_inner);
-        let from = lo - self.inner.length;
+        let from = lo
+            .checked_sub_signed(self.inner.length)
+            .unwrap_or(NaiveDateTime::MIN);
         let a = cache.starts.partition_point(|s| *s <= from);
         let b = cache.starts.partition_point(|s| *s < hi);
         let picked: Vec<NaiveDateTime> = cache.starts.get(a..b).unwrap_or_default().to_vec();
@@ -405,3 +397,27 @@ impl PartialEq for RuleSpan {
 }
 
 impl Eq for RuleSpan {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cron_patterns_parse_or_say_why_not() {
+        assert!(CronPattern::parse("0 16 * * 5").is_ok());
+        assert!(CronPattern::parse("0 16 * *").is_err());
+        assert!(CronPattern::parse("0 0 30 2 *").is_err()); // 30 February never comes
+    }
+
+    #[test]
+    fn rules_more_frequent_than_hourly_or_unknown_are_refused() {
+        let start = NaiveDate::from_ymd_opt(2026, 1, 1)
+            .unwrap()
+            .and_hms_opt(18, 0, 0)
+            .unwrap();
+        let tz: Tz = "Europe/Berlin".parse().unwrap();
+        let rule = RuleSpan::new("FREQ=MONTHLY;BYDAY=-1FR", start, TimeDelta::hours(12), tz);
+        assert!(rule.is_ok());
+        assert!(RuleSpan::new("FREQ=FORTNIGHTLY", start, TimeDelta::hours(1), tz).is_err());
+    }
+}

@@ -164,7 +164,7 @@ pub(crate) fn to_json(obj: &Bound<'_, PyAny>, shape: Shape, path: &Path) -> Resu
                 // the field (the core's reader reports the enclosing mapping instead).
                 let s = text(s, path)?;
                 changegate::time::parse_instant(&s)
-                    .map_err(|m| Problem::input(path.to_string(), m))?;
+                    .map_err(|e| Problem::input(path.to_string(), e.to_string()))?;
                 return Ok(Value::String(s));
             }
             return Err(wrong("an aware datetime or RFC 3339 string"));
@@ -176,7 +176,7 @@ pub(crate) fn to_json(obj: &Bound<'_, PyAny>, shape: Shape, path: &Path) -> Resu
             if let Ok(s) = obj.cast::<PyString>() {
                 let s = text(s, path)?;
                 changegate::time::parse_duration(&s)
-                    .map_err(|m| Problem::input(path.to_string(), m))?;
+                    .map_err(|e| Problem::input(path.to_string(), e.to_string()))?;
                 return Ok(Value::String(s));
             }
             return Err(wrong("a timedelta or a duration string such as `2h30m`"));
@@ -283,7 +283,7 @@ pub(crate) fn instant(
             "expected an aware datetime or RFC 3339 string",
         ));
     };
-    changegate::time::parse_instant(&s).map_err(|m| Problem::input(name, m))
+    changegate::time::parse_instant(&s).map_err(|e| Problem::input(name, e.to_string()))
 }
 
 /// JSON to Python objects: dict, list, str, int, float, bool, None.

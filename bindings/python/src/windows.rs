@@ -90,7 +90,7 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Horizon {
             // The core's reader, as the CLI's `--horizon`: the same words, the same limits.
             return changegate::time::parse_duration(&s)
                 .map(Horizon)
-                .map_err(problem);
+                .map_err(|e| problem(e.to_string()));
         }
         let Ok(td) = obj.cast::<PyDelta>() else {
             return Err(problem(format!(

@@ -1,0 +1,146 @@
+//! The policy document's schema: `timezone`, `description` and `environments`, each
+//! environment read into an [`EnvironmentPolicy`] (today its schedule section).
+
+use std::collections::BTreeMap;
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use super::schedule::{
+    ConcurrencyDoc, MaxDurationDoc, NoticeDoc, PreferredDoc, ScheduleDoc, ToggleDoc,
+};
+use super::windows::WindowDoc;
+use super::yaml::{Seg, locate, path_string};
+use crate::error::{LoadError, LoadErrorKind, Location};
+use crate::rules::Rule;
+use crate::rules::schedule::ScheduleRules;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PolicyDoc {
+    pub(super) timezone: String,
+    #[serde(default)]
+    pub(super) description: Option<String>,
+    #[serde(default)]
+    pub(super) environments: BTreeMap<String, EnvDoc>,
+}
+
+/// One environment of `policy.yaml`.
+///
+/// The schedule keys sit directly under the environment (that is how bundles are written, and
+/// serde cannot combine `flatten` with `deny_unknown_fields`), so they are fields here and
+/// handed to [`PolicyCtx::schedule`] as a [`ScheduleDoc`]. The sections of the questions still
+/// to come are nested, one key each, added here as `Option<...Doc>` fields: `approvals:`,
+/// `gates:`, `rollback:`, `risk:`; an unknown key stays an error.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct EnvDoc {
+    advance_notice: Option<NoticeDoc>,
+    max_duration: Option<MaxDurationDoc>,
+    #[serde(default)]
+    blackouts: Vec<WindowDoc>,
+    preferred_window: Option<PreferredDoc>,
+    conflicts: Option<ToggleDoc>,
+    concurrency: Option<ConcurrencyDoc>,
+    dependencies: Option<ToggleDoc>,
+}
+
+impl EnvDoc {
+    /// The schedule section of the environment.
+    fn schedule(self) -> ScheduleDoc {
+        ScheduleDoc {
+            advance_notice: self.advance_notice,
+            max_duration: self.max_duration,
+            blackouts: self.blackouts,
+            preferred_window: self.preferred_window,
+            conflicts: self.conflicts,
+            concurrency: self.concurrency,
+            dependencies: self.dependencies,
+        }
+    }
+}
+
+/// The validated content of `policy.yaml`.
+#[derive(Debug, Clone)]
+pub(crate) struct PolicyConfig {
+    pub timezone: Tz,
+    pub environments: BTreeMap<String, EnvironmentPolicy>,
+    /// `file:line` of the `environments:` key, the source of `unknown_environment` findings.
+    pub environments_source: String,
+}
+
+pub(super) struct PolicyCtx<'a> {
+    pub(super) text: &'a str,
+    pub(super) origin: &'a str,
+    pub(super) bundle: &'a BundleFiles<'a>,
+}
+
+/// The other files of a bundle that `policy.yaml` may name (`ics: holidays.ics`): bundle-relative
+/// name -> (name in errors, text).
+pub(crate) type BundleFiles<'a> = BTreeMap<&'a str, (String, &'a str)>;
+
+impl PolicyCtx<'_> {
+    pub(super) fn error(&self, path: &[Seg], message: String) -> LoadError {
+        LoadError {
+            kind: LoadErrorKind::Config,
+            location: Location::new(self.origin, locate(self.text, path)),
+            field: Some(path_string(path)),
+            message,
+        }
+    }
+
+    pub(super) fn source(&self, path: &[Seg]) -> String {
+        match locate(self.text, path) {
+            Some((line, _)) => format!("{}:{line}", self.origin),
+            None => self.origin.to_owned(),
+        }
+    }
+
+    pub(super) fn zone(&self, name: &str, path: &[Seg]) -> Result<Tz, LoadError> {
+        name.parse::<Tz>().map_err(|_| {
+            self.error(
+                path,
+                format!(
+                    "unknown time zone `{name}`, expected an IANA name such as `Europe/Berlin`"
+                ),
+            )
+        })
+    }
+
+    pub(super) fn rule<T>(&self, value: T, exempt_types: Vec<String>, path: &[Seg]) -> Rule<T> {
+        Rule {
+            value,
+            exempt_types,
+            source: self.source(path),
+        }
+    }
+}
+
+/// What the policy says about one environment, one field per question.
+///
+/// Today only the schedule question has rules; `approvals`, `gates`, `rollback` and `risk`
+/// join as fields of their own (each read from its nested section of the environment, see
+/// `EnvDoc`), so that code asking one question reads one field.
+#[derive(Debug, Clone)]
+pub(crate) struct EnvironmentPolicy {
+    /// The schedule rules (`advance_notice`, `blackouts`, ...).
+    pub schedule: ScheduleRules,
+}
+
+impl PolicyCtx<'_> {
+    /// Reads the policy document.
+    pub(super) fn policy(&self, doc: PolicyDoc) -> Result<PolicyConfig, LoadError> {
+        let _ = doc.description;
+        let timezone = self.zone(&doc.timezone, &[Seg::Key("timezone")])?;
+        let mut environments = BTreeMap::new();
+        for (name, env) in doc.environments {
+            let schedule = self.schedule(&name, env.schedule(), timezone)?;
+            environments.insert(name, EnvironmentPolicy { schedule });
+        }
+        Ok(PolicyConfig {
+            timezone,
+            environments,
+            environments_source: self.source(&[Seg::Key("environments")]),
+        })
+    }
+}

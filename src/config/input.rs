@@ -1,0 +1,218 @@
+//! Input documents: a request and a calendar (deployments and one-off blackouts), read into
+//! [`ChangeRequest`] and [`Calendar`]. Times and durations are read as text and checked here,
+//! so that an error names the field and its line.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset, TimeDelta};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::yaml::{Seg, from_yaml, locate, path_string};
+use crate::calendar::Calendar;
+use crate::error::{InputError, Location};
+use crate::model::{Blackout, ChangeRequest, DeploymentId};
+use crate::time::{parse_duration, parse_instant};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RequestDoc {
+    id: String,
+    services: Option<Vec<String>>,
+    service: Option<String>,
+    environment: String,
+    #[serde(rename = "type")]
+    change_type: String,
+    // Times and durations are read as text and checked in `InputCtx::request`, so that an
+    // error names the field and its line (serde would only name the enclosing mapping).
+    start: String,
+    duration: Option<String>,
+    end: Option<String>,
+    requested_by: Option<String>,
+    requested_at: Option<String>,
+    #[serde(default)]
+    depends_on: Vec<String>,
+    #[serde(default)]
+    labels: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct BlackoutDoc {
+    name: String,
+    from: String,
+    to: String,
+    environments: Option<Vec<String>>,
+    services: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CalendarDoc {
+    #[serde(default)]
+    deployments: Vec<RequestDoc>,
+    #[serde(default)]
+    blackouts: Vec<BlackoutDoc>,
+}
+
+pub(super) struct InputCtx<'a> {
+    pub(super) text: &'a str,
+    pub(super) origin: &'a str,
+}
+
+impl InputCtx<'_> {
+    pub(super) fn error(&self, path: &[Seg], message: String) -> InputError {
+        InputError {
+            location: Location::new(self.origin, locate(self.text, path)),
+            field: Some(path_string(path)),
+            message,
+        }
+    }
+
+    pub(super) fn parse<T: DeserializeOwned>(&self, what: &str) -> Result<T, InputError> {
+        if self.text.trim().is_empty() {
+            return Err(InputError {
+                location: Location::new(self.origin, None),
+                field: None,
+                message: format!("the {what} is empty"),
+            });
+        }
+        from_yaml(self.text).map_err(|(message, pos, field)| InputError {
+            location: Location::new(self.origin, pos),
+            field,
+            message: format!("{message} in {what}"),
+        })
+    }
+
+    pub(super) fn instant(
+        &self,
+        path: &[Seg],
+        text: &str,
+    ) -> Result<DateTime<FixedOffset>, InputError> {
+        parse_instant(text).map_err(|e| self.error(path, e.to_string()))
+    }
+
+    pub(super) fn request(
+        &self,
+        doc: RequestDoc,
+        base: &[Seg],
+    ) -> Result<ChangeRequest, InputError> {
+        let at = |key| [base, &[Seg::Key(key)]].concat();
+        let services = match (doc.services, doc.service) {
+            (Some(_), Some(_)) => {
+                return Err(self.error(
+                    &at("service"),
+                    "give either `services` or `service`, not both".into(),
+                ));
+            }
+            (Some(s), None) => s,
+            (None, Some(s)) => vec![s],
+            (None, None) => {
+                return Err(self.error(
+                    &at("services"),
+                    "missing field `services` (or its shorthand `service`)".into(),
+                ));
+            }
+        };
+        if services.is_empty() || services.iter().any(|s| s.trim().is_empty()) {
+            return Err(self.error(
+                &at("services"),
+                "`services` must name at least one service, and no name may be empty".into(),
+            ));
+        }
+        if doc.id.trim().is_empty() {
+            return Err(self.error(&at("id"), "`id` must not be empty".into()));
+        }
+        let start = self.instant(&at("start"), &doc.start)?;
+        let duration = match (doc.duration, doc.end) {
+            (Some(_), Some(_)) => {
+                return Err(self.error(
+                    &at("end"),
+                    "give either `duration` or `end`, not both".into(),
+                ));
+            }
+            (Some(d), None) => {
+                parse_duration(&d).map_err(|e| self.error(&at("duration"), e.to_string()))?
+            }
+            (None, Some(end)) => {
+                let end = self.instant(&at("end"), &end)?;
+                let d = end - start;
+                if d <= TimeDelta::zero() {
+                    return Err(self.error(
+                        &at("end"),
+                        format!(
+                            "`end` {} is not after `start` {}",
+                            end.to_rfc3339(),
+                            start.to_rfc3339()
+                        ),
+                    ));
+                }
+                d
+            }
+            (None, None) => {
+                return Err(self.error(
+                    &at("duration"),
+                    "missing field `duration` (or `end`)".into(),
+                ));
+            }
+        };
+        Ok(ChangeRequest {
+            id: DeploymentId::from(doc.id),
+            services,
+            environment: doc.environment,
+            change_type: doc.change_type,
+            start,
+            duration,
+            requested_by: doc.requested_by,
+            requested_at: doc
+                .requested_at
+                .map(|t| self.instant(&at("requested_at"), &t))
+                .transpose()?,
+            depends_on: doc.depends_on.into_iter().map(DeploymentId::from).collect(),
+            labels: doc.labels,
+        })
+    }
+
+    /// Reads a calendar document and indexes it.
+    pub(super) fn calendar(&self) -> Result<Calendar, InputError> {
+        if self.text.trim().is_empty() {
+            return Ok(Calendar::default());
+        }
+        let doc: CalendarDoc = self.parse("calendar")?;
+        let mut deployments = Vec::with_capacity(doc.deployments.len());
+        for (i, d) in doc.deployments.into_iter().enumerate() {
+            deployments.push(self.request(d, &[Seg::Key("deployments"), Seg::Index(i)])?);
+        }
+        let mut blackouts = Vec::with_capacity(doc.blackouts.len());
+        for (i, b) in doc.blackouts.into_iter().enumerate() {
+            let at = |key| [Seg::Key("blackouts"), Seg::Index(i), Seg::Key(key)];
+            let (from, to) = (
+                self.instant(&at("from"), &b.from)?,
+                self.instant(&at("to"), &b.to)?,
+            );
+            if to <= from {
+                return Err(self.error(
+                    &[Seg::Key("blackouts"), Seg::Index(i), Seg::Key("to")],
+                    format!("blackout `{}` ends before it starts", b.name),
+                ));
+            }
+            blackouts.push(Blackout {
+                name: b.name,
+                from,
+                to,
+                environments: b.environments,
+                services: b.services,
+            });
+        }
+        Calendar::new(deployments, blackouts).map_err(|dup| {
+            self.error(
+                &[
+                    Seg::Key("deployments"),
+                    Seg::Index(dup.index),
+                    Seg::Key("id"),
+                ],
+                format!("deployment id `{}` appears more than once", dup.id),
+            )
+        })
+    }
+}

@@ -1,0 +1,81 @@
+//! Reading YAML (and JSON, a subset of it): requests, calendars and `policy.yaml`. The only
+//! module that imports the YAML crate. Every error names the file, line, column and field.
+//!
+//! - `yaml`: the reader with positions (deserialize, describe a parser error, locate a field);
+//! - `input`: the input documents (request, calendar);
+//! - `windows`: the window forms (`weekly`, `yearly`, `once`, `cron`, `rrule`, `ics`), with
+//!   `ics` reading iCalendar files;
+//! - `schedule`: the schedule section of an environment;
+//! - `bundle`: the policy document's schema (`timezone`, `environments`).
+//!
+//! This file holds the entry points.
+
+mod bundle;
+mod ics;
+mod input;
+mod schedule;
+mod windows;
+mod yaml;
+
+pub(crate) use bundle::{BundleFiles, PolicyConfig};
+
+use crate::calendar::Calendar;
+use crate::error::{InputError, LoadError, LoadErrorKind, Location};
+use crate::model::ChangeRequest;
+use bundle::{PolicyCtx, PolicyDoc};
+use input::{InputCtx, RequestDoc};
+
+impl ChangeRequest {
+    /// Parses a request from YAML or JSON text; `origin` (a file name) is used in errors.
+    ///
+    /// # Errors
+    /// Unknown or missing fields, times without an offset, bad durations, `end` before `start`:
+    /// each names the field and its line and column.
+    ///
+    /// # Example
+    /// ```
+    /// use changegate::ChangeRequest;
+    /// let req = ChangeRequest::from_yaml("id: dep-1\nservice: checkout\nenvironment: production\n\
+    ///     type: feature\nstart: 2026-12-01T22:00:00+01:00\nduration: 2h\n", "request.yaml").unwrap();
+    /// assert_eq!(req.services, ["checkout"]);
+    /// let err = ChangeRequest::from_yaml("id: dep-1\nstrat: x\n", "request.yaml").unwrap_err();
+    /// assert!(err.to_string().contains("unknown field `strat`"));
+    /// ```
+    pub fn from_yaml(text: &str, origin: &str) -> Result<Self, InputError> {
+        let ctx = InputCtx { text, origin };
+        let doc: RequestDoc = ctx.parse("request")?;
+        ctx.request(doc, &[])
+    }
+}
+
+impl Calendar {
+    /// Parses a calendar (`deployments:` and `blackouts:`) from YAML or JSON text and indexes it.
+    ///
+    /// # Errors
+    /// Like [`ChangeRequest::from_yaml`] for each deployment; also a blackout whose `to` is not
+    /// after its `from`, and two deployments with the same id.
+    pub fn from_yaml(text: &str, origin: &str) -> Result<Self, InputError> {
+        InputCtx { text, origin }.calendar()
+    }
+}
+
+/// Parses and validates `policy.yaml`; `origin` names the file in errors and finding sources;
+/// `bundle` holds the calendar files it may name.
+pub(crate) fn parse_policy(
+    text: &str,
+    origin: &str,
+    bundle: &BundleFiles,
+) -> Result<PolicyConfig, LoadError> {
+    let doc: PolicyDoc = yaml::from_yaml(text).map_err(|(message, pos, field)| LoadError {
+        kind: LoadErrorKind::Config,
+        location: Location::new(origin, pos),
+        field,
+        message,
+    })?;
+    PolicyCtx {
+        text,
+        origin,
+        bundle,
+    }
+    .policy(doc)
+}
