@@ -942,3 +942,38 @@ fn a_retry_at_hint_saves_checks() {
     );
     assert!(hinted.confirmations <= 6, "{}", hinted.confirmations);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Extreme arguments: an answer, never a panic.
+
+#[test]
+fn extreme_horizons_and_instants_give_a_clamped_answer() {
+    let p = PolicySet::builtin().unwrap();
+    let req = request("2026-06-02T10:00:00+02:00", "1h");
+    let now = utc("2026-06-01T10:00:00+02:00");
+    // A horizon beyond chrono's range is cut to MAX_HORIZON_DAYS.
+    let answer = p.next_windows(&req, &Calendar::default(), now, 1, TimeDelta::MAX);
+    assert_eq!(answer.windows.len(), 1);
+    assert_eq!(
+        (answer.searched.until - answer.searched.from).num_days(),
+        MAX_HORIZON_DAYS
+    );
+    // A negative horizon is empty.
+    let answer = p.next_windows(&req, &Calendar::default(), now, 1, TimeDelta::MIN);
+    assert!(answer.windows.is_empty());
+    assert_eq!(answer.note.as_deref(), Some("the horizon is empty"));
+    // At the last instant chrono knows: nothing fits, nothing panics.
+    let end = DateTime::<Utc>::MAX_UTC;
+    let answer = p.next_windows(&req, &Calendar::default(), end, 3, TimeDelta::days(30));
+    assert!(answer.windows.is_empty());
+    let preview = p.preview(end, 3);
+    assert!(preview.iter().all(|w| w.occurrences.len() <= 3));
+    let preview = p.preview(DateTime::<Utc>::MIN_UTC, 1);
+    assert!(!preview.is_empty());
+    // A request lasting as long as chrono allows is denied, not a panic.
+    let mut long = req.clone();
+    long.duration = TimeDelta::MAX;
+    assert!(!p.check_schedule(&long, &Calendar::default(), now).allowed);
+    let answer = p.next_windows(&long, &Calendar::default(), now, 1, TimeDelta::days(7));
+    assert!(answer.windows.is_empty());
+}

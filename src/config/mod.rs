@@ -17,7 +17,7 @@ mod schedule;
 mod windows;
 mod yaml;
 
-pub(crate) use bundle::{BundleFiles, PolicyConfig};
+pub(crate) use bundle::{BundleFiles, EnvironmentPolicy, PolicyConfig};
 
 use crate::calendar::Calendar;
 use crate::error::{InputError, LoadError, LoadErrorKind, Location};

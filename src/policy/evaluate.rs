@@ -6,9 +6,10 @@
 use chrono_tz::Tz;
 
 use super::PolicySet;
+use crate::config::EnvironmentPolicy;
 use crate::decision::{Decision, Finding, PolicyInfo, Severity};
 use crate::rules::environment;
-use crate::rules::schedule::{ScheduleCtx, ScheduleRules};
+use crate::rules::schedule::ScheduleCtx;
 use crate::script::{HookInput, ScheduleInput, ScriptRun};
 
 /// What an evaluation did beyond its decision, for callers that move the request's start (the
@@ -23,8 +24,8 @@ pub(crate) struct Trail {
 pub(crate) trait Question {
     /// The environment the question is about.
     fn environment(&self) -> &str;
-    /// Runs the question's built-in rules of the environment's policy.
-    fn builtin(&self, rules: &ScheduleRules, out: &mut Vec<Finding>);
+    /// Runs the question's built-in rules: its section of the environment's policy.
+    fn builtin(&self, policy: &EnvironmentPolicy, out: &mut Vec<Finding>);
     /// What the question's hook sees.
     fn hook_input(&self, tz: Tz) -> HookInput<'_>;
 }
@@ -37,8 +38,8 @@ impl Question for Schedule<'_> {
         &self.0.request.environment
     }
 
-    fn builtin(&self, rules: &ScheduleRules, out: &mut Vec<Finding>) {
-        rules.check(&self.0, out);
+    fn builtin(&self, policy: &EnvironmentPolicy, out: &mut Vec<Finding>) {
+        policy.schedule.check(&self.0, out);
     }
 
     fn hook_input(&self, tz: Tz) -> HookInput<'_> {
@@ -63,8 +64,8 @@ impl PolicySet {
         let inner = &*self.inner;
         let mut findings = Vec::new();
         let env = question.environment();
-        match self.schedule_rules(env) {
-            Some(rules) => question.builtin(rules, &mut findings),
+        match inner.config.environments.get(env) {
+            Some(policy) => question.builtin(policy, &mut findings),
             None => findings.push(environment::finding(
                 env,
                 self.environments(),

@@ -1,0 +1,103 @@
+//! Script hooks as a policy author meets them: a script must define a known hook, may not hide
+//! changegate's own functions, and a calendar query needs a hook that has a calendar. Through the
+//! library and through the CLI (exit code 2, the file named).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::Command;
+
+use changegate::{LoadError, LoadErrorKind, PolicySet};
+
+const POLICY: &str = "timezone: UTC\nenvironments:\n  production: {}\n";
+
+fn load(script: &str) -> Result<PolicySet, LoadError> {
+    PolicySet::from_sources(
+        "bundle",
+        [
+            ("policy.yaml".to_owned(), POLICY.to_owned()),
+            ("rules.rhai".to_owned(), script.to_owned()),
+        ],
+    )
+}
+
+#[test]
+fn a_script_without_a_hook_fails_to_load_and_lists_the_hooks() {
+    let err = load("fn helper(x) { x + 1 }\nlet y = 2;\n").unwrap_err();
+    assert_eq!(err.kind, LoadErrorKind::Script);
+    assert_eq!(err.location.file, "bundle/rules.rhai");
+    assert!(err.message.contains("defines no hook"), "{err}");
+    assert!(err.message.contains("`fn schedule(request)`"), "{err}");
+}
+
+#[test]
+fn a_script_that_shadows_a_host_function_fails_to_load() {
+    for name in [
+        "deny",
+        "warn",
+        "now",
+        "overlapping_deployments",
+        "within_hours",
+    ] {
+        let err = load(&format!(
+            "fn {name}(a, b) {{ }}\nfn schedule(request) {{ deny(\"x\", \"y\"); }}\n"
+        ))
+        .unwrap_err();
+        assert_eq!(err.kind, LoadErrorKind::Script, "{name}");
+        assert_eq!(err.location.file, "bundle/rules.rhai");
+        assert_eq!(err.location.line, Some(1), "{name}");
+        assert!(
+            err.message.contains(&format!("defines `fn {name}`")),
+            "{err}"
+        );
+    }
+    // A helper with any other name is fine.
+    assert!(load("fn denied(a) { a }\nfn schedule(request) { }\n").is_ok());
+}
+
+#[test]
+fn a_hook_with_the_wrong_parameters_names_them() {
+    let err = load("fn schedule(request, calendar) { }\n").unwrap_err();
+    assert!(
+        err.message
+            .contains("must take one parameter (request), it takes 2"),
+        "{err}"
+    );
+}
+
+fn cli(dir: &std::path::Path) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_changegate"))
+        .args(["check", "--request"])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/request.yaml"
+        ))
+        .arg("--policy")
+        .arg(dir)
+        .args(["--now", "2026-11-28T09:00:00Z"])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn the_cli_rejects_a_bundle_whose_script_defines_no_hook_or_shadows_deny() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("policy.yaml"), POLICY).unwrap();
+    std::fs::write(dir.path().join("helpers.rhai"), "fn helper() { 1 }\n").unwrap();
+    let (code, err) = cli(dir.path());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("helpers.rhai"), "{err}");
+    assert!(err.contains("defines no hook"), "{err}");
+
+    std::fs::write(
+        dir.path().join("helpers.rhai"),
+        "fn deny(rule, message) { }\nfn schedule(request) { deny(\"a\", \"b\"); }\n",
+    )
+    .unwrap();
+    let (code, err) = cli(dir.path());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("helpers.rhai:1"), "{err}");
+    assert!(err.contains("defines `fn deny`"), "{err}");
+}
