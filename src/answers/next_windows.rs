@@ -276,10 +276,13 @@ impl<'a> Search<'_, 'a> {
             .flat_map(|(_, s)| s.intervals().iter().copied())
             .collect();
         let free = occupied.complement_within(range);
+        // The first start not yet known denied: a script's denial may hold past the end of the
+        // gap it was met in (a `retry_at` next morning), and then the next gaps start there.
+        let mut carry = lower;
         for gap in free.intervals() {
             // The last start whose deployment ends inside the gap.
             let last = sub(gap.end(), self.d);
-            let mut s = gap.start().max(lower);
+            let mut s = gap.start().max(carry);
             // Where a denial that follows a window is reported from: the window's last start.
             let mut after_window: Option<DateTime<Utc>> = None;
             while s <= last && s < h {
@@ -294,6 +297,7 @@ impl<'a> Search<'_, 'a> {
                         .max(add(s, STEP));
                     self.deny(s, after_window.take().unwrap_or(s), next.min(h));
                     s = next;
+                    carry = next;
                     continue;
                 }
                 match self.confirm(s, last, answer) {
@@ -302,6 +306,7 @@ impl<'a> Search<'_, 'a> {
                     Confirmed::To(latest, next) => {
                         after_window = Some(latest);
                         s = next;
+                        carry = next;
                     }
                 }
             }

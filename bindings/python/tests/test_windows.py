@@ -346,8 +346,11 @@ def test_the_confirmation_limit_matches_the_cli(cli: Path, tmp_path: Path) -> No
     (tmp_path / "policy.yaml").write_text(
         "timezone: UTC\nenvironments:\n  production: {}\n", encoding="utf-8"
     )
+    # The script reads the start's minute, so each denial holds for one minute only and the
+    # search steps minute by minute until the limit.
     (tmp_path / "never.rhai").write_text(
-        'fn schedule(request) { deny("never", "not today"); }\n', encoding="utf-8"
+        'fn schedule(request) { if request.start.minute >= 0 { deny("never", "not today"); } }\n',
+        encoding="utf-8",
     )
     code, expected = run_cli(
         cli, "windows", "--request", str(CLI_DIR / "request.yaml"), "--policy", str(tmp_path),
@@ -646,7 +649,7 @@ def test_the_gil_is_released_while_searching() -> None:
         {
             "policy.yaml": "timezone: UTC\nenvironments:\n  production: {}\n",
             "slow.rhai": "fn schedule(request) {\n  let n = 0;\n  for i in 0..20000 { n += i; }\n"
-            '  deny("slow", "always denied, slowly");\n}\n',
+            '  if request.start.minute >= 0 { deny("slow", "always denied, slowly"); }\n}\n',
         }
     )
     request = changegate.ChangeRequest.load(CLI_DIR / "request.yaml")
