@@ -8,15 +8,19 @@ mod decision;
 mod error;
 mod model;
 mod policy;
+mod render;
 mod script;
 pub mod time;
 mod windows;
 
 pub use calendar::{Calendar, DuplicateId};
-pub use decision::{Decision, Finding, Outcome, PolicyInfo, RuleId, Severity};
+pub use decision::{
+    Check, Decision, Finding, Outcome, PolicyInfo, RuleId, SCHEMA_VERSION, Severity,
+};
 pub use error::{InputError, LoadError, LoadErrorKind, Location};
 pub use model::{Blackout, ChangeRequest, DeploymentId};
 pub use policy::{PolicySet, builtin_files};
+pub use render::{TextStyle, preview_to_json, preview_to_text};
 pub use windows::{
     AllowedWindow, BlockedStretch, DstMark, MAX_CONFIRMATIONS, NextWindows, OccurrencePreview,
     Searched, WindowPreview,

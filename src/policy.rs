@@ -12,7 +12,7 @@ use crate::calendar::Calendar;
 use crate::checks::ScheduleRules;
 use crate::checks::schedule;
 use crate::config::{BundleFiles, PolicyConfig, parse_policy};
-use crate::decision::{Decision, Finding, PolicyInfo, RuleId, Severity};
+use crate::decision::{Check, Decision, Finding, PolicyInfo, RuleId, Severity};
 use crate::error::{LoadError, LoadErrorKind, Location};
 use crate::model::ChangeRequest;
 use crate::script::{HookInput, Scripts};
@@ -284,10 +284,9 @@ impl PolicySet {
                 .run_schedule(&input, &mut findings, &mut trace);
         }
         Decision::from_findings(
+            Check::Schedule,
             findings,
-            PolicyInfo {
-                digest: inner.digest.clone(),
-            },
+            PolicyInfo::new(inner.digest.clone()),
             trace,
         )
     }

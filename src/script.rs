@@ -297,6 +297,12 @@ fn build_engine() -> Engine {
         record(&ctx, Severity::Warn, rule, msg, None)
     });
     engine.register_fn(
+        "pending",
+        |ctx: NativeCallContext, rule: &str, msg: &str| {
+            record(&ctx, Severity::Pending, rule, msg, None)
+        },
+    );
+    engine.register_fn(
         "deny",
         |ctx: NativeCallContext, rule: &str, msg: &str, details: Map| {
             record(&ctx, Severity::Deny, rule, msg, Some(details))
@@ -306,6 +312,12 @@ fn build_engine() -> Engine {
         "warn",
         |ctx: NativeCallContext, rule: &str, msg: &str, details: Map| {
             record(&ctx, Severity::Warn, rule, msg, Some(details))
+        },
+    );
+    engine.register_fn(
+        "pending",
+        |ctx: NativeCallContext, rule: &str, msg: &str, details: Map| {
+            record(&ctx, Severity::Pending, rule, msg, Some(details))
         },
     );
 

@@ -1,7 +1,7 @@
 #![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The `changegate` binary as a CI pipeline runs it: exit codes 0 (allowed, warnings
-//! included), 1 (denied) and 2 (invalid input or policy); `--format json` equal to the
+//! included), 1 (denied), 2 (invalid input or policy) and 3 (pending); `--format json` equal to the
 //! library's `Decision::to_json`; text output and error reports snapshotted with insta
 //! (`tests/snapshots/cli__*.snap`; in CI, where `CI` is set, insta never writes snapshots and a
 //! difference fails the test).
@@ -175,6 +175,82 @@ fn script_trace_is_printed() {
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     snapshot!("policy_dir_with_trace", stdout(&o));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pending: not allowed yet (exit code 3)
+
+/// `tests/data/cli/bundle-pending`: a script records `pending` until the request names who
+/// approved it.
+const PENDING_BUNDLE: &str = "tests/data/cli/bundle-pending";
+
+#[test]
+fn pending_exits_3() {
+    let request = "tests/data/cli/request-allowed.yaml";
+    let o = check(&[
+        "--request",
+        request,
+        "--policy",
+        PENDING_BUNDLE,
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let json = cli_json(&o);
+    assert_eq!(json, library_json(request, None, Some(PENDING_BUNDLE), NOW));
+    assert_eq!(json["schema"], 1);
+    assert_eq!(json["check"], "schedule");
+    assert_eq!(json["outcome"], "pending");
+    assert_eq!(json["allowed"], false);
+    let severities: Vec<(&str, &str)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap(), f["severity"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        severities,
+        [("approval_note", "warn"), ("approval", "pending")]
+    );
+    assert_eq!(
+        json["findings"][1]["source"],
+        "tests/data/cli/bundle-pending/approval.rhai:6"
+    );
+    assert_eq!(
+        json["findings"][1]["details"]["missing"],
+        serde_json::json!(["release"])
+    );
+
+    let o = check(&[
+        "--request",
+        request,
+        "--policy",
+        PENDING_BUNDLE,
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    snapshot!("pending", stdout(&o));
+}
+
+#[test]
+fn pending_becomes_allowed_with_the_evidence() {
+    let o = check(&[
+        "--request",
+        "tests/data/cli/request-approved.yaml",
+        "--policy",
+        PENDING_BUNDLE,
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json = cli_json(&o);
+    assert_eq!(json["outcome"], "warn");
+    assert_eq!(json["allowed"], true);
 }
 
 // ---------------------------------------------------------------------------------------------
