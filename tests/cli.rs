@@ -527,3 +527,38 @@ fn usage_errors_are_not_decisions() {
     let o = run(&["check", "--request", "x.yaml", "--format", "xml"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn the_decision_contract_example_is_what_the_cli_prints() {
+    // docs/decision-contract.md opens with this command's JSON (the digest shortened).
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/decision-contract.md"),
+    )
+    .unwrap();
+    let block = doc
+        .split("```json\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    let mut documented: serde_json::Value = serde_json::from_str(block).unwrap();
+    let o = check(&[
+        "--request",
+        "examples/request-friday.yaml",
+        "--calendar",
+        "examples/calendar.yaml",
+        "--now",
+        "2026-11-30T09:00:00Z",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let printed = cli_json(&o);
+    assert!(
+        documented["policy"]["digest"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    documented["policy"]["digest"] = printed["policy"]["digest"].clone();
+    assert_eq!(documented, printed);
+}
