@@ -26,6 +26,8 @@ fn main() -> Result<(), Box<dyn Error>> {
             let mark = match finding.severity {
                 Severity::Deny => "x",
                 Severity::Warn => "!",
+                // `pending`, and any severity a later version adds.
+                _ => "?",
             };
             println!("  {mark} {}: {}", finding.rule, finding.message);
         }

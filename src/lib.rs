@@ -8,6 +8,7 @@ mod decision;
 mod error;
 mod model;
 mod policy;
+mod render;
 mod rules;
 mod script;
 pub mod time;
@@ -17,7 +18,10 @@ pub use answers::next_windows::{
 };
 pub use answers::preview::{DstMark, OccurrencePreview, WindowPreview};
 pub use calendar::{Calendar, DuplicateId};
-pub use decision::{Decision, Finding, Outcome, PolicyInfo, RuleId, Severity};
+pub use decision::{
+    Check, Decision, Finding, Outcome, PolicyInfo, RuleId, SCHEMA_VERSION, Severity,
+};
 pub use error::{InputError, LoadError, LoadErrorKind, Location};
 pub use model::{Blackout, ChangeRequest, DeploymentId};
 pub use policy::{PolicySet, builtin_files};
+pub use render::{TextStyle, preview_to_json, preview_to_text};

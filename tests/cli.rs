@@ -1,7 +1,7 @@
 #![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The `changegate` binary as a CI pipeline runs it: exit codes 0 (allowed, warnings
-//! included), 1 (denied) and 2 (invalid input or policy); `--format json` equal to the
+//! included), 1 (denied), 2 (invalid input or policy) and 3 (pending); `--format json` equal to the
 //! library's `Decision::to_json`; text output and error reports snapshotted with insta
 //! (`tests/snapshots/cli__*.snap`; in CI, where `CI` is set, insta never writes snapshots and a
 //! difference fails the test).
@@ -175,6 +175,82 @@ fn script_trace_is_printed() {
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     snapshot!("policy_dir_with_trace", stdout(&o));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pending: not allowed yet (exit code 3)
+
+/// `tests/data/cli/bundle-pending`: a script records `pending` until the request names who
+/// approved it.
+const PENDING_BUNDLE: &str = "tests/data/cli/bundle-pending";
+
+#[test]
+fn pending_exits_3() {
+    let request = "tests/data/cli/request-allowed.yaml";
+    let o = check(&[
+        "--request",
+        request,
+        "--policy",
+        PENDING_BUNDLE,
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let json = cli_json(&o);
+    assert_eq!(json, library_json(request, None, Some(PENDING_BUNDLE), NOW));
+    assert_eq!(json["schema"], 1);
+    assert_eq!(json["check"], "schedule");
+    assert_eq!(json["outcome"], "pending");
+    assert_eq!(json["allowed"], false);
+    let severities: Vec<(&str, &str)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap(), f["severity"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        severities,
+        [("approval_note", "warn"), ("approval", "pending")]
+    );
+    assert_eq!(
+        json["findings"][1]["source"],
+        "tests/data/cli/bundle-pending/approval.rhai:6"
+    );
+    assert_eq!(
+        json["findings"][1]["details"]["missing"],
+        serde_json::json!(["release"])
+    );
+
+    let o = check(&[
+        "--request",
+        request,
+        "--policy",
+        PENDING_BUNDLE,
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    snapshot!("pending", stdout(&o));
+}
+
+#[test]
+fn pending_becomes_allowed_with_the_evidence() {
+    let o = check(&[
+        "--request",
+        "tests/data/cli/request-approved.yaml",
+        "--policy",
+        PENDING_BUNDLE,
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json = cli_json(&o);
+    assert_eq!(json["outcome"], "warn");
+    assert_eq!(json["allowed"], true);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -450,4 +526,39 @@ fn usage_errors_are_not_decisions() {
     assert!(stderr(&o).contains("--request"), "{}", stderr(&o));
     let o = run(&["check", "--request", "x.yaml", "--format", "xml"]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn the_decision_contract_example_is_what_the_cli_prints() {
+    // docs/decision-contract.md opens with this command's JSON (the digest shortened).
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/decision-contract.md"),
+    )
+    .unwrap();
+    let block = doc
+        .split("```json\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    let mut documented: serde_json::Value = serde_json::from_str(block).unwrap();
+    let o = check(&[
+        "--request",
+        "examples/request-friday.yaml",
+        "--calendar",
+        "examples/calendar.yaml",
+        "--now",
+        "2026-11-30T09:00:00Z",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let printed = cli_json(&o);
+    assert!(
+        documented["policy"]["digest"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    documented["policy"]["digest"] = printed["policy"]["digest"].clone();
+    assert_eq!(documented, printed);
 }

@@ -67,7 +67,15 @@ fn load_parse_check_and_serialize() {
     let json = decision.to_json();
     let obj = json.as_object().unwrap();
     let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
-    assert_eq!(keys, ["allowed", "outcome", "findings", "policy"]);
+    assert_eq!(
+        keys,
+        [
+            "schema", "check", "allowed", "outcome", "findings", "policy"
+        ]
+    );
+    assert_eq!(json["schema"], SCHEMA_VERSION);
+    assert_eq!(json["check"], "schedule");
+    assert_eq!(json["policy"]["engine"], env!("CARGO_PKG_VERSION"));
     assert_eq!(json["allowed"], false);
     assert_eq!(json["outcome"], "deny");
     assert_eq!(json["policy"]["digest"], policy.digest());
@@ -115,10 +123,12 @@ fn an_allowed_decision_has_no_findings_and_no_trace_key() {
     assert_eq!(
         decision.to_json(),
         serde_json::json!({
+            "schema": 1,
+            "check": "schedule",
             "allowed": true,
             "outcome": "allow",
             "findings": [],
-            "policy": {"digest": policy.digest()},
+            "policy": {"digest": policy.digest(), "engine": env!("CARGO_PKG_VERSION")},
         })
     );
     // `now` may be given as UTC or with an offset.
@@ -363,4 +373,62 @@ fn policy_set_and_calendar_are_send_sync_clone() {
     is::<Calendar>();
     is::<Decision>();
     is::<ChangeRequest>();
+}
+
+#[test]
+fn pending_from_a_script_is_not_allowed_and_renders_as_text() {
+    let files = std::collections::BTreeMap::from([
+        (
+            "policy.yaml".to_owned(),
+            "timezone: Europe/Berlin\nenvironments:\n  production: {}\n".to_owned(),
+        ),
+        (
+            "approval.rhai".to_owned(),
+            "fn schedule(request) {\n    pending(\"approval\", \"waits for `release`\", \
+             #{missing: [\"release\"]});\n}\n"
+                .to_owned(),
+        ),
+    ]);
+    let policy = PolicySet::from_sources("bundle", files).unwrap();
+    let request = ChangeRequest::from_yaml(
+        &request_text("dep-1", "2026-12-01T22:00:00+01:00"),
+        "request.yaml",
+    )
+    .unwrap();
+    let decision = policy.check_schedule(&request, &Calendar::default(), t("2026-11-25T09:00:00Z"));
+    assert_eq!(decision.schema, SCHEMA_VERSION);
+    assert_eq!(decision.check, Check::Schedule);
+    assert_eq!(decision.outcome, Outcome::Pending);
+    assert!(!decision.allowed);
+    assert!(!decision.outcome.is_allowed());
+    assert_eq!(decision.findings[0].severity, Severity::Pending);
+    assert_eq!(
+        decision.findings[0].source.as_deref(),
+        Some("bundle/approval.rhai:2")
+    );
+    assert_eq!(decision.policy.engine, env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        decision.to_text(&request, TextStyle::Plain),
+        format!(
+            "PENDING dep-1 (search in production, 2026-12-01T22:00:00+01:00 .. \
+             2026-12-02T00:00:00+01:00)\n  pending approval: waits for `release` \
+             [bundle/approval.rhai:2]\npolicy {}\n",
+            policy.digest()
+        )
+    );
+    // A user can build a decision of their own (e.g. to combine answers) with the constructors.
+    let mine = Decision::from_findings(
+        Check::Schedule,
+        vec![
+            Finding::new("mine", Severity::Warn, "a note", None).with_detail("n", 1),
+            Finding::new("theirs", Severity::Deny, "no", None),
+        ],
+        PolicyInfo::new(policy.digest()),
+        Vec::new(),
+    );
+    assert_eq!(mine.outcome, Outcome::Deny);
+    assert_eq!(
+        mine.to_json()["policy"]["engine"],
+        env!("CARGO_PKG_VERSION")
+    );
 }

@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 
 use super::PolicySet;
 use crate::config::EnvironmentPolicy;
-use crate::decision::{Decision, Finding, PolicyInfo, Severity};
+use crate::decision::{Check, Decision, Finding, PolicyInfo, Severity};
 use crate::rules::environment;
 use crate::rules::schedule::ScheduleCtx;
 use crate::script::{HookInput, ScheduleInput, ScriptRun};
@@ -22,6 +22,8 @@ pub(crate) struct Trail {
 
 /// One question, as the pipeline runs it.
 pub(crate) trait Question {
+    /// Which question the decision answers.
+    const CHECK: Check;
     /// The environment the question is about.
     fn environment(&self) -> &str;
     /// Runs the question's built-in rules: its section of the environment's policy.
@@ -34,6 +36,8 @@ pub(crate) trait Question {
 pub(crate) struct Schedule<'a>(pub ScheduleCtx<'a>);
 
 impl Question for Schedule<'_> {
+    const CHECK: Check = Check::Schedule;
+
     fn environment(&self) -> &str {
         &self.0.request.environment
     }
@@ -56,9 +60,9 @@ impl PolicySet {
     /// Runs `question` through the pipeline. `trail`, when given, receives what the built-in
     /// rules and each script's hook did (the window search uses it to know how long an answer
     /// holds).
-    pub(crate) fn evaluate(
+    pub(crate) fn evaluate<Q: Question>(
         &self,
-        question: &impl Question,
+        question: &Q,
         mut trail: Option<&mut Trail>,
     ) -> Decision {
         let inner = &*self.inner;
@@ -83,21 +87,15 @@ impl PolicySet {
             &mut trace,
             trail.map(|t| &mut t.scripts),
         );
-        Decision::from_findings(
-            findings,
-            PolicyInfo {
-                digest: inner.digest.clone(),
-            },
-            trace,
-        )
+        Decision::from_findings(Q::CHECK, findings, PolicyInfo::new(&inner.digest), trace)
     }
 
     /// Runs only the hooks of the scripts whose index is in `only`, for a caller that knows
     /// the built-in rules and every other script allow `question` (the window search, inside
     /// a confirmed window). The decision holds those scripts' findings only.
-    pub(crate) fn evaluate_scripts(
+    pub(crate) fn evaluate_scripts<Q: Question>(
         &self,
-        question: &impl Question,
+        question: &Q,
         only: &[usize],
         trail: &mut Trail,
     ) -> Decision {
@@ -111,12 +109,6 @@ impl PolicySet {
             &mut trace,
             Some(&mut trail.scripts),
         );
-        Decision::from_findings(
-            findings,
-            PolicyInfo {
-                digest: inner.digest.clone(),
-            },
-            trace,
-        )
+        Decision::from_findings(Q::CHECK, findings, PolicyInfo::new(&inner.digest), trace)
     }
 }

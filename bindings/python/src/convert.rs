@@ -182,9 +182,9 @@ pub(crate) fn to_json(obj: &Bound<'_, PyAny>, shape: Shape, path: &Path) -> Resu
             return Err(wrong("a timedelta or a duration string such as `2h30m`"));
         }
         Shape::Request | Shape::Calendar | Shape::Blackout => {
-            if let Ok(req) = obj.cast::<crate::PyChangeRequest>() {
+            if let Ok(req) = obj.cast::<crate::inputs::PyChangeRequest>() {
                 if shape == Shape::Request {
-                    return serde_json::to_value(&req.get().inner)
+                    return serde_json::to_value(&*req.get().inner)
                         .map_err(|e| Problem::input(path.to_string(), e.to_string()));
                 }
             }

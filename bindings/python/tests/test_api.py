@@ -134,10 +134,12 @@ def test_an_allowed_decision(policy: changegate.PolicySet) -> None:
     decision = policy.check_schedule(request(), now=NOW)
     assert (decision.allowed, decision.outcome, decision.findings) == (True, "allow", ())
     assert decision.to_dict() == {
+        "schema": 1,
+        "check": "schedule",
         "allowed": True,
         "outcome": "allow",
         "findings": [],
-        "policy": {"digest": policy.digest},
+        "policy": {"digest": policy.digest, "engine": decision.engine},
     }
 
 
@@ -159,6 +161,70 @@ def test_to_dict_equals_the_cli_on_the_examples(
             now="2026-11-28T09:00:00Z",
         )
         assert decision.to_dict() == json.loads(out.stdout)
+
+
+def test_the_contract_fields(policy: changegate.PolicySet, calendar: changegate.Calendar) -> None:
+    decision = policy.check_schedule(request(), calendar=calendar, now=NOW)
+    assert decision.schema == changegate.SCHEMA_VERSION == 1
+    assert decision.check == "schedule"
+    assert decision.engine == changegate.__version__
+    data = decision.to_dict()
+    assert list(data) == ["schema", "check", "allowed", "outcome", "findings", "policy"]
+    assert data["policy"] == {"digest": decision.policy_digest, "engine": decision.engine}
+
+
+def test_to_text_equals_the_cli_on_the_examples(
+    policy: changegate.PolicySet, cli: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)  # relative paths, as the CLI is given them
+    for name in ("examples/request.yaml", "examples/request-friday.yaml"):
+        out = subprocess.run(
+            [str(cli), "check", "--request", name, "--calendar", "examples/calendar.yaml",
+             "--now", "2026-11-28T09:00:00Z"],
+            capture_output=True, text=True, check=False,
+        )
+        assert out.returncode in (0, 1), out.stderr
+        decision = policy.check_schedule(
+            changegate.ChangeRequest.load(name),
+            calendar=changegate.Calendar.load("examples/calendar.yaml"),
+            now="2026-11-28T09:00:00Z",
+        )
+        assert decision.to_text() == out.stdout
+
+
+def test_pending_is_not_allowed_and_equals_the_cli(
+    cli: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A script records `pending` until the request names who approved it: CLI exit code 3.
+    monkeypatch.chdir(REPO)
+    bundle_dir = "tests/data/cli/bundle-pending"
+    request_file = "tests/data/cli/request-allowed.yaml"
+    now = "2026-11-25T09:00:00Z"
+    bundle = changegate.PolicySet.load(bundle_dir)
+    decision = bundle.check_schedule(changegate.ChangeRequest.load(request_file), now=now)
+    assert (decision.outcome, decision.allowed) == ("pending", False)
+    assert [(f.rule, f.severity) for f in decision.findings] == [
+        ("approval_note", "warn"),
+        ("approval", "pending"),
+    ]
+    assert decision.findings_for("approval")[0].details == {"missing": ["release"]}
+    assert repr(decision) == (
+        "Decision(outcome='pending', allowed=False, findings=[warn:approval_note, pending:approval])"
+    )
+
+    args = [str(cli), "check", "--request", request_file, "--policy", bundle_dir, "--now", now]
+    as_json = subprocess.run([*args, "--format", "json"], capture_output=True, text=True, check=False)
+    assert as_json.returncode == 3, as_json.stderr
+    assert decision.to_dict() == json.loads(as_json.stdout)
+    as_text = subprocess.run(args, capture_output=True, text=True, check=False)
+    assert as_text.returncode == 3, as_text.stderr
+    assert decision.to_text() == as_text.stdout
+    assert as_text.stdout.startswith("PENDING dep-2001 ")
+
+    approved = bundle.check_schedule(
+        changegate.ChangeRequest.load("tests/data/cli/request-approved.yaml"), now=now
+    )
+    assert (approved.outcome, approved.allowed) == ("warn", True)
 
 
 # --- inputs --------------------------------------------------------------------------------

@@ -679,3 +679,64 @@ def test_the_gil_is_released_while_searching() -> None:
         last = now
     worker.join()
     assert longest_stall < elapsed / 2
+
+
+# --- to_text equals the CLI's text ---------------------------------------------------------
+
+
+def run_cli_text(cli: Path, *args: str) -> tuple[int, str]:
+    """Runs the CLI with its text output from the repository root: (exit code, stdout)."""
+    done = subprocess.run(
+        [str(cli), *args], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode in (0, 1), f"the CLI failed ({done.returncode}): {done.stderr}"
+    return done.returncode, done.stdout
+
+
+@pytest.mark.parametrize("run", WINDOWS_RUNS[:4] + WINDOWS_RUNS[-3:], ids=windows_run_id)
+def test_next_windows_text_equals_the_cli(
+    run: tuple[str, str | None, str | None, str, int | None, str | None], cli: Path
+) -> None:
+    request_file, calendar_file, bundle, now, count, horizon = run
+    args = ["windows", "--request", str(WINDOWS / request_file), "--now", now]
+    kwargs: dict[str, Any] = {}
+    if calendar_file is not None:
+        args += ["--calendar", str(WINDOWS / calendar_file)]
+    if bundle is not None:
+        args += ["--policy", str(WINDOWS / bundle)]
+    if count is not None:
+        args += ["--count", str(count)]
+        kwargs["count"] = count
+    if horizon is not None:
+        args += ["--horizon", horizon]
+        kwargs["horizon"] = horizon
+    _, expected = run_cli_text(cli, *args)
+    policy = (
+        changegate.PolicySet.builtin()
+        if bundle is None
+        else changegate.PolicySet.load(WINDOWS / bundle)
+    )
+    calendar = None if calendar_file is None else changegate.Calendar.load(WINDOWS / calendar_file)
+    answer = policy.next_windows(
+        changegate.ChangeRequest.load(WINDOWS / request_file), calendar=calendar, now=now, **kwargs
+    )
+    assert answer.to_text() == expected
+
+
+@pytest.mark.parametrize("run", PREVIEW_RUNS, ids=lambda r: "-".join(map(str, r)))
+def test_preview_text_equals_the_cli(run: tuple[str | None, str, int | None], cli: Path) -> None:
+    bundle, start, count = run
+    if bundle is not None and not Path(bundle).is_dir():
+        pytest.skip(f"{bundle} is not in this checkout")
+    args = ["preview", "--from", start]
+    if bundle is not None:
+        args += ["--policy", bundle]
+    if count is not None:
+        args += ["--count", str(count)]
+    code, expected = run_cli_text(cli, *args)
+    assert code == 0
+    policy = changegate.PolicySet.builtin() if bundle is None else changegate.PolicySet.load(bundle)
+    preview = (
+        policy.preview(from_=start) if count is None else policy.preview(from_=start, count=count)
+    )
+    assert preview.to_text() == expected

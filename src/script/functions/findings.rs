@@ -1,4 +1,4 @@
-//! `deny(rule, message[, details])` and `warn(...)`: a script's findings, with its file and
+//! `deny(rule, message[, details])`, `warn(...)` and `pending(...)`: a script's findings, with its file and
 //! line. A denial may carry `retry_at` in its details: the earliest start time at which the
 //! script could allow the change, which the window search jumps to.
 
@@ -24,7 +24,7 @@ fn record(
 ) -> Result<(), Box<EvalAltResult>> {
     let st = state(ctx)?;
     if rule.trim().is_empty() {
-        return Err("the rule name given to deny() or warn() must not be empty".into());
+        return Err("the rule name given to deny(), warn() or pending() must not be empty".into());
     }
     // Each script's AST carries its file name as its source.
     let origin = ctx.call_source().unwrap_or("<script>");
@@ -54,7 +54,11 @@ fn record(
 }
 
 pub(super) fn register(engine: &mut Engine) {
-    for (name, severity) in [("deny", Severity::Deny), ("warn", Severity::Warn)] {
+    for (name, severity) in [
+        ("deny", Severity::Deny),
+        ("warn", Severity::Warn),
+        ("pending", Severity::Pending),
+    ] {
         engine.register_fn(
             name,
             move |ctx: NativeCallContext, rule: &str, msg: &str| {

@@ -17,6 +17,7 @@ pub(crate) use request::ScriptRequest;
 pub(crate) const HOST_FUNCTIONS: &[&str] = &[
     "deny",
     "warn",
+    "pending",
     "label",
     "within_hours",
     "now",

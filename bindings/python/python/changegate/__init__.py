@@ -24,6 +24,7 @@ from ._changegate import (
     NextWindows,
     OccurrencePreview,
     PolicySet,
+    SCHEMA_VERSION,
     Preview,
     WindowPreview,
     __version__,
@@ -44,6 +45,7 @@ __all__ = [
     "OccurrencePreview",
     "PolicySet",
     "Preview",
+    "SCHEMA_VERSION",
     "WindowPreview",
     "__version__",
 ]

@@ -20,6 +20,7 @@ __all__ = [
     "OccurrencePreview",
     "PolicySet",
     "Preview",
+    "SCHEMA_VERSION",
     "WindowPreview",
     "__version__",
 ]
@@ -27,6 +28,8 @@ __all__ = [
 __version__: str
 #: Most full checks one ``next_windows`` question runs (``confirmation_limit_reached``).
 MAX_CONFIRMATIONS: int
+#: The version of the decision contract (docs/decision-contract.md) decisions follow: ``1``.
+SCHEMA_VERSION: int
 
 #: A request: a dict (aware datetimes, timedeltas or strings for times and durations), JSON or
 #: YAML text, or a ``ChangeRequest`` read once.
@@ -102,7 +105,8 @@ class Finding:
     @property
     def rule(self) -> str: ...
     @property
-    def severity(self) -> str: ...
+    def severity(self) -> str:
+        """``"warn"``, ``"pending"`` or ``"deny"``."""
     @property
     def message(self) -> str: ...
     @property
@@ -115,20 +119,29 @@ class Finding:
 
 @final
 class Decision:
-    """The answer to a check; ``to_dict()`` equals the CLI's JSON."""
+    """The answer to a check; ``to_dict()`` equals the CLI's JSON, ``to_text()`` its text."""
 
+    @property
+    def schema(self) -> int: ...
+    @property
+    def check(self) -> str:
+        """The question answered: ``"schedule"`` (later ``"risk"``, ``"approvals"``, ...)."""
     @property
     def allowed(self) -> bool: ...
     @property
-    def outcome(self) -> str: ...
+    def outcome(self) -> str:
+        """``"allow"`` < ``"warn"`` < ``"pending"`` < ``"deny"``; allowed for the first two."""
     @property
     def findings(self) -> tuple[Finding, ...]: ...
     @property
     def policy_digest(self) -> str: ...
     @property
+    def engine(self) -> str: ...
+    @property
     def trace(self) -> tuple[str, ...]: ...
     def findings_for(self, rule: str) -> tuple[Finding, ...]: ...
     def to_dict(self) -> dict[str, Any]: ...
+    def to_text(self) -> str: ...
     def __eq__(self, value: object, /) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
@@ -181,6 +194,7 @@ class NextWindows:
     @property
     def note(self) -> str | None: ...
     def to_dict(self) -> dict[str, Any]: ...
+    def to_text(self) -> str: ...
     def __eq__(self, value: object, /) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
@@ -231,6 +245,7 @@ class Preview:
     @property
     def windows(self) -> tuple[WindowPreview, ...]: ...
     def to_dict(self) -> dict[str, Any]: ...
+    def to_text(self) -> str: ...
     def __eq__(self, value: object, /) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 

@@ -1,0 +1,186 @@
+//! One extractor per kind of argument, shared by every method: `request`, `calendar`, an
+//! instant (`now`, `from_`), `count`, `horizon`. Each reads the Python value the way every
+//! method documents it and raises `InvalidInputError` naming the argument.
+
+use std::sync::Arc;
+
+use changegate::{Calendar, ChangeRequest};
+use chrono::{DateTime, TimeDelta, Utc};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDelta, PyDeltaAccess, PyDict, PyInt, PyString};
+
+use crate::convert::{self, Path};
+use crate::errors::Problem;
+use crate::inputs::{self, PyCalendar, PyChangeRequest};
+
+/// Reads a request argument named `name` (`request`, `requests[3]`): a `ChangeRequest` (shared,
+/// not copied), a dict, or JSON/YAML text (`str` or UTF-8 `bytes`).
+pub(crate) fn request(obj: &Bound<'_, PyAny>, name: &str) -> Result<Arc<ChangeRequest>, Problem> {
+    if let Ok(r) = obj.cast::<PyChangeRequest>() {
+        return Ok(Arc::clone(&r.get().inner));
+    }
+    if let Some(text) = convert::as_text(obj, &Path::Root(name)) {
+        return inputs::request_from_text(&text?, &format!("<{name}>")).map(Arc::new);
+    }
+    if obj.is_instance_of::<PyDict>() {
+        return inputs::request_from_dict(obj, name).map(Arc::new);
+    }
+    Err(Problem::input(
+        name,
+        format!(
+            "expected a dict, JSON/YAML text or a ChangeRequest, got {}",
+            convert::type_name(obj)
+        ),
+    ))
+}
+
+/// `request`: see [`request`].
+pub(crate) struct RequestArg(pub(crate) Arc<ChangeRequest>);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for RequestArg {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        request(&obj, "request")
+            .map(RequestArg)
+            .map_err(|p| p.into_pyerr(obj.py()))
+    }
+}
+
+/// `calendar`: a `Calendar` (a parameter `Option<CalendarArg>` also takes `None`, the empty
+/// calendar).
+pub(crate) struct CalendarArg(pub(crate) Calendar);
+
+impl CalendarArg {
+    /// The calendar given, or the empty one.
+    pub(crate) fn or_empty(arg: Option<CalendarArg>) -> Calendar {
+        arg.map(|c| c.0).unwrap_or_default()
+    }
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for CalendarArg {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        match obj.cast::<PyCalendar>() {
+            // Cheap: a calendar's indexes are shared.
+            Ok(c) => Ok(CalendarArg(c.get().inner.clone())),
+            Err(_) => Err(Problem::input(
+                "calendar",
+                format!(
+                    "expected a Calendar (build one once with Calendar.from_dict, \
+                     Calendar.from_text or Calendar.load), got {}",
+                    convert::type_name(&obj)
+                ),
+            )
+            .into_pyerr(obj.py())),
+        }
+    }
+}
+
+/// An instant argument: an aware `datetime` or RFC 3339 text, named in errors as `$name`.
+macro_rules! instant_arg {
+    ($(#[$meta:meta])* $ty:ident, $name:literal) => {
+        $(#[$meta])*
+        pub(crate) struct $ty(pub(crate) DateTime<Utc>);
+
+        impl<'a, 'py> FromPyObject<'a, 'py> for $ty {
+            type Error = PyErr;
+
+            fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+                convert::instant(&obj, $name)
+                    .map(|t| $ty(t.with_timezone(&Utc)))
+                    .map_err(|p| p.into_pyerr(obj.py()))
+            }
+        }
+    };
+}
+
+instant_arg!(
+    /// `now`: the time of a check, or where a search starts.
+    Now,
+    "now"
+);
+instant_arg!(
+    /// `from_`: where a preview starts.
+    FromArg,
+    "from_"
+);
+
+/// `count`: an `int` (not a `bool`); the smallest allowed value is checked by each method.
+pub(crate) struct Count(pub(crate) usize);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Count {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let py = obj.py();
+        let problem = |message: String| Problem::input("count", message).into_pyerr(py);
+        if !obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyBool>() {
+            return Err(problem(format!(
+                "expected an int, got {}",
+                convert::type_name(&obj)
+            )));
+        }
+        match obj.extract::<i64>() {
+            Ok(n) if n < 0 => Err(problem(format!("must not be negative, got {n}"))),
+            Ok(n) => Ok(Count(usize::try_from(n).unwrap_or(usize::MAX))),
+            Err(_) if obj.lt(0).unwrap_or(false) => Err(problem("must not be negative".to_owned())),
+            Err(_) => Err(problem("the integer is too large".to_owned())),
+        }
+    }
+}
+
+/// The longest horizon, as the CLI's `--horizon` (and the core's duration reader) allows.
+const MAX_HORIZON_DAYS: i64 = 36_600;
+
+/// `horizon`: a `timedelta` or duration text such as `90d` or `2w`, positive and at most 100
+/// years, as the CLI's `--horizon`.
+pub(crate) struct Horizon(pub(crate) TimeDelta);
+
+impl Horizon {
+    pub(crate) const DEFAULT: Horizon = Horizon(TimeDelta::days(90));
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Horizon {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let py = obj.py();
+        let problem = |message: String| Problem::input("horizon", message).into_pyerr(py);
+        if let Ok(s) = obj.cast::<PyString>() {
+            let s = s
+                .to_cow()
+                .map_err(|_| problem("the text is not valid Unicode".into()))?;
+            // The core's reader, as the CLI's `--horizon`: the same words, the same limits.
+            return changegate::time::parse_duration(&s)
+                .map(Horizon)
+                .map_err(|e| problem(e.to_string()));
+        }
+        let Ok(td) = obj.cast::<PyDelta>() else {
+            return Err(problem(format!(
+                "expected a timedelta or a duration string such as `90d`, got {}",
+                convert::type_name(&obj)
+            )));
+        };
+        let secs = i64::from(td.get_days()) * 86_400 + i64::from(td.get_seconds());
+        let shown = || {
+            td.str()
+                .map(|s| s.to_string())
+                .unwrap_or_else(|_| format!("{secs} seconds"))
+        };
+        if td.get_microseconds() != 0 {
+            return Err(problem(format!(
+                "a horizon must be a whole number of seconds, got {}",
+                shown()
+            )));
+        }
+        if secs <= 0 || secs > MAX_HORIZON_DAYS * 86_400 {
+            return Err(problem(format!(
+                "a horizon must be positive and at most {MAX_HORIZON_DAYS} days (100 years), got {}",
+                shown()
+            )));
+        }
+        Ok(Horizon(TimeDelta::seconds(secs)))
+    }
+}

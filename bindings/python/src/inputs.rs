@@ -1,0 +1,250 @@
+//! The inputs Python builds once and passes to many checks: `ChangeRequest` and `Calendar`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use changegate::{Calendar, ChangeRequest};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+
+use crate::OrRaise;
+use crate::answer::quoted;
+use crate::convert::{self, Path, Shape};
+use crate::errors::{self, Problem, guard};
+
+/// Reads a file as text; an unreadable file is an input error naming it.
+pub(crate) fn read_file(path: &std::path::Path) -> Result<String, Problem> {
+    std::fs::read_to_string(path).map_err(|e| Problem {
+        kind: errors::Kind::Input,
+        file: Some(path.display().to_string()),
+        line: None,
+        column: None,
+        field: None,
+        message: format!("cannot read: {e}"),
+    })
+}
+
+/// A change request, read and validated once (reuse it to check it many times).
+///
+/// Build one with `ChangeRequest.from_dict`, `ChangeRequest.from_text` or `ChangeRequest.load`;
+/// the checks also take a dict or text directly.
+#[pyclass(frozen, eq, module = "changegate", name = "ChangeRequest")]
+#[derive(PartialEq)]
+pub(crate) struct PyChangeRequest {
+    /// Shared with the answers about it (their text forms name it).
+    pub(crate) inner: Arc<ChangeRequest>,
+}
+
+/// Reads a request from a dict (its field paths start with `name`).
+pub(crate) fn request_from_dict(
+    obj: &Bound<'_, PyAny>,
+    name: &str,
+) -> Result<ChangeRequest, Problem> {
+    let value = convert::to_json(obj, Shape::Request, &Path::Root(name))?;
+    let text = serde_json::to_string(&value).map_err(|e| Problem::input(name, e.to_string()))?;
+    guard(|| {
+        ChangeRequest::from_yaml(&text, &format!("<{name}>"))
+            .map_err(|e| Problem::from_generated(e, name))
+    })
+}
+
+pub(crate) fn request_from_text(text: &str, origin: &str) -> Result<ChangeRequest, Problem> {
+    guard(|| ChangeRequest::from_yaml(text, origin).map_err(Problem::from_input))
+}
+
+#[pymethods]
+impl PyChangeRequest {
+    /// Reads a request from a dict: datetimes must be aware, durations may be timedeltas.
+    #[staticmethod]
+    fn from_dict(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        if !data.is_instance_of::<PyDict>() {
+            return Err(Problem::input(
+                "request",
+                format!("expected a dict, got {}", convert::type_name(data)),
+            )
+            .into_pyerr(py));
+        }
+        let inner = request_from_dict(data, "request").or_raise(py)?;
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Reads a request from YAML or JSON text; `origin` names it in errors.
+    #[staticmethod]
+    #[pyo3(signature = (text, origin = "<request>"))]
+    fn from_text(py: Python<'_>, text: &str, origin: &str) -> PyResult<Self> {
+        let inner = request_from_text(text, origin).or_raise(py)?;
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Reads a request file (YAML or JSON).
+    #[staticmethod]
+    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        let text = read_file(&path).or_raise(py)?;
+        let inner = request_from_text(&text, &path.display().to_string()).or_raise(py)?;
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// The request's identifier.
+    #[getter]
+    fn id(&self) -> &str {
+        self.inner.id.as_str()
+    }
+
+    /// The services the change touches.
+    #[getter]
+    fn services<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, &self.inner.services)
+    }
+
+    /// The target environment.
+    #[getter]
+    fn environment(&self) -> &str {
+        &self.inner.environment
+    }
+
+    /// The change type (`feature`, `hotfix`, `emergency`, ...).
+    #[getter]
+    fn r#type(&self) -> &str {
+        &self.inner.change_type
+    }
+
+    /// The request as a dict of JSON values (times as RFC 3339 text, durations as `2h30m`).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let value = serde_json::to_value(&*self.inner).unwrap_or(serde_json::Value::Null);
+        convert::to_py(py, &value)
+    }
+
+    fn __repr__(&self) -> String {
+        let r = &self.inner;
+        format!(
+            "ChangeRequest(id={}, services=[{}], environment={}, type={}, start={}, end={})",
+            quoted(r.id.as_str()),
+            r.services
+                .iter()
+                .map(|s| quoted(s))
+                .collect::<Vec<_>>()
+                .join(", "),
+            quoted(&r.environment),
+            quoted(&r.change_type),
+            quoted(&r.start.to_rfc3339()),
+            quoted(&r.end().to_rfc3339()),
+        )
+    }
+}
+
+/// Deployments already scheduled and one-off blackouts, indexed once; share it between checks
+/// and threads.
+#[pyclass(frozen, module = "changegate", name = "Calendar")]
+pub(crate) struct PyCalendar {
+    pub(crate) inner: Calendar,
+}
+
+fn calendar_from_value(py: Python<'_>, value: serde_json::Value) -> Result<Calendar, Problem> {
+    let text =
+        serde_json::to_string(&value).map_err(|e| Problem::input("calendar", e.to_string()))?;
+    py.detach(|| {
+        guard(|| {
+            Calendar::from_yaml(&text, "<calendar>")
+                .map_err(|e| Problem::from_generated(e, "calendar"))
+        })
+    })
+}
+
+fn calendar_from_text(py: Python<'_>, text: &str, origin: &str) -> Result<Calendar, Problem> {
+    py.detach(|| guard(|| Calendar::from_yaml(text, origin).map_err(Problem::from_input)))
+}
+
+#[pymethods]
+impl PyCalendar {
+    /// `Calendar()` is empty; `Calendar(deployments=[...], blackouts=[...])` is
+    /// `Calendar.from_dict({"deployments": [...], "blackouts": [...]})`.
+    #[new]
+    #[pyo3(signature = (deployments = None, blackouts = None))]
+    fn new(
+        py: Python<'_>,
+        deployments: Option<&Bound<'_, PyAny>>,
+        blackouts: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        if deployments.is_none() && blackouts.is_none() {
+            return Ok(Self {
+                inner: Calendar::default(),
+            });
+        }
+        let root = Path::Root("calendar");
+        let mut map = serde_json::Map::new();
+        if let Some(d) = deployments {
+            let v = convert::to_json(d, Shape::Requests, &Path::Key(&root, "deployments"))
+                .or_raise(py)?;
+            map.insert("deployments".to_owned(), v);
+        }
+        if let Some(b) = blackouts {
+            let v = convert::to_json(b, Shape::Blackouts, &Path::Key(&root, "blackouts"))
+                .or_raise(py)?;
+            map.insert("blackouts".to_owned(), v);
+        }
+        let inner = calendar_from_value(py, serde_json::Value::Object(map)).or_raise(py)?;
+        Ok(Self { inner })
+    }
+
+    /// Reads a calendar from a dict with `deployments` (requests) and optional `blackouts`.
+    #[staticmethod]
+    fn from_dict(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let value =
+            convert::to_json(data, Shape::Calendar, &Path::Root("calendar")).or_raise(py)?;
+        let inner = calendar_from_value(py, value).or_raise(py)?;
+        Ok(Self { inner })
+    }
+
+    /// Reads a calendar from YAML or JSON text; `origin` names it in errors.
+    #[staticmethod]
+    #[pyo3(signature = (text, origin = "<calendar>"))]
+    fn from_text(py: Python<'_>, text: &str, origin: &str) -> PyResult<Self> {
+        let inner = calendar_from_text(py, text, origin).or_raise(py)?;
+        Ok(Self { inner })
+    }
+
+    /// Reads a calendar file (YAML or JSON).
+    #[staticmethod]
+    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        let text = read_file(&path).or_raise(py)?;
+        let inner = calendar_from_text(py, &text, &path.display().to_string()).or_raise(py)?;
+        Ok(Self { inner })
+    }
+
+    /// The ids of the scheduled deployments, in the order given.
+    #[getter]
+    fn deployment_ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.inner.deployments().iter().map(|d| d.id.as_str()))
+    }
+
+    /// The names of the one-off blackouts, in the order given.
+    #[getter]
+    fn blackout_names<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.inner.blackouts().iter().map(|b| b.name.as_str()))
+    }
+
+    /// The number of scheduled deployments.
+    fn __len__(&self) -> usize {
+        self.inner.deployments().len()
+    }
+
+    /// Whether a deployment with this id is scheduled.
+    fn __contains__(&self, id: &Bound<'_, PyAny>) -> bool {
+        id.extract::<String>()
+            .is_ok_and(|id| self.inner.get(&id).is_some())
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Calendar(deployments={}, blackouts={})",
+            self.inner.deployments().len(),
+            self.inner.blackouts().len()
+        )
+    }
+}

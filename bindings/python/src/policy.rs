@@ -1,0 +1,229 @@
+//! `PolicySet`: a loaded bundle, and the questions asked of it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use changegate::PolicySet;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple};
+
+use crate::OrRaise;
+use crate::answer::quoted;
+use crate::args::{self, CalendarArg, Count, FromArg, Horizon, Now, RequestArg};
+use crate::convert::{self, Path};
+use crate::decision::PyDecision;
+use crate::errors::{Problem, guard};
+use crate::windows;
+
+/// A loaded policy bundle (`policy.yaml` plus compiled scripts): load once, check many times,
+/// share between threads. Immutable.
+#[pyclass(frozen, module = "changegate", name = "PolicySet")]
+pub(crate) struct PyPolicySet {
+    inner: PolicySet,
+}
+
+fn load_policy(
+    py: Python<'_>,
+    f: impl FnOnce() -> Result<PolicySet, changegate::LoadError> + Send,
+) -> PyResult<PyPolicySet> {
+    let inner = py
+        .detach(|| guard(|| f().map_err(Problem::from_load)))
+        .or_raise(py)?;
+    Ok(PyPolicySet { inner })
+}
+
+#[pymethods]
+impl PyPolicySet {
+    /// The default bundle shipped with changegate (the repository's `policies/`).
+    #[staticmethod]
+    fn builtin(py: Python<'_>) -> PyResult<Self> {
+        load_policy(py, PolicySet::builtin)
+    }
+
+    /// Loads the bundle in a directory: `policy.yaml` and every `*.rhai` file beside it.
+    #[staticmethod]
+    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        load_policy(py, move || PolicySet::load(&path))
+    }
+
+    /// Loads a bundle from `{file name: text}`, one of them `policy.yaml`; `label` (a
+    /// directory name) prefixes the file names in errors and findings.
+    #[staticmethod]
+    #[pyo3(signature = (files, label = ""))]
+    fn from_files(py: Python<'_>, files: BTreeMap<String, String>, label: &str) -> PyResult<Self> {
+        let label = label.to_owned();
+        load_policy(py, move || PolicySet::from_sources(&label, files))
+    }
+
+    /// `sha256:` and the hex digest of the bundle's file names and contents.
+    #[getter]
+    fn digest(&self) -> &str {
+        self.inner.digest()
+    }
+
+    /// The IANA name of the bundle's time zone, e.g. `Europe/Berlin`.
+    #[getter]
+    fn timezone(&self) -> &'static str {
+        self.inner.timezone().name()
+    }
+
+    /// The environments the policy knows, sorted.
+    #[getter]
+    fn environments<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.inner.environments().collect::<Vec<_>>())
+    }
+
+    /// The bundle's files, as named in findings.
+    #[getter]
+    fn files<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.inner.files())
+    }
+
+    /// Decides whether `request` may run when it asks to, given what is already in `calendar`.
+    ///
+    /// `request` is a dict, JSON/YAML text or a `ChangeRequest`; `now` (an aware datetime or
+    /// RFC 3339 text) is the time of the check. The GIL is released while the rules run.
+    #[pyo3(signature = (request, *, calendar = None, now))]
+    fn check_schedule(
+        &self,
+        py: Python<'_>,
+        request: RequestArg,
+        calendar: Option<CalendarArg>,
+        now: Now,
+    ) -> PyResult<PyDecision> {
+        let calendar = CalendarArg::or_empty(calendar);
+        let policy = &self.inner;
+        let request = request.0;
+        let inner = py
+            .detach(|| guard(|| Ok(policy.check_schedule(&request, &calendar, now.0))))
+            .or_raise(py)?;
+        Ok(PyDecision { inner, request })
+    }
+
+    /// Checks many requests against one calendar in one call (one crossing into Rust, the GIL
+    /// released once); returns the decisions in order.
+    #[pyo3(signature = (requests, *, calendar = None, now))]
+    fn check_schedule_many<'py>(
+        &self,
+        py: Python<'py>,
+        requests: &Bound<'py, PyAny>,
+        calendar: Option<CalendarArg>,
+        now: Now,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let not_a_list = || {
+            Problem::input(
+                "requests",
+                format!(
+                    "expected a list of requests, got {}",
+                    convert::type_name(requests)
+                ),
+            )
+            .into_pyerr(py)
+        };
+        if convert::as_text(requests, &Path::Root("requests")).is_some()
+            || requests.is_instance_of::<PyDict>()
+        {
+            return Err(not_a_list());
+        }
+        let iter = requests.try_iter().map_err(|_| not_a_list())?;
+        let mut read = Vec::new();
+        for (i, item) in iter.enumerate() {
+            read.push(args::request(&item?, &format!("requests[{i}]")).or_raise(py)?);
+        }
+        let calendar = CalendarArg::or_empty(calendar);
+        let policy = &self.inner;
+        let decisions = py
+            .detach(|| {
+                guard(|| {
+                    Ok(policy.check_schedule_many(read.iter().map(|r| &**r), &calendar, now.0))
+                })
+            })
+            .or_raise(py)?;
+        let list = PyList::empty(py);
+        for (inner, request) in decisions.into_iter().zip(read) {
+            list.append(Bound::new(py, PyDecision { inner, request })?)?;
+        }
+        Ok(list)
+    }
+
+    /// When can `request` run? The earliest `count` start times at which the whole request
+    /// (its duration, services, environment and type; not its start) would be allowed by every
+    /// rule, built-in and scripted, searching from `now` for `horizon` (a timedelta or text
+    /// such as `90d`, at most 100 years); and, for the start times in between, which rules
+    /// block them. The GIL is released while it searches.
+    #[pyo3(signature = (request, *, calendar = None, now, count = Count(3), horizon = Horizon::DEFAULT))]
+    #[pyo3(text_signature = "($self, request, *, calendar=None, now, count=3, horizon='90d')")]
+    fn next_windows(
+        &self,
+        py: Python<'_>,
+        request: RequestArg,
+        calendar: Option<CalendarArg>,
+        now: Now,
+        count: Count,
+        horizon: Horizon,
+    ) -> PyResult<windows::PyNextWindows> {
+        let calendar = CalendarArg::or_empty(calendar);
+        windows::next_windows(py, &self.inner, request.0, &calendar, now.0, count, horizon)
+    }
+
+    /// The next `count` occurrences of every blackout and preferred window, per environment,
+    /// from `from_` (an aware datetime or RFC 3339 text), marked where a DST change moved or
+    /// split one. The GIL is released while it runs.
+    #[pyo3(signature = (*, from_, count = Count(5)))]
+    #[pyo3(text_signature = "($self, *, from_, count=5)")]
+    fn preview(
+        &self,
+        py: Python<'_>,
+        from_: FromArg,
+        count: Count,
+    ) -> PyResult<windows::PyPreview> {
+        windows::preview(py, &self.inner, from_.0, count)
+    }
+
+    /// For benchmarks: reads the inputs once, then runs the check `n` times inside Rust (GIL
+    /// released) and returns the elapsed seconds, the cost of the Rust API without Python.
+    #[pyo3(signature = (request, calendar, now, n))]
+    fn _check_repeat(
+        &self,
+        py: Python<'_>,
+        request: RequestArg,
+        calendar: Option<CalendarArg>,
+        now: Now,
+        n: usize,
+    ) -> PyResult<f64> {
+        let calendar = CalendarArg::or_empty(calendar);
+        let request: Arc<_> = request.0;
+        let policy = &self.inner;
+        py.detach(|| {
+            guard(|| {
+                let started = Instant::now();
+                for _ in 0..n {
+                    std::hint::black_box(policy.check_schedule(
+                        std::hint::black_box(&*request),
+                        &calendar,
+                        now.0,
+                    ));
+                }
+                Ok(started.elapsed().as_secs_f64())
+            })
+        })
+        .or_raise(py)
+    }
+
+    fn __repr__(&self) -> String {
+        let digest = self.inner.digest();
+        let short = digest.get(..19).unwrap_or(digest);
+        format!(
+            "PolicySet(digest={}, timezone={}, environments=[{}])",
+            quoted(&format!("{short}...")),
+            quoted(self.inner.timezone().name()),
+            self.inner
+                .environments()
+                .map(quoted)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+}

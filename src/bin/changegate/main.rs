@@ -1,0 +1,74 @@
+//! The `changegate` command-line tool: a thin face over the library.
+//!
+//! `main` parses the arguments and dispatches to one module per subcommand; each returns its
+//! exit code, or an [`Invalid`] input that [`input::report`] prints. Exit codes:
+//! - `check`: 0 allowed (warnings included), 1 denied, 3 pending (not allowed yet: more
+//!   evidence can allow it);
+//! - `windows`: 0 when at least one window was found, 1 when none;
+//! - `preview`: 0;
+//! - every command: 2 on invalid input or policy.
+
+mod check;
+mod input;
+mod preview;
+mod render;
+mod windows;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::input::Invalid;
+
+#[derive(Parser)]
+#[command(
+    name = "changegate",
+    version,
+    about = "Decide when a production change may happen and whether it may proceed"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a deployment request against the schedule rules of a policy bundle.
+    Check(check::CheckArgs),
+    /// When can I deploy? The next start times at which the whole request would be allowed
+    /// (the request's duration, services, environment and type count; its start does not).
+    Windows(windows::WindowsArgs),
+    /// The next occurrences of every blackout and preferred window, in local time and UTC.
+    Preview(preview::PreviewArgs),
+}
+
+/// The exit codes the commands share.
+mod exit {
+    /// Allowed (warnings included), or the answer asked for was found.
+    pub(crate) const OK: u8 = 0;
+    /// Denied, or nothing found.
+    pub(crate) const DENIED: u8 = 1;
+    /// Invalid input or policy: nothing was decided.
+    pub(crate) const INVALID: u8 = 2;
+    /// Pending: not allowed yet; more evidence can allow it.
+    pub(crate) const PENDING: u8 = 3;
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Windows(args) => windows::run(args),
+        Command::Preview(args) => preview::run(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(invalid) => {
+            input::report(&invalid);
+            ExitCode::from(exit::INVALID)
+        }
+    }
+}
+
+/// What a command returns: its exit code, or why nothing was decided.
+type CommandResult = Result<u8, Invalid>;

@@ -1,0 +1,190 @@
+//! The text forms of the answers, shared by the CLI (`--format text`) and the Python bindings
+//! (`to_text()`), so that both print the same lines. The JSON forms are the answers' serde
+//! serializations (plus [`preview_to_json`] for a preview, which is a list with its start).
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::decision::{Decision, Outcome, Severity};
+use crate::model::ChangeRequest;
+use crate::{DstMark, NextWindows, WindowPreview};
+
+/// How a text form is styled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TextStyle {
+    /// Plain text.
+    #[default]
+    Plain,
+    /// The outcome and the severities coloured with ANSI escape codes, for a terminal.
+    Ansi,
+}
+
+impl TextStyle {
+    fn paint(self, code: &str, text: &str) -> String {
+        match self {
+            TextStyle::Plain => text.to_owned(),
+            TextStyle::Ansi => format!("\x1b[{code}m{text}\x1b[0m"),
+        }
+    }
+}
+
+impl Decision {
+    /// The decision as `changegate check` prints it: the outcome in capitals with the request
+    /// it is about, one line per finding (with its source), the trace, the policy's digest.
+    ///
+    /// # Example
+    /// ```
+    /// use changegate::{Calendar, ChangeRequest, PolicySet, TextStyle};
+    /// let policy = PolicySet::builtin().unwrap();
+    /// let request = ChangeRequest::from_yaml(
+    ///     "id: dep-1\nservice: checkout\nenvironment: production\ntype: feature\n\
+    ///      start: 2026-12-01T23:00:00+01:00\nduration: 1h\nlabels: {ticket: CHG-1}\n",
+    ///     "<request>",
+    /// )
+    /// .unwrap();
+    /// let now = chrono::DateTime::parse_from_rfc3339("2026-11-28T09:00:00Z").unwrap();
+    /// let decision = policy.check_schedule(&request, &Calendar::default(), now);
+    /// let text = decision.to_text(&request, TextStyle::Plain);
+    /// assert!(text.starts_with("ALLOW dep-1 (checkout in production, "));
+    /// ```
+    pub fn to_text(&self, request: &ChangeRequest, style: TextStyle) -> String {
+        let (label, code) = match self.outcome {
+            Outcome::Allow => ("ALLOW", "1;32"),
+            Outcome::Warn => ("WARN", "1;33"),
+            Outcome::Pending => ("PENDING", "1;35"),
+            Outcome::Deny => ("DENY", "1;31"),
+        };
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = writeln!(
+            out,
+            "{} {} ({} in {}, {} .. {})",
+            style.paint(code, label),
+            request.id,
+            request.services.join(", "),
+            request.environment,
+            request.start.to_rfc3339(),
+            request.end().to_rfc3339()
+        );
+        for f in &self.findings {
+            let code = match f.severity {
+                Severity::Warn => "33",
+                Severity::Pending => "35",
+                Severity::Deny => "31",
+            };
+            let source = f
+                .source
+                .as_deref()
+                .map(|s| format!(" [{s}]"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {} {}: {}{source}",
+                style.paint(code, f.severity.as_str()),
+                f.rule,
+                f.message
+            );
+        }
+        for line in &self.trace {
+            let _ = writeln!(out, "  trace: {line}");
+        }
+        let _ = writeln!(out, "policy {}", self.policy.digest);
+        out
+    }
+}
+
+impl NextWindows {
+    /// The answer as `changegate windows` prints it: the request and the stretch searched, one
+    /// line per window (and its warnings), per blocked stretch, the note, the checks run.
+    pub fn to_text(&self, request: &ChangeRequest) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{} ({} in {}, {}): searched {} .. {}",
+            request.id,
+            request.services.join(", "),
+            request.environment,
+            crate::time::format_duration(request.duration),
+            self.searched.from.to_rfc3339(),
+            self.searched.until.to_rfc3339()
+        );
+        for (i, w) in self.windows.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "window {}: start {} (free until {}, latest start {})",
+                i + 1,
+                w.start.to_rfc3339(),
+                w.end.to_rfc3339(),
+                w.latest_start.to_rfc3339()
+            );
+            for f in &w.warnings {
+                let _ = writeln!(out, "  {} {}: {}", f.severity.as_str(), f.rule, f.message);
+            }
+        }
+        for b in &self.blocked {
+            let rules: Vec<&str> = b.rules.iter().map(|r| r.as_str()).collect();
+            let _ = writeln!(
+                out,
+                "blocked {} .. {} [{}]: {}",
+                b.from.to_rfc3339(),
+                b.until.to_rfc3339(),
+                rules.join(", "),
+                b.reasons.join("; ")
+            );
+        }
+        if let Some(note) = &self.note {
+            let _ = writeln!(out, "note: {note}");
+        }
+        let _ = writeln!(out, "checks run: {}", self.confirmations);
+        out
+    }
+}
+
+/// A preview ([`PolicySet::preview`](crate::PolicySet::preview)) as `changegate preview`
+/// prints it: per window its environment, kind, name and description, then one line per
+/// occurrence in local time and UTC, marked where a DST change moved or split it.
+pub fn preview_to_text(previews: &[WindowPreview]) -> String {
+    let mut out = String::new();
+    for p in previews {
+        let _ = writeln!(
+            out,
+            "{} {} `{}`: {}",
+            p.environment, p.kind, p.name, p.description
+        );
+        if p.occurrences.is_empty() {
+            let _ = writeln!(out, "  no occurrence ahead");
+        }
+        for o in &p.occurrences {
+            let marks: Vec<&str> = o
+                .dst
+                .iter()
+                .map(|m| match m {
+                    DstMark::Split => "DST change inside",
+                    DstMark::Moved => "DST moved it",
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "  {} .. {}  (UTC {} .. {}){}",
+                o.start.format("%a %Y-%m-%d %H:%M %:z"),
+                o.end.format("%a %Y-%m-%d %H:%M %:z"),
+                o.start_utc.format("%Y-%m-%d %H:%M"),
+                o.end_utc.format("%Y-%m-%d %H:%M"),
+                if marks.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [{}]", marks.join(", "))
+                }
+            );
+        }
+    }
+    out
+}
+
+/// A preview as `changegate preview --format json` prints it: `{"from": ..., "windows": [...]}`.
+pub fn preview_to_json(from: DateTime<Utc>, previews: &[WindowPreview]) -> Value {
+    serde_json::json!({"from": from, "windows": previews})
+}
