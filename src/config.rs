@@ -17,6 +17,7 @@ use crate::time::{
     parse_local_time, parse_weekday, resolve_local,
 };
 
+pub(crate) mod case;
 mod ics;
 
 // ---------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ mod error;
 mod model;
 mod policy;
 mod script;
+pub mod testing;
 pub mod time;
 mod windows;
 
