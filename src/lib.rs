@@ -11,6 +11,7 @@ mod policy;
 mod render;
 mod rules;
 mod script;
+pub mod testing;
 pub mod time;
 
 pub use answers::next_windows::{

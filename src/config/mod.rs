@@ -11,6 +11,7 @@
 //! This file holds the entry points.
 
 mod bundle;
+pub(crate) mod case;
 mod ics;
 mod input;
 mod schedule;

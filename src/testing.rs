@@ -1,0 +1,794 @@
+//! Policy tests: data-driven cases that state what a policy must decide.
+//!
+//! A case is one YAML file: a request, an optional calendar and policy bundle, `now`, and the
+//! expected decision. The Rust tests of this crate run every `tests/cases/**/*.yaml` through this
+//! module; a `changegate test` command and the Python bindings can run a bundle's own cases the
+//! same way.
+//!
+//! ```yaml
+//! description: exactly 24h notice is enough
+//! policy: ../bundles/new-york   # optional, relative to the case file; absent = the default
+//! now: 2026-11-25T09:00:00Z
+//! request: {id: dep-1, service: search, environment: production, type: feature, ...}
+//! calendar: {deployments: [...], blackouts: [...]}   # optional
+//! expect:
+//!   outcome: deny                # allow | warn | deny (the decision's `outcome`)
+//!   findings:                    # the exact list of (rule, severity), in order
+//!     - rule: blackout
+//!       severity: deny
+//!       details: {blackout: weekend-freeze}   # optional, a subset of the finding's details
+//!       message_contains: weekend-freeze      # optional, a string or a list of strings
+//!       source: policies/policy.yaml:16       # optional: exact, or `file:*` for any line
+//!   trace: [...]                 # optional, exactly what scripts printed
+//! ```
+//!
+//! The request and calendar are read by the same parsers as every other input
+//! ([`ChangeRequest::from_yaml`], [`Calendar::from_yaml`]); an error in them, or in the case
+//! itself, is an [`InputError`] that names the case file, the line and the field.
+//!
+//! What is compared ([`Case::check`]):
+//! - `outcome` exactly, and `allowed` must agree with it (true for `allow` and `warn`);
+//! - the findings' `(rule, severity)` list exactly, in order; then, finding by finding, the
+//!   expected `details` as a subset of the actual ones (objects key by key, recursively; any
+//!   other value equal), every `message_contains` part as a substring of the message, and the
+//!   `source` exactly or, written `file:*`, as `file:` and any line number;
+//! - `trace` exactly, when given.
+//!
+//! # Example
+//!
+//! ```
+//! use changegate::PolicySet;
+//! use changegate::testing::Case;
+//!
+//! let case = Case::from_yaml(
+//!     "description: a Saturday change is frozen\n\
+//!      now: 2026-11-25T09:00:00Z\n\
+//!      request: {id: dep-1, service: search, environment: production, type: feature,\n\
+//!                start: '2026-12-05T10:00:00+01:00', duration: 1h}\n\
+//!      expect:\n  outcome: allow\n",
+//!     "cases/saturday.yaml",
+//! )?;
+//! let outcome = case.check(&PolicySet::builtin()?);
+//! assert!(!outcome.passed());
+//! assert_eq!(outcome.mismatches()[0].field(), "outcome");
+//! // The report says what differed: `outcome: expected `allow`, got `deny`` and the findings.
+//! assert!(outcome.to_string().contains("+ blackout deny"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::calendar::Calendar;
+use crate::config::case::read_case;
+use crate::decision::{Decision, Finding};
+use crate::error::{InputError, LoadError, Location};
+use crate::model::ChangeRequest;
+use crate::policy::PolicySet;
+
+/// What a case expects the decision to be.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Expectation {
+    /// The expected `outcome`, as text (`allow`, `warn`, `deny`).
+    pub outcome: String,
+    /// The expected findings: exactly these `(rule, severity)`, in this order.
+    pub findings: Vec<ExpectedFinding>,
+    /// What scripts must have printed, exactly; `None` when the case does not say.
+    pub trace: Option<Vec<String>>,
+}
+
+/// One finding a case expects.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ExpectedFinding {
+    /// The rule id.
+    pub rule: String,
+    /// The severity, as text (`warn`, `deny`).
+    pub severity: String,
+    /// A subset of the finding's `details` (objects compared key by key, recursively).
+    pub details: Option<Value>,
+    /// Parts the message must contain.
+    pub message_contains: Vec<String>,
+    /// The finding's source: `file:line` exactly, or `file:*` for any line of `file`.
+    pub source: Option<String>,
+}
+
+/// One policy test case, read and validated.
+#[derive(Debug, Clone)]
+pub struct Case {
+    path: PathBuf,
+    description: String,
+    policy: Option<PathBuf>,
+    now: DateTime<Utc>,
+    request: ChangeRequest,
+    calendar: Calendar,
+    expect: Expectation,
+}
+
+impl Case {
+    /// Reads a case from YAML (or JSON) text; `path` is the case file's path, used in errors and
+    /// to resolve the case's `policy:` (relative to the file's folder).
+    ///
+    /// # Errors
+    /// Unknown or missing fields, an empty `description`, a `now` without an offset, a request
+    /// or calendar that does not parse: each names the file, line and field.
+    ///
+    /// # Example
+    /// ```
+    /// use changegate::testing::Case;
+    /// let text = "description: x\nnow: 2026-11-25T09:00:00\n\
+    ///     request: {id: d, service: s, environment: production, type: feature,\n\
+    ///               start: '2026-12-01T22:00:00+01:00', duration: 1h}\n\
+    ///     expect: {outcome: allow}\n";
+    /// let err = Case::from_yaml(text, "c.yaml").unwrap_err();
+    /// assert_eq!(err.field.as_deref(), Some("now"));
+    /// assert!(err.to_string().starts_with("c.yaml:2:1: `2026-11-25T09:00:00` has no UTC offset"));
+    /// ```
+    pub fn from_yaml(text: &str, path: impl AsRef<Path>) -> Result<Self, InputError> {
+        let path = path.as_ref();
+        let file = read_case(text, &path.display().to_string())?;
+        let policy = file.policy.map(|rel| {
+            let dir = path.parent().unwrap_or(Path::new(""));
+            normalize(&dir.join(rel))
+        });
+        Ok(Self {
+            path: path.to_path_buf(),
+            description: file.description,
+            policy,
+            now: file.now,
+            request: file.request,
+            calendar: file.calendar,
+            expect: file.expect,
+        })
+    }
+
+    /// Reads the case file at `path` (see [`Case::from_yaml`]).
+    ///
+    /// # Errors
+    /// The file cannot be read, or its content is not a valid case.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, InputError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| InputError {
+            location: Location {
+                file: path.display().to_string(),
+                line: None,
+                column: None,
+            },
+            field: None,
+            message: format!("cannot read the case: {e}"),
+        })?;
+        Self::from_yaml(&text, path)
+    }
+
+    /// The case file's path, as given.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// What the case is about.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// The bundle folder the case names, resolved against the case file's folder (`a/../b`
+    /// folded, the file system untouched); `None` for the default bundle.
+    pub fn policy(&self) -> Option<&Path> {
+        self.policy.as_deref()
+    }
+
+    /// The time of the check.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    /// The request to check.
+    pub fn request(&self) -> &ChangeRequest {
+        &self.request
+    }
+
+    /// The calendar it is checked against (empty when the case gives none).
+    pub fn calendar(&self) -> &Calendar {
+        &self.calendar
+    }
+
+    /// The expected decision.
+    pub fn expectation(&self) -> &Expectation {
+        &self.expect
+    }
+
+    /// Checks the case's request with `policy` (whatever the case names) and compares the
+    /// decision with the expectation.
+    pub fn check(&self, policy: &PolicySet) -> CaseOutcome {
+        let decision = policy.check_schedule(&self.request, &self.calendar, self.now);
+        let mismatches = compare(&self.expect, &decision);
+        CaseOutcome {
+            path: self.path.clone(),
+            description: self.description.clone(),
+            decision,
+            mismatches,
+        }
+    }
+}
+
+/// Reads the case file at `path` (the same as [`Case::load`]).
+///
+/// # Errors
+/// The file cannot be read, or its content is not a valid case.
+pub fn load_case(path: impl AsRef<Path>) -> Result<Case, InputError> {
+    Case::load(path)
+}
+
+/// Every case file under `dir`: `*.yaml` and `*.yml`, recursively, in sorted order, skipping
+/// folders named `bundles` (where cases keep the bundles they name).
+///
+/// # Errors
+/// A folder that cannot be read, named in the error.
+pub fn find_cases(dir: impl AsRef<Path>) -> Result<Vec<PathBuf>, InputError> {
+    let mut out = Vec::new();
+    collect_cases(dir.as_ref(), &mut out)?;
+    Ok(out)
+}
+
+fn collect_cases(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), InputError> {
+    let unreadable = |e: std::io::Error| InputError {
+        location: Location {
+            file: dir.display().to_string(),
+            line: None,
+            column: None,
+        },
+        field: None,
+        message: format!("cannot read the case folder: {e}"),
+    };
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(unreadable)? {
+        entries.push(entry.map_err(unreadable)?.path());
+    }
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n == "bundles") {
+                continue;
+            }
+            collect_cases(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Runs a case against the bundle it names, or `default_policy` when it names none.
+///
+/// # Errors
+/// The named bundle does not load.
+///
+/// # Example
+/// ```
+/// use changegate::PolicySet;
+/// use changegate::testing::{Case, run_case};
+/// let case = Case::from_yaml(
+///     "description: a weeknight change is allowed\nnow: 2026-11-25T09:00:00Z\n\
+///      request: {id: dep-1, service: search, environment: production, type: feature,\n\
+///                start: '2026-12-01T22:00:00+01:00', duration: 2h}\n\
+///      expect: {outcome: allow}\n",
+///     "weeknight.yaml",
+/// )?;
+/// let outcome = run_case(&case, &PolicySet::builtin()?)?;
+/// assert!(outcome.passed(), "{outcome}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn run_case(case: &Case, default_policy: &PolicySet) -> Result<CaseOutcome, CaseError> {
+    match &case.policy {
+        None => Ok(case.check(default_policy)),
+        Some(dir) => {
+            let policy = PolicySet::load(dir).map_err(|error| CaseError::Policy {
+                case: case.path.clone(),
+                error: Box::new(error),
+            })?;
+            Ok(case.check(&policy))
+        }
+    }
+}
+
+/// Loads the case file at `path` and runs it (see [`run_case`]).
+///
+/// # Errors
+/// The case file is not a valid case, or the bundle it names does not load.
+pub fn run_case_file(
+    path: impl AsRef<Path>,
+    default_policy: &PolicySet,
+) -> Result<CaseOutcome, CaseError> {
+    let case = Case::load(path).map_err(CaseError::Case)?;
+    run_case(&case, default_policy)
+}
+
+/// A case that could not be run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CaseError {
+    /// The case file cannot be read or is not a valid case.
+    #[error(transparent)]
+    Case(InputError),
+    /// The bundle the case names does not load.
+    #[error("the policy of case `{}` does not load: {error}", case.display())]
+    Policy {
+        /// The case file.
+        case: PathBuf,
+        /// Why the bundle does not load.
+        error: Box<LoadError>,
+    },
+}
+
+/// The result of running a case: the decision and every way it differs from the expectation.
+///
+/// Its `Display` is the report a person reads: the case, each mismatch, a `-` expected / `+`
+/// actual diff of the findings when they differ, and the actual findings.
+#[derive(Debug, Clone)]
+pub struct CaseOutcome {
+    path: PathBuf,
+    description: String,
+    decision: Decision,
+    mismatches: Vec<Mismatch>,
+}
+
+impl CaseOutcome {
+    /// Whether the decision matched the expectation in every respect.
+    pub fn passed(&self) -> bool {
+        self.mismatches.is_empty()
+    }
+
+    /// The ways the decision differs from the expectation; empty when the case passed.
+    pub fn mismatches(&self) -> &[Mismatch] {
+        &self.mismatches
+    }
+
+    /// The decision the policy gave.
+    pub fn decision(&self) -> &Decision {
+        &self.decision
+    }
+
+    /// The case file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// What the case is about.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+}
+
+impl fmt::Display for CaseOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verdict = if self.passed() { "passed" } else { "failed" };
+        write!(
+            f,
+            "{}: {verdict} ({})",
+            self.path.display(),
+            self.description
+        )?;
+        if self.passed() {
+            return Ok(());
+        }
+        for m in &self.mismatches {
+            write!(f, "\n  {m}")?;
+        }
+        write!(
+            f,
+            "\n  actual findings:{}",
+            describe(&self.decision.findings)
+        )
+    }
+}
+
+/// One way a decision differs from its case's expectation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    field: String,
+    expected: String,
+    actual: String,
+    diff: Vec<String>,
+}
+
+impl Mismatch {
+    fn new(field: impl Into<String>, expected: String, actual: String) -> Self {
+        Self {
+            field: field.into(),
+            expected,
+            actual,
+            diff: Vec::new(),
+        }
+    }
+
+    /// What differs, as a path into the expectation: `outcome`, `allowed`, `findings`,
+    /// `findings[1].details`, `findings[0].message_contains`, `findings[2].source`, `trace`.
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+
+    /// What the case expected, as text.
+    pub fn expected(&self) -> &str {
+        &self.expected
+    }
+
+    /// What the decision has, as text.
+    pub fn actual(&self) -> &str {
+        &self.actual
+    }
+
+    /// For `findings`: one line per finding, `  ` in both, `- ` expected only, `+ ` actual only.
+    /// Empty for the other fields.
+    pub fn diff(&self) -> &[String] {
+        &self.diff
+    }
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: expected {}, got {}",
+            self.field, self.expected, self.actual
+        )?;
+        for line in &self.diff {
+            write!(f, "\n      {line}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `a/b/../c` -> `a/c`, without touching the file system (so paths stay relative and the
+/// finding sources of custom bundles read like `tests/cases/bundles/x/y.rhai:3`).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Whether `expected` is a subset of `actual`: objects key by key (recursively), everything
+/// else equal.
+fn is_subset(expected: &Value, actual: &Value) -> bool {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => e
+            .iter()
+            .all(|(k, v)| a.get(k).is_some_and(|av| is_subset(v, av))),
+        _ => expected == actual,
+    }
+}
+
+/// `file:line` exactly, or `file:*` for any line of `file` (for the built-in scripts, which
+/// other changes edit).
+fn source_matches(expected: &str, actual: Option<&str>) -> bool {
+    let Some(actual) = actual else {
+        return false;
+    };
+    match expected.strip_suffix('*') {
+        Some(prefix) if prefix.ends_with(':') => actual
+            .strip_prefix(prefix)
+            .is_some_and(|line| !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit())),
+        _ => expected == actual,
+    }
+}
+
+fn describe(findings: &[Finding]) -> String {
+    if findings.is_empty() {
+        return " none".to_owned();
+    }
+    findings
+        .iter()
+        .map(|f| {
+            format!(
+                "\n    - {{rule: {}, severity: {}, details: {}, source: {:?}, message: {:?}}}",
+                f.rule,
+                f.severity.as_str(),
+                Value::Object(f.details.clone()),
+                f.source.as_deref().unwrap_or(""),
+                f.message
+            )
+        })
+        .collect()
+}
+
+fn pairs_text(pairs: &[(&str, &str)]) -> String {
+    let items: Vec<String> = pairs.iter().map(|(r, s)| format!("{r} {s}")).collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// A line diff of two lists (longest common subsequence): `  ` in both, `- ` only in
+/// `expected`, `+ ` only in `actual`, in list order.
+fn diff_lines(expected: &[String], actual: &[String]) -> Vec<String> {
+    let (n, m) = (expected.len(), actual.len());
+    // lcs[i][j]: the longest common subsequence of expected[i..] and actual[j..].
+    let mut lcs = vec![vec![0usize; m + 1]; n + 1];
+    for (i, e) in expected.iter().enumerate().rev() {
+        for (j, a) in actual.iter().enumerate().rev() {
+            let here = if e == a {
+                lcs.get(i + 1)
+                    .and_then(|r| r.get(j + 1))
+                    .map_or(0, |v| v + 1)
+            } else {
+                let down = lcs.get(i + 1).and_then(|r| r.get(j)).copied().unwrap_or(0);
+                let right = lcs.get(i).and_then(|r| r.get(j + 1)).copied().unwrap_or(0);
+                down.max(right)
+            };
+            if let Some(cell) = lcs.get_mut(i).and_then(|r| r.get_mut(j)) {
+                *cell = here;
+            }
+        }
+    }
+    let at = |i: usize, j: usize| lcs.get(i).and_then(|r| r.get(j)).copied().unwrap_or(0);
+    let mut out = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < n || j < m {
+        match (expected.get(i), actual.get(j)) {
+            (Some(e), Some(a)) if e == a => {
+                out.push(format!("  {e}"));
+                i += 1;
+                j += 1;
+            }
+            (Some(e), Some(_)) if at(i + 1, j) >= at(i, j + 1) => {
+                out.push(format!("- {e}"));
+                i += 1;
+            }
+            (_, Some(a)) => {
+                out.push(format!("+ {a}"));
+                j += 1;
+            }
+            (Some(e), None) => {
+                out.push(format!("- {e}"));
+                i += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    out
+}
+
+fn compare(expect: &Expectation, decision: &Decision) -> Vec<Mismatch> {
+    let mut problems = Vec::new();
+    let outcome = decision.outcome.as_str();
+    if outcome != expect.outcome {
+        problems.push(Mismatch::new(
+            "outcome",
+            format!("`{}`", expect.outcome),
+            format!("`{outcome}`"),
+        ));
+    }
+    // `allowed` is true exactly for the outcomes that let the change proceed.
+    let allowed = matches!(outcome, "allow" | "warn");
+    if decision.allowed != allowed {
+        problems.push(Mismatch::new(
+            "allowed",
+            format!("{allowed} with outcome `{outcome}`"),
+            decision.allowed.to_string(),
+        ));
+    }
+    let actual: Vec<(&str, &str)> = decision
+        .findings
+        .iter()
+        .map(|f| (f.rule.as_str(), f.severity.as_str()))
+        .collect();
+    let wanted: Vec<(&str, &str)> = expect
+        .findings
+        .iter()
+        .map(|f| (f.rule.as_str(), f.severity.as_str()))
+        .collect();
+    if actual != wanted {
+        let lines = |pairs: &[(&str, &str)]| -> Vec<String> {
+            pairs.iter().map(|(r, s)| format!("{r} {s}")).collect()
+        };
+        let mut m = Mismatch::new("findings", pairs_text(&wanted), pairs_text(&actual));
+        m.diff = diff_lines(&lines(&wanted), &lines(&actual));
+        problems.push(m);
+    } else {
+        for (i, (e, f)) in expect.findings.iter().zip(&decision.findings).enumerate() {
+            if let Some(details) = &e.details {
+                let actual = Value::Object(f.details.clone());
+                if !is_subset(details, &actual) {
+                    problems.push(Mismatch::new(
+                        format!("findings[{i}].details"),
+                        format!("({}) details to contain {details}", e.rule),
+                        actual.to_string(),
+                    ));
+                }
+            }
+            for part in &e.message_contains {
+                if !f.message.contains(part.as_str()) {
+                    problems.push(Mismatch::new(
+                        format!("findings[{i}].message_contains"),
+                        format!("({}) a message containing {part:?}", e.rule),
+                        format!("{:?}", f.message),
+                    ));
+                }
+            }
+            if let Some(source) = &e.source {
+                if !source_matches(source, f.source.as_deref()) {
+                    problems.push(Mismatch::new(
+                        format!("findings[{i}].source"),
+                        format!("({}) source {source:?}", e.rule),
+                        format!("{:?}", f.source),
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(trace) = &expect.trace {
+        if &decision.trace != trace {
+            problems.push(Mismatch::new(
+                "trace",
+                format!("{trace:?}"),
+                format!("{:?}", decision.trace),
+            ));
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WEEKNIGHT: &str = "description: a weeknight change with 24h notice\n\
+        now: 2026-11-25T09:00:00Z\n\
+        request:\n  id: dep-1\n  service: search\n  environment: production\n  type: feature\n  \
+        start: 2026-12-01T22:00:00+01:00\n  duration: 9h\n";
+
+    fn builtin() -> PolicySet {
+        PolicySet::builtin().unwrap()
+    }
+
+    #[test]
+    fn a_right_expectation_passes() {
+        let text = format!(
+            "{WEEKNIGHT}expect:\n  outcome: deny\n  findings:\n    - rule: max_duration\n      \
+             severity: deny\n      details: {{max: 8h}}\n      message_contains: [lasts 9h]\n      \
+             source: 'policies/policy.yaml:*'\n    - {{rule: preferred_window, severity: warn}}\n"
+        );
+        let case = Case::from_yaml(&text, "cases/ok.yaml").unwrap();
+        let outcome = run_case(&case, &builtin()).unwrap();
+        assert!(outcome.passed(), "{outcome}");
+        assert!(
+            outcome
+                .to_string()
+                .ends_with("passed (a weeknight change with 24h notice)")
+        );
+    }
+
+    #[test]
+    fn a_wrong_expectation_fails_with_a_diff() {
+        // The change is too long (max_duration deny) and runs past 06:00, outside the preferred
+        // window (a warning); the case expects only a blackout.
+        let text = format!(
+            "{WEEKNIGHT}expect:\n  outcome: warn\n  findings:\n    - {{rule: max_duration, severity: deny}}\n    \
+             - {{rule: blackout, severity: deny}}\n"
+        );
+        let case = Case::from_yaml(&text, "cases/wrong.yaml").unwrap();
+        let outcome = case.check(&builtin());
+        assert!(!outcome.passed());
+        let fields: Vec<&str> = outcome.mismatches().iter().map(Mismatch::field).collect();
+        assert_eq!(fields, ["outcome", "findings"]);
+        let findings = &outcome.mismatches()[1];
+        assert_eq!(
+            findings.diff(),
+            [
+                "  max_duration deny",
+                "- blackout deny",
+                "+ preferred_window warn"
+            ]
+        );
+        let report = outcome.to_string();
+        assert!(report.starts_with("cases/wrong.yaml: failed ("), "{report}");
+        assert!(
+            report.contains("outcome: expected `warn`, got `deny`"),
+            "{report}"
+        );
+        assert!(report.contains("\n      - blackout deny"), "{report}");
+        assert!(
+            report.contains("\n      + preferred_window warn"),
+            "{report}"
+        );
+        assert!(report.contains("actual findings:"), "{report}");
+    }
+
+    #[test]
+    fn each_kind_of_mismatch_is_reported() {
+        let text = format!(
+            "{WEEKNIGHT}expect:\n  outcome: warn\n  findings:\n    - rule: max_duration\n      \
+             severity: deny\n      details: {{max: 4h}}\n      message_contains: [lasts 9h, lasts 10h]\n      \
+             source: 'policies/other.yaml:*'\n    - {{rule: preferred_window, severity: warn}}\n  \
+             trace: [hello]\n"
+        );
+        let outcome = Case::from_yaml(&text, "c.yaml").unwrap().check(&builtin());
+        let fields: Vec<&str> = outcome.mismatches().iter().map(Mismatch::field).collect();
+        assert_eq!(
+            fields,
+            [
+                "outcome",
+                "findings[0].details",
+                "findings[0].message_contains",
+                "findings[0].source",
+                "trace"
+            ]
+        );
+        assert!(outcome.mismatches()[2].expected().contains("lasts 10h"));
+        assert_eq!(outcome.mismatches()[4].actual(), "[]");
+    }
+
+    #[test]
+    fn errors_name_the_case_file_line_and_field() {
+        let bad_start = WEEKNIGHT.replace("22:00:00+01:00", "22:00:00");
+        let err = Case::from_yaml(
+            &format!("{bad_start}expect: {{outcome: allow}}\n"),
+            "c.yaml",
+        )
+        .unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("request.start"));
+        assert_eq!(
+            (err.location.file.as_str(), err.location.line),
+            ("c.yaml", Some(8))
+        );
+        assert!(err.message.contains("has no UTC offset"), "{err}");
+
+        let typo = WEEKNIGHT.replace("  type:", "  typ:");
+        let err =
+            Case::from_yaml(&format!("{typo}expect: {{outcome: allow}}\n"), "c.yaml").unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("request.typ"));
+        assert!(err.message.contains("unknown field `typ`"), "{err}");
+
+        let err = Case::from_yaml(&format!("{WEEKNIGHT}expect: {{outcom: allow}}\n"), "c.yaml")
+            .unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("expect.outcom"));
+        assert_eq!(err.location.line, Some(10));
+
+        let cal = "calendar:\n  deployments:\n    - {id: d, service: s, environment: production, \
+                   type: feature, start: 2026-12-01T22:00:00+01:00}\n";
+        let err = Case::from_yaml(
+            &format!("{WEEKNIGHT}{cal}expect: {{outcome: allow}}\n"),
+            "c.yaml",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.field.as_deref(),
+            Some("calendar.deployments[0].duration")
+        );
+        assert_eq!(err.location.line, Some(12));
+
+        let empty = WEEKNIGHT.replace("a weeknight change with 24h notice", "' '");
+        let err =
+            Case::from_yaml(&format!("{empty}expect: {{outcome: allow}}\n"), "c.yaml").unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("description"));
+        assert_eq!(err.location.line, Some(1));
+    }
+
+    #[test]
+    fn the_policy_is_relative_to_the_case_file() {
+        let text = format!("policy: ../bundles/x\n{WEEKNIGHT}expect: {{outcome: allow}}\n");
+        let case = Case::from_yaml(&text, "tests/cases/a/b.yaml").unwrap();
+        assert_eq!(case.policy(), Some(Path::new("tests/cases/bundles/x")));
+        let err = run_case(&case, &builtin()).unwrap_err();
+        assert!(matches!(err, CaseError::Policy { .. }), "{err}");
+    }
+
+    #[test]
+    fn the_findings_diff_aligns_common_lines() {
+        let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            diff_lines(&s(&["a", "b", "c"]), &s(&["a", "c", "d"])),
+            ["  a", "- b", "  c", "+ d"]
+        );
+        assert_eq!(diff_lines(&s(&[]), &s(&["x"])), ["+ x"]);
+        assert_eq!(diff_lines(&s(&["x"]), &s(&[])), ["- x"]);
+    }
+}
