@@ -98,7 +98,7 @@ pub struct BlockedStretch {
 
 /// The longest horizon [`PolicySet::next_windows`] searches; a longer one is cut to it (and
 /// `searched.until` says so).
-pub const MAX_HORIZON_DAYS: i64 = 3660;
+pub const MAX_HORIZON_DAYS: i64 = 36_600;
 
 /// How many checks one window's confirmation may take beyond its first start; past it the
 /// window ends at the last start confirmed (`latest_start`), so a script whose answer changes

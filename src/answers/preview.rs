@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::local;
 use crate::decision::RuleId;
 use crate::policy::PolicySet;
+use crate::rules::schedule::{blackout, preferred};
 use crate::time::Interval;
 
 /// How a DST change touched one occurrence.
@@ -83,12 +84,12 @@ impl PolicySet {
             let Some(rules) = self.schedule_rules(env) else {
                 continue;
             };
-            let blackouts = rules.blackouts.iter().map(|r| (RuleId::BLACKOUT, &r.value));
+            let blackouts = rules.blackouts.iter().map(|r| (blackout::ID, &r.value));
             let preferred = rules
                 .preferred_window
                 .iter()
                 .flat_map(|r| r.value.iter())
-                .map(|w| (RuleId::PREFERRED_WINDOW, w));
+                .map(|w| (preferred::ID, w));
             for (kind, w) in blackouts.chain(preferred) {
                 let tz = w.window.tz();
                 let mut occurrences = Vec::new();

@@ -13,25 +13,26 @@ use serde_json::{Map, Value};
 #[serde(transparent)]
 pub struct RuleId(String);
 
+/// The built-in ids; each lives with its rule (`src/rules/`), these name them for users.
 impl RuleId {
     /// Not enough notice between `requested_at` and `start`.
-    pub const ADVANCE_NOTICE: &'static str = "advance_notice";
+    pub const ADVANCE_NOTICE: &'static str = crate::rules::schedule::notice::ID;
     /// Longer than the environment allows.
-    pub const MAX_DURATION: &'static str = "max_duration";
+    pub const MAX_DURATION: &'static str = crate::rules::schedule::duration::ID;
     /// Overlaps a blackout (freeze).
-    pub const BLACKOUT: &'static str = "blackout";
+    pub const BLACKOUT: &'static str = crate::rules::schedule::blackout::ID;
     /// Not entirely inside a preferred window.
-    pub const PREFERRED_WINDOW: &'static str = "preferred_window";
+    pub const PREFERRED_WINDOW: &'static str = crate::rules::schedule::preferred::ID;
     /// Another deployment of the same service overlaps.
-    pub const CONFLICT: &'static str = "conflict";
+    pub const CONFLICT: &'static str = crate::rules::schedule::conflict::ID;
     /// Too many deployments in the environment at once.
-    pub const CONCURRENCY: &'static str = "concurrency";
+    pub const CONCURRENCY: &'static str = crate::rules::schedule::concurrency::ID;
     /// A dependency is missing or does not end before this one starts.
-    pub const DEPENDENCY: &'static str = "dependency";
+    pub const DEPENDENCY: &'static str = crate::rules::schedule::dependency::ID;
     /// The policy does not know the environment.
-    pub const UNKNOWN_ENVIRONMENT: &'static str = "unknown_environment";
+    pub const UNKNOWN_ENVIRONMENT: &'static str = crate::rules::environment::ID;
     /// A policy script failed; the change is denied (fail closed).
-    pub const POLICY_ERROR: &'static str = "policy_error";
+    pub const POLICY_ERROR: &'static str = crate::script::POLICY_ERROR;
 
     /// The identifier as text.
     pub fn as_str(&self) -> &str {

@@ -36,7 +36,9 @@ impl HookInput<'_> {
 /// Per-call state. Scripts reach it only through the functions registered for their hook.
 pub(crate) struct CallState {
     pub hook: Hook,
-    pub request: ChangeRequest,
+    /// The request, shared with the calls before this one on this thread when it is the same
+    /// (see [`shared_request`]).
+    pub request: Arc<ChangeRequest>,
     /// The calendar, in a `schedule` hook.
     pub calendar: Option<Calendar>,
     pub now: DateTime<Utc>,
@@ -84,7 +86,7 @@ impl CallState {
         match input {
             HookInput::Schedule(s) => Self {
                 hook: Hook::Schedule,
-                request: s.request.clone(),
+                request: shared_request(s.request),
                 calendar: Some(s.calendar.clone()),
                 now: s.now,
                 tz: s.tz,
@@ -119,6 +121,29 @@ impl CallState {
             .into()
         })
     }
+}
+
+thread_local! {
+    /// The request of the last call on this thread.
+    static LAST_REQUEST: std::cell::RefCell<Option<Arc<ChangeRequest>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// `request` as a shared value for the hooks, which need one they own: the last call's copy
+/// when it is the same request (checking one request many times, or many requests against
+/// one policy in a loop, compares instead of copying), else a new copy.
+fn shared_request(request: &ChangeRequest) -> Arc<ChangeRequest> {
+    LAST_REQUEST.with(|last| {
+        let mut last = last.borrow_mut();
+        match last.as_ref() {
+            Some(shared) if **shared == *request => shared.clone(),
+            _ => {
+                let shared = Arc::new(request.clone());
+                *last = Some(shared.clone());
+                shared
+            }
+        }
+    })
 }
 
 #[derive(Clone)]

@@ -15,14 +15,16 @@ pub(crate) const ID: &str = "concurrency";
 
 pub(crate) fn check(rule: &Rule<u32>, ctx: &ScheduleCtx, out: &mut Vec<Finding>) {
     let (request, interval) = (ctx.request, ctx.interval);
-    let others: Vec<&ChangeRequest> = ctx
-        .calendar
-        .overlapping_environment(&request.environment, interval)
-        .filter(|d| d.id != request.id)
-        .collect();
-    if others.len() < rule.value as usize {
+    let overlapping = || {
+        ctx.calendar
+            .overlapping_environment(&request.environment, interval)
+            .filter(|d| d.id != request.id)
+    };
+    // Counted first, so that a passing check allocates nothing.
+    if overlapping().count() < rule.value as usize {
         return;
     }
+    let others: Vec<&ChangeRequest> = overlapping().collect();
     // Peak number of other deployments running at one instant inside `interval`: a sweep over
     // their clipped starts (+1) and ends (-1); at equal instants ends come first (half-open).
     let mut events: Vec<(DateTime<Utc>, i32)> = Vec::with_capacity(others.len() * 2);

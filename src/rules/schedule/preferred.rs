@@ -12,6 +12,16 @@ use crate::time::IntervalSet;
 pub(crate) const ID: &str = "preferred_window";
 
 pub(crate) fn check(rule: &Rule<Vec<NamedWindow>>, ctx: &ScheduleCtx, out: &mut Vec<Finding>) {
+    // The common case, without allocating: one occurrence holds the whole change.
+    let mut inside = false;
+    for w in rule.value.iter().filter(|w| w.touches(ctx.request)) {
+        w.window.for_each_overlapping(&ctx.interval, |occ| {
+            inside |= occ.covers(&ctx.interval);
+        });
+        if inside {
+            return;
+        }
+    }
     let windows: Vec<&NamedWindow> = rule
         .value
         .iter()
