@@ -612,20 +612,25 @@ fn never_allowed_within_the_horizon_gives_a_clear_empty_answer() {
     );
 }
 
-#[test]
-fn a_script_that_denies_every_minute_stops_at_the_confirmation_limit() {
-    // The script reads the start's minute, so its denial holds for one minute only: the search
-    // steps minute by minute (never to midnight) until the limit.
-    let p = bundle(&[
+/// A bundle in UTC with no built-in rules and one script whose `schedule` hook has `body`.
+fn utc_bundle(body: &str) -> PolicySet {
+    bundle(&[
         (
             "policy.yaml",
             "timezone: UTC\nenvironments:\n  production: {}\n",
         ),
         (
             "never.rhai",
-            "fn schedule(request) { if request.start.minute >= 0 { deny(\"never\", \"not today\"); } }\n",
+            &format!("fn schedule(request) {{ {body} }}\n"),
         ),
-    ]);
+    ])
+}
+
+#[test]
+fn a_script_that_denies_every_minute_stops_at_the_confirmation_limit() {
+    // The script reads the start's minute, so its denial holds for one minute only: the search
+    // steps minute by minute (never to midnight) until the limit.
+    let p = utc_bundle("if request.start.minute >= 0 { deny(\"never\", \"not today\"); }");
     let req = request("2026-06-02T10:00:00Z", "1h");
     let answer = windows(
         &p,
@@ -655,16 +660,7 @@ fn a_script_that_denies_every_minute_stops_at_the_confirmation_limit() {
 #[test]
 fn a_script_that_always_denies_is_known_to_deny_every_start() {
     // A denial that reads nothing about the start holds for every start: one check answers.
-    let p = bundle(&[
-        (
-            "policy.yaml",
-            "timezone: UTC\nenvironments:\n  production: {}\n",
-        ),
-        (
-            "never.rhai",
-            "fn schedule(request) { deny(\"never\", \"not today\"); }\n",
-        ),
-    ]);
+    let p = utc_bundle("deny(\"never\", \"not today\");");
     let req = request("2026-06-02T10:00:00Z", "1h");
     let answer = windows(
         &p,
@@ -681,16 +677,7 @@ fn a_script_that_always_denies_is_known_to_deny_every_start() {
     let note = answer.note.as_deref().unwrap();
     assert!(note.contains("blocked by never"), "{note}");
     // A denial by the hour holds to the next hour: five days take 120 checks, not 7 200.
-    let hourly = bundle(&[
-        (
-            "policy.yaml",
-            "timezone: UTC\nenvironments:\n  production: {}\n",
-        ),
-        (
-            "never.rhai",
-            "fn schedule(request) { if request.start.hour >= 0 { deny(\"never\", \"not this hour\"); } }\n",
-        ),
-    ]);
+    let hourly = utc_bundle("if request.start.hour >= 0 { deny(\"never\", \"not this hour\"); }");
     let answer = windows(
         &hourly,
         &Calendar::default(),
