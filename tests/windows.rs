@@ -964,3 +964,30 @@ fn extreme_horizons_and_instants_give_a_clamped_answer() {
     let answer = p.next_windows(&long, &Calendar::default(), now, 1, TimeDelta::days(7));
     assert!(answer.windows.is_empty());
 }
+
+#[test]
+fn a_pending_finding_blocks_like_a_denial_and_is_reported() {
+    // Not allowed before noon: pending (more evidence could settle it), which the search treats
+    // as not allowed, with the script's reason in `blocked`.
+    let p = utc_bundle(
+        "if request.start.hour < 12 { pending(\"approval\", \"waiting for approval until noon\"); }",
+    );
+    let req = request("2026-06-02T10:00:00Z", "1h");
+    let answer = windows(&p, &Calendar::default(), "2026-06-01T08:00:00Z", &req, 1, 2);
+    assert_eq!(
+        answer.windows[0].start.to_rfc3339(),
+        "2026-06-01T12:00:00+00:00"
+    );
+    assert_eq!(answer.blocked[0].rules, [RuleId::from("approval")]);
+    assert_eq!(
+        answer.blocked[0].reasons,
+        ["waiting for approval until noon"]
+    );
+    // The hour read makes the search step by the hour: 08:00 to 11:00 denied, noon allowed,
+    // then the window is confirmed hour by hour (13:00 to midnight, where it is pending again).
+    assert_eq!(answer.confirmations, 4 + 1 + 12);
+    assert_eq!(
+        answer.windows[0].latest_start.to_rfc3339(),
+        "2026-06-01T23:59:00+00:00"
+    );
+}

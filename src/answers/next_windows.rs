@@ -240,7 +240,7 @@ impl<'a> Search<'_, 'a> {
             .decision
             .findings
             .iter()
-            .filter(|f| f.severity == Severity::Deny)
+            .filter(|f| matches!(f.severity, Severity::Deny | Severity::Pending))
         {
             let same = |l: &Label| l.rule() == f.rule.as_str() && l.describe(None) == f.message;
             match self.denied.iter_mut().find(|(l, _)| same(l)) {

@@ -63,6 +63,7 @@ impl std::fmt::Debug for Scripts {
 pub(crate) struct ScriptRun {
     /// The script's place in the bundle's scripts (file order).
     pub index: usize,
+    /// Whether it made the change not allowed (a deny or a pending finding).
     pub denied: bool,
     pub stability: Stability,
 }
@@ -280,7 +281,10 @@ impl Scripts {
                 stability.narrow(state::next_step(st.start));
             }
             if let Some(runs) = runs.as_deref_mut() {
-                let denied = out[before..].iter().any(|f| f.severity == Severity::Deny);
+                // Not allowed: a deny, or a pending (allowed only once more evidence arrives).
+                let denied = out[before..]
+                    .iter()
+                    .any(|f| matches!(f.severity, Severity::Deny | Severity::Pending));
                 runs.push(ScriptRun {
                     index,
                     denied,

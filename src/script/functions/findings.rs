@@ -36,7 +36,7 @@ fn record(
     for (k, v) in details.iter().flatten() {
         let value = match v.read_lock::<Instant>() {
             Some(t) => {
-                if k.as_str() == RETRY_AT && severity == Severity::Deny {
+                if k.as_str() == RETRY_AT && severity != Severity::Warn {
                     let mut stability = st.stability.lock().unwrap_or_else(PoisonError::into_inner);
                     stability.retry_at = Some(stability.retry_at.map_or(t.utc, |r| r.max(t.utc)));
                 }
