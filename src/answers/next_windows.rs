@@ -37,6 +37,7 @@ pub const MAX_CONFIRMATIONS: usize = 200;
 
 /// The answer to "when can this deployment run?".
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct NextWindows {
     /// The earliest allowed starts, in order, at most as many as asked for.
     pub windows: Vec<AllowedWindow>,
@@ -57,6 +58,7 @@ pub struct NextWindows {
 
 /// The stretch of time a [`NextWindows`] answer looked at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Searched {
     /// First start time considered.
     pub from: DateTime<FixedOffset>,
@@ -66,6 +68,7 @@ pub struct Searched {
 
 /// A stretch in which the deployment may run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct AllowedWindow {
     /// The earliest allowed start, confirmed by a full check (built-in rules and scripts).
     pub start: DateTime<FixedOffset>,
@@ -85,6 +88,7 @@ pub struct AllowedWindow {
 /// `from` is whole: when the stretch follows a window, `from` is that window's `latest_start`,
 /// which itself is allowed (the deployment then ends exactly when the blocking begins).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct BlockedStretch {
     /// First blocked start time.
     pub from: DateTime<FixedOffset>,

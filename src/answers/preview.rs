@@ -13,6 +13,7 @@ use crate::time::Interval;
 /// How a DST change touched one occurrence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum DstMark {
     /// The UTC offset at the start differs from the offset at the end: a DST change falls
     /// inside the occurrence.
@@ -22,8 +23,19 @@ pub enum DstMark {
     Moved,
 }
 
+impl DstMark {
+    /// `split` or `moved`, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DstMark::Split => "split",
+            DstMark::Moved => "moved",
+        }
+    }
+}
+
 /// One occurrence of a window, in local time and UTC.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct OccurrencePreview {
     /// Start, in the window's zone.
     pub start: DateTime<FixedOffset>,
@@ -40,6 +52,7 @@ pub struct OccurrencePreview {
 
 /// The next occurrences of one blackout or preferred window of the policy.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct WindowPreview {
     /// The environment it belongs to.
     pub environment: String,

@@ -468,8 +468,5 @@ answer_class! {
 
 /// The JSON name of a [`DstMark`] (its serde name).
 fn dst_name(mark: DstMark) -> &'static str {
-    match mark {
-        DstMark::Split => "split",
-        DstMark::Moved => "moved",
-    }
+    mark.as_str()
 }
