@@ -23,13 +23,19 @@ create_exception!(
     ChangegateError,
     "A policy bundle that cannot be loaded: a missing directory or file, invalid YAML, a schema violation, a script that does not compile."
 );
+create_exception!(
+    changegate,
+    InternalError,
+    ChangegateError,
+    "A bug in changegate, caught (a Rust panic while converting an argument or checking): the call failed, the interpreter and other calls are unharmed. Please report it with the message."
+);
 
 /// Which exception a [`Problem`] becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     Input,
     Policy,
-    /// A bug in changegate (a caught panic): raised as the base class.
+    /// A bug in changegate (a caught panic): `InternalError`.
     Internal,
 }
 
@@ -135,7 +141,7 @@ impl Problem {
         let err = match self.kind {
             Kind::Input => InvalidInputError::new_err(text),
             Kind::Policy => InvalidPolicyError::new_err(text),
-            Kind::Internal => ChangegateError::new_err(text),
+            Kind::Internal => InternalError::new_err(text),
         };
         let value = err.value(py);
         let set = || -> PyResult<()> {
@@ -162,17 +168,29 @@ pub(crate) fn init_exception_defaults(py: Python<'_>) -> PyResult<()> {
     Ok(())
 }
 
+/// The message of a caught panic.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
 /// Runs `f`, turning a panic into a [`Problem`] so that no Rust panic reaches Python.
 pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T, Problem>) -> Result<T, Problem> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(result) => result,
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic without a message".to_owned());
-            Err(Problem::internal(message))
-        }
+        Err(payload) => Err(Problem::internal(panic_message(&*payload))),
+    }
+}
+
+/// [`guard`] for code that works with Python objects and raises Python exceptions: a panic
+/// becomes `InternalError` (an `Exception`), never pyo3's `PanicException` (a
+/// `BaseException` that `except Exception` misses).
+pub(crate) fn guard_py<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(payload) => Err(Problem::internal(panic_message(&*payload)).into_pyerr(py)),
     }
 }
