@@ -500,3 +500,35 @@ def test_threads_with_a_shared_mutating_input(policy: changegate.PolicySet) -> N
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         list(pool.map(work, range(6)))
+
+
+# --- a panic inside changegate --------------------------------------------------------------
+
+
+def test_a_panic_in_a_check_is_an_exception_not_a_panic_exception() -> None:
+    # `sleep(1.0e300)` panicked inside the host (issue 8, item 1). Until the core turns it
+    # into a `policy_error` deny, the panic guard raises InternalError; afterwards the
+    # decision denies. Either way `except Exception` sees it, and the next call works.
+    bundle = changegate.PolicySet.from_files(
+        {
+            "policy.yaml": "timezone: UTC\nenvironments:\n  production: {}\n",
+            "sleepy.rhai": "fn schedule(request) { sleep(1.0e300); }\n",
+            "other.rhai": 'fn schedule(request) { warn("other", "still here"); }\n',
+        },
+        label="panic",
+    )
+    for call in (
+        lambda: bundle.check_schedule(request(), now=NOW),
+        lambda: bundle.check_schedule_many([request(), request(id="dep-2")], now=NOW),
+    ):
+        result = outcome(call)
+        if isinstance(result, Exception):
+            assert isinstance(result, InternalError), result
+            assert "internal error in changegate" in str(result)
+        else:
+            decisions = result if isinstance(result, list) else [result]
+            for d in decisions:
+                assert isinstance(d, changegate.Decision)
+                assert d.allowed is False
+    plain = changegate.PolicySet.builtin().check_schedule(request(), now=NOW)
+    assert isinstance(plain, changegate.Decision)
