@@ -120,7 +120,7 @@ fn text(s: &Bound<'_, PyString>, path: &Path) -> Result<String, Problem> {
 /// An aware `datetime` as RFC 3339 text with the offset it was given in (or in UTC when that
 /// offset is not a whole number of minutes, which RFC 3339 cannot write).
 fn instant_text(dt: &Bound<'_, PyAny>, path: &Path) -> Result<String, Problem> {
-    let py_err = |e: PyErr| Problem::input(path.to_string(), e.to_string());
+    let py_err = |e: PyErr| Problem::from_python(dt.py(), path.to_string(), e);
     let offset = dt.call_method0("utcoffset").map_err(py_err)?;
     if offset.is_none() {
         let shown = dt
@@ -353,7 +353,7 @@ impl Walk {
             obj.call_method0("isoformat")
                 .and_then(|s| s.extract::<String>())
                 .map(Value::String)
-                .map_err(|e| Problem::input(path.to_string(), e.to_string()))
+                .map_err(|e| Problem::from_python(obj.py(), path.to_string(), e))
         } else if let Ok(td) = obj.cast::<PyDelta>() {
             duration_text(td, path).map(Value::String)
         } else {

@@ -2,7 +2,7 @@
 
 use changegate::{InputError, LoadError, Location};
 use pyo3::create_exception;
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
 
 create_exception!(
@@ -41,7 +41,7 @@ pub(crate) enum Kind {
 
 /// An error with what the exception needs; built without the interpreter (so it can cross
 /// `Python::detach`), turned into a `PyErr` with [`Problem::into_pyerr`].
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Problem {
     pub kind: Kind,
     pub file: Option<String>,
@@ -49,6 +49,9 @@ pub(crate) struct Problem {
     pub column: Option<usize>,
     pub field: Option<String>,
     pub message: String,
+    /// A `BaseException` that is not an `Exception` (`KeyboardInterrupt`, `SystemExit`)
+    /// raised by the caller's code during a conversion: raised again as it is, not wrapped.
+    pub raised: Option<PyErr>,
 }
 
 impl Problem {
@@ -61,7 +64,20 @@ impl Problem {
             column: None,
             field: Some(field.into()),
             message: message.into(),
+            raised: None,
         }
+    }
+
+    /// An exception raised by the caller's code while converting the value at `field` (a
+    /// `datetime` subclass's `isoformat`): an `Exception` becomes an input problem with its
+    /// message; anything else (`KeyboardInterrupt`) is kept, to be raised again unchanged.
+    pub fn from_python(py: Python<'_>, field: impl Into<String>, e: PyErr) -> Self {
+        let message = e.to_string();
+        let mut problem = Self::input(field, message);
+        if !e.is_instance_of::<PyException>(py) {
+            problem.raised = Some(e);
+        }
+        problem
     }
 
     /// A caught panic: a bug to report, never a crash of the interpreter.
@@ -73,6 +89,7 @@ impl Problem {
             column: None,
             field: None,
             message: format!("internal error in changegate (please report it): {message}"),
+            raised: None,
         }
     }
 
@@ -84,6 +101,7 @@ impl Problem {
             column: location.column,
             field,
             message,
+            raised: None,
         }
     }
 
@@ -137,6 +155,9 @@ impl Problem {
 
     /// The Python exception, with its attributes set.
     pub fn into_pyerr(self, py: Python<'_>) -> PyErr {
+        if let Some(raised) = self.raised {
+            return raised;
+        }
         let text = self.text();
         let err = match self.kind {
             Kind::Input => InvalidInputError::new_err(text),

@@ -323,6 +323,22 @@ def test_python_errors_during_conversion_are_input_errors(policy: changegate.Pol
     assert "boom" in str(e)
 
 
+def test_an_interrupt_during_conversion_is_raised_unchanged(policy: changegate.PolicySet) -> None:
+    # Not an Exception: Ctrl-C while a dict is read must stop the program, not become an
+    # InvalidInputError.
+    class Interrupted(dt.datetime):
+        def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:
+            raise KeyboardInterrupt
+
+    start = Interrupted(2026, 12, 1, 21, 0, tzinfo=UTC)
+    with pytest.raises(KeyboardInterrupt):
+        policy.check_schedule(request(start=start), now=NOW)
+    with pytest.raises(KeyboardInterrupt):
+        changegate.Calendar.from_dict({"deployments": [request(labels={"t": start})]})
+    with pytest.raises(KeyboardInterrupt):
+        policy.check_schedule_many([request(), request(start=start)], now=NOW)
+
+
 # --- wrong types everywhere ---------------------------------------------------------------
 
 WRONG: list[Any] = [
