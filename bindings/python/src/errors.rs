@@ -51,7 +51,7 @@ pub(crate) struct Problem {
     pub message: String,
     /// A `BaseException` that is not an `Exception` (`KeyboardInterrupt`, `SystemExit`)
     /// raised by the caller's code during a conversion: raised again as it is, not wrapped.
-    pub raised: Option<PyErr>,
+    pub raised: Option<Box<PyErr>>,
 }
 
 impl Problem {
@@ -75,7 +75,7 @@ impl Problem {
         let message = e.to_string();
         let mut problem = Self::input(field, message);
         if !e.is_instance_of::<PyException>(py) {
-            problem.raised = Some(e);
+            problem.raised = Some(Box::new(e));
         }
         problem
     }
@@ -156,7 +156,7 @@ impl Problem {
     /// The Python exception, with its attributes set.
     pub fn into_pyerr(self, py: Python<'_>) -> PyErr {
         if let Some(raised) = self.raised {
-            return raised;
+            return *raised;
         }
         let text = self.text();
         let err = match self.kind {
