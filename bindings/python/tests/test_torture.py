@@ -548,3 +548,28 @@ def test_a_panic_in_a_check_is_an_exception_not_a_panic_exception() -> None:
                 assert d.allowed is False
     plain = changegate.PolicySet.builtin().check_schedule(request(), now=NOW)
     assert isinstance(plain, changegate.Decision)
+
+
+def test_a_thread_with_a_small_stack(policy: changegate.PolicySet) -> None:
+    # The conversion's depth limit keeps its stack use small: a 256 KiB thread reads a request
+    # 64 levels deep and refuses a 100 000-deep one.
+    results: list[object] = []
+
+    def work() -> None:
+        results.append(outcome(lambda: policy.check_schedule(request(labels=nested_dicts(63)), now=NOW)))
+        results.append(outcome(lambda: policy.check_schedule(request(labels=nested_dicts(DEEP)), now=NOW)))
+        recursive: dict[str, Any] = {}
+        recursive["r"] = [recursive]
+        results.append(outcome(lambda: changegate.Calendar.from_dict({"deployments": [request(labels=recursive)]})))
+
+    old = threading.stack_size(256 * 1024)
+    try:
+        thread = threading.Thread(target=work)
+        thread.start()
+    finally:
+        threading.stack_size(old)
+    thread.join()
+    assert isinstance(results[0], changegate.Decision)
+    assert isinstance(results[1], InvalidInputError) and "64 levels" in str(results[1])
+    assert isinstance(results[2], InvalidInputError)
+    assert results[2].field == "calendar.deployments[0].labels.r[0]"
