@@ -421,6 +421,30 @@ def test_wrong_types_for_every_argument(policy: changegate.PolicySet) -> None:
         invalid(lambda: policy.check_schedule(request(labels=keyed), now=NOW))
 
 
+def test_wrong_types_for_text_and_path_arguments() -> None:
+    # Where the signature wants text or a path, the argument parser raises TypeError; a value
+    # it takes but changegate cannot use is a ChangegateError.
+    readers: list[Callable[[Any], object]] = [
+        changegate.PolicySet.from_files,
+        changegate.PolicySet.load,
+        changegate.ChangeRequest.from_text,
+        changegate.ChangeRequest.load,
+        changegate.Calendar.from_text,
+        changegate.Calendar.load,
+        lambda v: changegate.PolicySet.from_files({"policy.yaml": "x"}, label=v),
+        lambda v: changegate.ChangeRequest.from_text("id: x", origin=v),
+    ]
+    values = [*WRONG, None, {"policy.yaml": {}}, {"policy.yaml": 5}, {5: "x"}, "\x00"]
+    for read in readers:
+        for value in values:
+            try:
+                read(value)
+            except BaseException as e:  # noqa: BLE001
+                assert isinstance(e, TypeError) or (
+                    isinstance(e, ChangegateError) and not isinstance(e, InternalError)
+                ), (read, value, e)
+
+
 # --- huge values --------------------------------------------------------------------------
 
 
