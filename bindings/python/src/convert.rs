@@ -31,7 +31,7 @@ use crate::errors::{Problem, guard, guard_py};
 pub(crate) const MAX_DEPTH: usize = 64;
 
 /// The most values (dicts, lists and scalars, each time it is reached) read from one argument.
-pub(crate) const MAX_VALUES: usize = 4_000_000;
+pub(crate) const MAX_VALUES: usize = 1_000_000;
 
 /// The deepest nesting of a JSON value turned into Python objects (an answer's `to_dict()`).
 const MAX_OUTPUT_DEPTH: usize = 512;

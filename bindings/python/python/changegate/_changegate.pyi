@@ -37,7 +37,7 @@ SCHEMA_VERSION: int
 #: Deeper, or a dict or list that contains itself, is an ``InvalidInputError`` naming the field.
 MAX_INPUT_DEPTH: int
 #: The most values read from one argument, counting a shared dict or list each time it is
-#: reached: ``4000000``. More is an ``InvalidInputError``.
+#: reached: ``1000000``. More is an ``InvalidInputError``.
 MAX_INPUT_VALUES: int
 
 #: A request: a dict (aware datetimes, timedeltas or strings for times and durations), JSON or
