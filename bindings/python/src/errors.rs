@@ -30,6 +30,22 @@ create_exception!(
     "A bug in changegate, caught (a Rust panic while converting an argument or checking): the call failed, the interpreter and other calls are unharmed. Please report it with the message."
 );
 
+/// The longest message an exception carries, in characters; the rest is left out (an error
+/// about a megabyte string quotes the start of it).
+pub(crate) const MAX_MESSAGE_CHARS: usize = 1_000;
+
+/// `message`, cut after [`MAX_MESSAGE_CHARS`] characters with a note of how much was left out.
+fn shortened(message: &str) -> String {
+    match message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        None => message.to_owned(),
+        Some((end, _)) => format!(
+            "{}... ({} more characters)",
+            message.get(..end).unwrap_or_default(),
+            message.get(end..).map_or(0, |rest| rest.chars().count())
+        ),
+    }
+}
+
 /// Which exception a [`Problem`] becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -138,7 +154,10 @@ impl Problem {
 
     /// The text of the exception: `file:line:column: message` as the CLI prints it, or
     /// `field: message` for a Python value.
+    /// The message is cut to [`MAX_MESSAGE_CHARS`] characters, so that an error about a
+    /// huge value does not carry the value whole.
     pub fn text(&self) -> String {
+        let message = shortened(&self.message);
         match (&self.file, &self.field) {
             (Some(file), _) => {
                 let location = Location {
@@ -146,10 +165,10 @@ impl Problem {
                     line: self.line,
                     column: self.column,
                 };
-                format!("{location}: {}", self.message)
+                format!("{location}: {message}")
             }
-            (None, Some(field)) => format!("{field}: {}", self.message),
-            (None, None) => self.message.clone(),
+            (None, Some(field)) => format!("{field}: {message}"),
+            (None, None) => message,
         }
     }
 

@@ -472,6 +472,13 @@ def test_huge_values(policy: changegate.PolicySet) -> None:
         request(duration=dt.timedelta(days=999_999_999)),
     ):
         outcome(lambda: policy.check_schedule(r, now=NOW))
+    # An error about a huge value quotes only the start of it.
+    for field in ("start", "end", "duration", "requested_at"):
+        e = invalid(lambda: policy.check_schedule(request(**{field: long}), now=NOW))
+        assert e.field == f"request.{field}"
+        assert len(str(e)) < 1_200 and str(e).endswith("more characters)"), str(e)[-100:]
+    e = invalid(lambda: changegate.ChangeRequest.from_text(f"id: x\nstart: {long}\n"))
+    assert len(str(e)) < 1_200
     for special in (float("nan"), float("inf"), -float("inf")):
         e = invalid(lambda: policy.check_schedule(request(labels={"f": special}), now=NOW))
         assert e.field == "request.labels.f"
