@@ -472,6 +472,11 @@ def test_huge_values(policy: changegate.PolicySet) -> None:
         request(duration=dt.timedelta(days=999_999_999)),
     ):
         outcome(lambda: policy.check_schedule(r, now=NOW))
+    # Text that is not valid Unicode (a lone surrogate), as a value and as a key.
+    e = invalid(lambda: policy.check_schedule(request(id="\ud800"), now=NOW))
+    assert e.field == "request.id"
+    e = invalid(lambda: policy.check_schedule(request(labels={"\ud800": 1}), now=NOW))
+    assert e.field == "request.labels"
     # An error about a huge value quotes only the start of it.
     for field in ("start", "end", "duration", "requested_at"):
         e = invalid(lambda: policy.check_schedule(request(**{field: long}), now=NOW))
