@@ -55,7 +55,10 @@ macro_rules! answer_class {
                 &self,
                 py: pyo3::Python<'py>,
             ) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
-                $crate::convert::to_py(py, &$crate::answer::Json::json(&self.inner))
+                // The JSON is built under the panic guard too.
+                $crate::errors::guard_py(py, || {
+                    $crate::convert::to_py(py, &$crate::answer::Json::json(&self.inner))
+                })
             }
 
             $($methods)*

@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDelta, PyDeltaAccess, PyDict, PyInt, PyString};
 
 use crate::convert::{self, Path};
-use crate::errors::Problem;
+use crate::errors::{Problem, guard_py};
 use crate::inputs::{self, PyCalendar, PyChangeRequest};
 
 /// Reads a request argument named `name` (`request`, `requests[3]`): a `ChangeRequest` (shared,
@@ -41,9 +41,12 @@ impl<'a, 'py> FromPyObject<'a, 'py> for RequestArg {
     type Error = PyErr;
 
     fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        request(&obj, "request")
-            .map(RequestArg)
-            .map_err(|p| p.into_pyerr(obj.py()))
+        let py = obj.py();
+        guard_py(py, || {
+            request(&obj, "request")
+                .map(RequestArg)
+                .map_err(|p| p.into_pyerr(py))
+        })
     }
 }
 
@@ -88,9 +91,12 @@ macro_rules! instant_arg {
             type Error = PyErr;
 
             fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-                convert::instant(&obj, $name)
-                    .map(|t| $ty(t.with_timezone(&Utc)))
-                    .map_err(|p| p.into_pyerr(obj.py()))
+                let py = obj.py();
+                guard_py(py, || {
+                    convert::instant(&obj, $name)
+                        .map(|t| $ty(t.with_timezone(&Utc)))
+                        .map_err(|p| p.into_pyerr(py))
+                })
             }
         }
     };
@@ -114,6 +120,12 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Count {
     type Error = PyErr;
 
     fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        guard_py(obj.py(), || Count::read(obj))
+    }
+}
+
+impl Count {
+    fn read(obj: Borrowed<'_, '_, PyAny>) -> PyResult<Self> {
         let py = obj.py();
         let problem = |message: String| Problem::input("count", message).into_pyerr(py);
         if !obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyBool>() {
@@ -146,6 +158,12 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Horizon {
     type Error = PyErr;
 
     fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        guard_py(obj.py(), || Horizon::read(obj))
+    }
+}
+
+impl Horizon {
+    fn read(obj: Borrowed<'_, '_, PyAny>) -> PyResult<Self> {
         let py = obj.py();
         let problem = |message: String| Problem::input("horizon", message).into_pyerr(py);
         if let Ok(s) = obj.cast::<PyString>() {

@@ -4,6 +4,15 @@
 //! reader as a file, so a dict is validated exactly like the CLI's input. Only what JSON cannot
 //! say is handled here: aware `datetime`s become RFC 3339 text, `timedelta`s become `5400s`, and
 //! a value of the wrong Python type is reported with its field (`request.start: expected ...`).
+//!
+//! Conversion is hostile-input safe: dicts and lists are read from a snapshot (`PyDict_Items`,
+//! `PyList_AsTuple`), so Python code run while converting (a datetime subclass's `isoformat`, a
+//! tzinfo, a finalizer) cannot change what is being walked; nesting is limited to
+//! [`MAX_DEPTH`] levels and a container that contains itself is refused, so a deep or
+//! recursive dict is an `InvalidInputError` naming the field, never a stack overflow; and the
+//! number of values read from one argument is limited to [`MAX_VALUES`], so a list that
+//! refers many times to the same list cannot make the conversion run for ever. The whole
+//! conversion runs under [`guard`]: a panic is an exception, never a `PanicException`.
 
 use std::fmt;
 
@@ -15,7 +24,21 @@ use pyo3::types::{
 };
 use serde_json::{Map, Number, Value};
 
-use crate::errors::Problem;
+use crate::errors::{Problem, guard, guard_py};
+
+/// The deepest nesting of dicts, lists and tuples in one argument (a request's labels, a
+/// calendar's deployments): `request` itself is level 1.
+pub(crate) const MAX_DEPTH: usize = 64;
+
+/// The most values (dicts, lists and scalars, each time it is reached) read from one argument.
+pub(crate) const MAX_VALUES: usize = 1_000_000;
+
+/// The deepest nesting of a JSON value turned into Python objects (an answer's `to_dict()`).
+const MAX_OUTPUT_DEPTH: usize = 512;
+
+/// The longest key quoted whole in a field path; longer ones are cut, so that a message stays
+/// short whatever the input.
+const MAX_KEY_SHOWN: usize = 64;
 
 /// One step of the path to a value, for error messages: `calendar.deployments[3].start`.
 #[derive(Clone, Copy)]
@@ -29,7 +52,10 @@ impl fmt::Display for Path<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Path::Root(name) => f.write_str(name),
-            Path::Key(parent, key) => write!(f, "{parent}.{key}"),
+            Path::Key(parent, key) => match key.char_indices().nth(MAX_KEY_SHOWN) {
+                Some((end, _)) => write!(f, "{parent}.{}...", key.get(..end).unwrap_or_default()),
+                None => write!(f, "{parent}.{key}"),
+            },
             Path::Index(parent, i) => write!(f, "{parent}[{i}]"),
         }
     }
@@ -94,7 +120,7 @@ fn text(s: &Bound<'_, PyString>, path: &Path) -> Result<String, Problem> {
 /// An aware `datetime` as RFC 3339 text with the offset it was given in (or in UTC when that
 /// offset is not a whole number of minutes, which RFC 3339 cannot write).
 fn instant_text(dt: &Bound<'_, PyAny>, path: &Path) -> Result<String, Problem> {
-    let py_err = |e: PyErr| Problem::input(path.to_string(), e.to_string());
+    let py_err = |e: PyErr| Problem::from_python(dt.py(), path.to_string(), e);
     let offset = dt.call_method0("utcoffset").map_err(py_err)?;
     if offset.is_none() {
         let shown = dt
@@ -141,115 +167,210 @@ fn duration_text(td: &Bound<'_, PyDelta>, path: &Path) -> Result<String, Problem
     Ok(format!("{secs}s"))
 }
 
-/// Converts a Python value to JSON, checking the types of the fields in `shape`.
+/// Converts a Python value to JSON, checking the types of the fields in `shape`, under a panic
+/// guard, with the limits of [`MAX_DEPTH`] and [`MAX_VALUES`] and a check for cycles.
 pub(crate) fn to_json(obj: &Bound<'_, PyAny>, shape: Shape, path: &Path) -> Result<Value, Problem> {
-    let wrong = |expected: &str| {
-        Problem::input(
-            path.to_string(),
-            format!("expected {expected}, got {}", type_name(obj)),
-        )
-    };
-    if obj.is_none() {
-        // `requested_at: None` means "not given", as `null` does in a file; the core decides
-        // where null is allowed.
-        return Ok(Value::Null);
+    guard(|| Walk::default().value(obj, shape, path))
+}
+
+/// One conversion: the containers open on the path to the current value, and how many values
+/// have been read.
+#[derive(Default)]
+struct Walk {
+    /// The addresses of the dicts and lists from the root to the current value.
+    open: Vec<usize>,
+    values: usize,
+}
+
+impl Walk {
+    /// Enters the container `obj` (checked for depth and cycles); [`Walk::leave`] leaves it.
+    fn enter(&mut self, obj: &Bound<'_, PyAny>, path: &Path) -> Result<(), Problem> {
+        let address = obj.as_ptr().addr();
+        if self.open.contains(&address) {
+            return Err(Problem::input(
+                path.to_string(),
+                format!(
+                    "the {} contains itself (a recursive structure cannot be converted)",
+                    type_name(obj)
+                ),
+            ));
+        }
+        if self.open.len() >= MAX_DEPTH {
+            return Err(Problem::input(
+                path.to_string(),
+                format!("nested more than {MAX_DEPTH} levels deep (dicts and lists)"),
+            ));
+        }
+        self.open.push(address);
+        Ok(())
     }
-    match shape {
-        Shape::Instant => {
-            if obj.is_instance_of::<PyDateTime>() {
-                return instant_text(obj, path).map(Value::String);
-            }
-            if let Ok(s) = obj.cast::<PyString>() {
-                // Checked here, with the same function the core uses, so that the error names
-                // the field (the core's reader reports the enclosing mapping instead).
-                let s = text(s, path)?;
-                changegate::time::parse_instant(&s)
-                    .map_err(|e| Problem::input(path.to_string(), e.to_string()))?;
-                return Ok(Value::String(s));
-            }
-            return Err(wrong("an aware datetime or RFC 3339 string"));
+
+    fn leave(&mut self) {
+        self.open.pop();
+    }
+
+    fn value(
+        &mut self,
+        obj: &Bound<'_, PyAny>,
+        shape: Shape,
+        path: &Path,
+    ) -> Result<Value, Problem> {
+        self.values += 1;
+        if self.values > MAX_VALUES {
+            return Err(Problem::input(
+                path.to_string(),
+                format!(
+                    "more than {MAX_VALUES} values in one argument (a list or dict that refers \
+                     to the same list or dict many times counts each time)"
+                ),
+            ));
         }
-        Shape::Duration => {
-            if let Ok(td) = obj.cast::<PyDelta>() {
-                return duration_text(td, path).map(Value::String);
-            }
-            if let Ok(s) = obj.cast::<PyString>() {
-                let s = text(s, path)?;
-                changegate::time::parse_duration(&s)
-                    .map_err(|e| Problem::input(path.to_string(), e.to_string()))?;
-                return Ok(Value::String(s));
-            }
-            return Err(wrong("a timedelta or a duration string such as `2h30m`"));
+        let is_container = obj.is_instance_of::<PyDict>()
+            || obj.is_instance_of::<PyList>()
+            || obj.is_instance_of::<PyTuple>();
+        if is_container {
+            self.enter(obj, path)?;
         }
-        Shape::Request | Shape::Calendar | Shape::Blackout => {
-            if let Ok(req) = obj.cast::<crate::inputs::PyChangeRequest>() {
-                if shape == Shape::Request {
-                    return serde_json::to_value(&*req.get().inner)
-                        .map_err(|e| Problem::input(path.to_string(), e.to_string()));
+        let result = self.convert(obj, shape, path);
+        if is_container {
+            self.leave();
+        }
+        result
+    }
+
+    /// One value, its container already entered.
+    fn convert(
+        &mut self,
+        obj: &Bound<'_, PyAny>,
+        shape: Shape,
+        path: &Path,
+    ) -> Result<Value, Problem> {
+        let wrong = |expected: &str| {
+            Problem::input(
+                path.to_string(),
+                format!("expected {expected}, got {}", type_name(obj)),
+            )
+        };
+        if obj.is_none() {
+            // `requested_at: None` means "not given", as `null` does in a file; the core decides
+            // where null is allowed.
+            return Ok(Value::Null);
+        }
+        match shape {
+            Shape::Instant => {
+                if obj.is_instance_of::<PyDateTime>() {
+                    return instant_text(obj, path).map(Value::String);
+                }
+                if let Ok(s) = obj.cast::<PyString>() {
+                    // Checked here, with the same function the core uses, so that the error names
+                    // the field (the core's reader reports the enclosing mapping instead).
+                    let s = text(s, path)?;
+                    changegate::time::parse_instant(&s)
+                        .map_err(|e| Problem::input(path.to_string(), e.to_string()))?;
+                    return Ok(Value::String(s));
+                }
+                return Err(wrong("an aware datetime or RFC 3339 string"));
+            }
+            Shape::Duration => {
+                if let Ok(td) = obj.cast::<PyDelta>() {
+                    return duration_text(td, path).map(Value::String);
+                }
+                if let Ok(s) = obj.cast::<PyString>() {
+                    let s = text(s, path)?;
+                    changegate::time::parse_duration(&s)
+                        .map_err(|e| Problem::input(path.to_string(), e.to_string()))?;
+                    return Ok(Value::String(s));
+                }
+                return Err(wrong("a timedelta or a duration string such as `2h30m`"));
+            }
+            Shape::Request | Shape::Calendar | Shape::Blackout => {
+                if let Ok(req) = obj.cast::<crate::inputs::PyChangeRequest>() {
+                    if shape == Shape::Request {
+                        return serde_json::to_value(&*req.get().inner)
+                            .map_err(|e| Problem::input(path.to_string(), e.to_string()));
+                    }
+                }
+                if !obj.is_instance_of::<PyDict>() {
+                    return Err(wrong("a dict"));
                 }
             }
-            if !obj.is_instance_of::<PyDict>() {
-                return Err(wrong("a dict"));
+            Shape::Requests | Shape::Blackouts => {
+                if !(obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>()) {
+                    return Err(wrong("a list"));
+                }
             }
+            Shape::Free => {}
         }
-        Shape::Requests | Shape::Blackouts => {
-            if !(obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>()) {
-                return Err(wrong("a list"));
+        if let Ok(b) = obj.cast::<PyBool>() {
+            Ok(Value::Bool(b.is_true()))
+        } else if obj.is_instance_of::<PyInt>() {
+            obj.extract::<i64>()
+                .map(Value::from)
+                .or_else(|_| obj.extract::<u64>().map(Value::from))
+                .map_err(|_| Problem::input(path.to_string(), "the integer is too large"))
+        } else if let Ok(f) = obj.cast::<PyFloat>() {
+            Number::from_f64(f.value())
+                .map(Value::Number)
+                .ok_or_else(|| Problem::input(path.to_string(), "NaN and infinity are not allowed"))
+        } else if let Ok(s) = obj.cast::<PyString>() {
+            text(s, path).map(Value::String)
+        } else if let Ok(dict) = obj.cast::<PyDict>() {
+            // A snapshot (`PyDict_Items`: a new list of pairs, read in C, whatever a subclass's
+            // `items` does): Python code run below cannot change what is walked here.
+            let pairs = dict.items();
+            let mut map = Map::with_capacity(pairs.len());
+            for pair in pairs.iter() {
+                let (k, v) = pair
+                    .extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()
+                    .map_err(|e| Problem::input(path.to_string(), e.to_string()))?;
+                let Ok(key) = k.cast::<PyString>() else {
+                    return Err(Problem::input(
+                        path.to_string(),
+                        format!("keys must be strings, got {}", type_name(&k)),
+                    ));
+                };
+                let key = text(key, path)?;
+                let value = self.value(&v, shape.child(&key), &Path::Key(path, &key))?;
+                if map.contains_key(&key) {
+                    // Two `str` subclass keys with the same text and their own `__eq__`/`__hash__`.
+                    return Err(Problem::input(
+                        Path::Key(path, &key).to_string(),
+                        "the key appears twice",
+                    ));
+                }
+                map.insert(key, value);
             }
+            Ok(Value::Object(map))
+        } else if let Some(items) = snapshot(obj) {
+            let mut values = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                values.push(self.value(&item, shape.item(), &Path::Index(path, i))?);
+            }
+            Ok(Value::Array(values))
+        } else if obj.is_instance_of::<PyDateTime>() {
+            instant_text(obj, path).map(Value::String)
+        } else if obj.is_instance_of::<PyDate>() {
+            obj.call_method0("isoformat")
+                .and_then(|s| s.extract::<String>())
+                .map(Value::String)
+                .map_err(|e| Problem::from_python(obj.py(), path.to_string(), e))
+        } else if let Ok(td) = obj.cast::<PyDelta>() {
+            duration_text(td, path).map(Value::String)
+        } else {
+            Err(wrong(
+                "a JSON-like value (dict, list, str, int, float, bool, None, datetime or timedelta)",
+            ))
         }
-        Shape::Free => {}
     }
-    if let Ok(b) = obj.cast::<PyBool>() {
-        Ok(Value::Bool(b.is_true()))
-    } else if obj.is_instance_of::<PyInt>() {
-        obj.extract::<i64>()
-            .map(Value::from)
-            .or_else(|_| obj.extract::<u64>().map(Value::from))
-            .map_err(|_| Problem::input(path.to_string(), "the integer is too large"))
-    } else if let Ok(f) = obj.cast::<PyFloat>() {
-        Number::from_f64(f.value())
-            .map(Value::Number)
-            .ok_or_else(|| Problem::input(path.to_string(), "NaN and infinity are not allowed"))
-    } else if let Ok(s) = obj.cast::<PyString>() {
-        text(s, path).map(Value::String)
-    } else if let Ok(dict) = obj.cast::<PyDict>() {
-        let mut map = Map::with_capacity(dict.len());
-        for (k, v) in dict.iter() {
-            let Ok(key) = k.cast::<PyString>() else {
-                return Err(Problem::input(
-                    path.to_string(),
-                    format!("keys must be strings, got {}", type_name(&k)),
-                ));
-            };
-            let key = text(key, path)?;
-            let value = to_json(&v, shape.child(&key), &Path::Key(path, &key))?;
-            map.insert(key, value);
-        }
-        Ok(Value::Object(map))
-    } else if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
-        let mut items = Vec::new();
-        for (i, item) in obj
-            .try_iter()
-            .map_err(|e| Problem::input(path.to_string(), e.to_string()))?
-            .enumerate()
-        {
-            let item = item.map_err(|e| Problem::input(path.to_string(), e.to_string()))?;
-            items.push(to_json(&item, shape.item(), &Path::Index(path, i))?);
-        }
-        Ok(Value::Array(items))
-    } else if obj.is_instance_of::<PyDateTime>() {
-        instant_text(obj, path).map(Value::String)
-    } else if obj.is_instance_of::<PyDate>() {
-        obj.call_method0("isoformat")
-            .and_then(|s| s.extract::<String>())
-            .map(Value::String)
-            .map_err(|e| Problem::input(path.to_string(), e.to_string()))
-    } else if let Ok(td) = obj.cast::<PyDelta>() {
-        duration_text(td, path).map(Value::String)
+}
+
+/// The items of a list (copied with `PyList_AsTuple`, so that nothing can change them while
+/// they are read, whatever a subclass's `__iter__` does) or a tuple; `None` for anything else.
+fn snapshot<'py>(obj: &Bound<'py, PyAny>) -> Option<Bound<'py, PyTuple>> {
+    if let Ok(list) = obj.cast::<PyList>() {
+        Some(list.to_tuple())
     } else {
-        Err(wrong(
-            "a JSON-like value (dict, list, str, int, float, bool, None, datetime or timedelta)",
-        ))
+        obj.cast::<PyTuple>().ok().cloned()
     }
 }
 
@@ -286,8 +407,20 @@ pub(crate) fn instant(
     changegate::time::parse_instant(&s).map_err(|e| Problem::input(name, e.to_string()))
 }
 
-/// JSON to Python objects: dict, list, str, int, float, bool, None.
+/// JSON to Python objects: dict, list, str, int, float, bool, None; under a panic guard, and
+/// at most [`MAX_OUTPUT_DEPTH`] levels deep (deeper is an `InternalError`, never a stack
+/// overflow).
 pub(crate) fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    guard_py(py, || to_py_at(py, value, 0))
+}
+
+fn to_py_at<'py>(py: Python<'py>, value: &Value, depth: usize) -> PyResult<Bound<'py, PyAny>> {
+    if depth > MAX_OUTPUT_DEPTH {
+        return Err(Problem::internal(format!(
+            "an answer nested more than {MAX_OUTPUT_DEPTH} levels deep"
+        ))
+        .into_pyerr(py));
+    }
     Ok(match value {
         Value::Null => py.None().into_bound(py),
         Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
@@ -304,19 +437,27 @@ pub(crate) fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, 
         Value::Array(items) => {
             let list = PyList::empty(py);
             for item in items {
-                list.append(to_py(py, item)?)?;
+                list.append(to_py_at(py, item, depth + 1)?)?;
             }
             list.into_any()
         }
-        Value::Object(map) => dict(py, map)?.into_any(),
+        Value::Object(map) => dict_at(py, map, depth)?.into_any(),
     })
 }
 
 /// A JSON object as a Python dict, keys in order.
 pub(crate) fn dict<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<Bound<'py, PyDict>> {
+    guard_py(py, || dict_at(py, map, 0))
+}
+
+fn dict_at<'py>(
+    py: Python<'py>,
+    map: &Map<String, Value>,
+    depth: usize,
+) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
     for (k, v) in map {
-        dict.set_item(k, to_py(py, v)?)?;
+        dict.set_item(k, to_py_at(py, v, depth + 1)?)?;
     }
     Ok(dict)
 }

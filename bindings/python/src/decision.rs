@@ -8,6 +8,7 @@ use pyo3::types::{PyDict, PyTuple};
 
 use crate::answer::{answer_class, quoted, tuple};
 use crate::convert;
+use crate::errors::guard_py;
 
 answer_class! {
     /// One thing a rule found. Immutable.
@@ -130,8 +131,8 @@ answer_class! {
         }
 
         /// The decision as `changegate check` prints it (the same text, from the same code).
-        fn to_text(&self) -> String {
-            self.inner.to_text(&self.request, TextStyle::Plain)
+        fn to_text(&self, py: Python<'_>) -> PyResult<String> {
+            guard_py(py, || Ok(self.inner.to_text(&self.request, TextStyle::Plain)))
         }
 
         fn __repr__(&self) -> String {

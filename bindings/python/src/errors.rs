@@ -2,7 +2,7 @@
 
 use changegate::{InputError, LoadError, Location};
 use pyo3::create_exception;
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
 
 create_exception!(
@@ -23,19 +23,41 @@ create_exception!(
     ChangegateError,
     "A policy bundle that cannot be loaded: a missing directory or file, invalid YAML, a schema violation, a script that does not compile."
 );
+create_exception!(
+    changegate,
+    InternalError,
+    ChangegateError,
+    "A bug in changegate, caught (a Rust panic while converting an argument or checking): the call failed, the interpreter and other calls are unharmed. Please report it with the message."
+);
+
+/// The longest message an exception carries, in characters; the rest is left out (an error
+/// about a megabyte string quotes the start of it).
+pub(crate) const MAX_MESSAGE_CHARS: usize = 1_000;
+
+/// `message`, cut after [`MAX_MESSAGE_CHARS`] characters with a note of how much was left out.
+fn shortened(message: &str) -> String {
+    match message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        None => message.to_owned(),
+        Some((end, _)) => format!(
+            "{}... ({} more characters)",
+            message.get(..end).unwrap_or_default(),
+            message.get(end..).map_or(0, |rest| rest.chars().count())
+        ),
+    }
+}
 
 /// Which exception a [`Problem`] becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     Input,
     Policy,
-    /// A bug in changegate (a caught panic): raised as the base class.
+    /// A bug in changegate (a caught panic): `InternalError`.
     Internal,
 }
 
 /// An error with what the exception needs; built without the interpreter (so it can cross
 /// `Python::detach`), turned into a `PyErr` with [`Problem::into_pyerr`].
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Problem {
     pub kind: Kind,
     pub file: Option<String>,
@@ -43,6 +65,9 @@ pub(crate) struct Problem {
     pub column: Option<usize>,
     pub field: Option<String>,
     pub message: String,
+    /// A `BaseException` that is not an `Exception` (`KeyboardInterrupt`, `SystemExit`)
+    /// raised by the caller's code during a conversion: raised again as it is, not wrapped.
+    pub raised: Option<Box<PyErr>>,
 }
 
 impl Problem {
@@ -55,7 +80,20 @@ impl Problem {
             column: None,
             field: Some(field.into()),
             message: message.into(),
+            raised: None,
         }
+    }
+
+    /// An exception raised by the caller's code while converting the value at `field` (a
+    /// `datetime` subclass's `isoformat`): an `Exception` becomes an input problem with its
+    /// message; anything else (`KeyboardInterrupt`) is kept, to be raised again unchanged.
+    pub fn from_python(py: Python<'_>, field: impl Into<String>, e: PyErr) -> Self {
+        let message = e.to_string();
+        let mut problem = Self::input(field, message);
+        if !e.is_instance_of::<PyException>(py) {
+            problem.raised = Some(Box::new(e));
+        }
+        problem
     }
 
     /// A caught panic: a bug to report, never a crash of the interpreter.
@@ -67,6 +105,7 @@ impl Problem {
             column: None,
             field: None,
             message: format!("internal error in changegate (please report it): {message}"),
+            raised: None,
         }
     }
 
@@ -78,6 +117,7 @@ impl Problem {
             column: location.column,
             field,
             message,
+            raised: None,
         }
     }
 
@@ -114,7 +154,10 @@ impl Problem {
 
     /// The text of the exception: `file:line:column: message` as the CLI prints it, or
     /// `field: message` for a Python value.
+    /// The message is cut to [`MAX_MESSAGE_CHARS`] characters, so that an error about a
+    /// huge value does not carry the value whole.
     pub fn text(&self) -> String {
+        let message = shortened(&self.message);
         match (&self.file, &self.field) {
             (Some(file), _) => {
                 let location = Location {
@@ -122,20 +165,23 @@ impl Problem {
                     line: self.line,
                     column: self.column,
                 };
-                format!("{location}: {}", self.message)
+                format!("{location}: {message}")
             }
-            (None, Some(field)) => format!("{field}: {}", self.message),
-            (None, None) => self.message.clone(),
+            (None, Some(field)) => format!("{field}: {message}"),
+            (None, None) => message,
         }
     }
 
     /// The Python exception, with its attributes set.
     pub fn into_pyerr(self, py: Python<'_>) -> PyErr {
+        if let Some(raised) = self.raised {
+            return *raised;
+        }
         let text = self.text();
         let err = match self.kind {
             Kind::Input => InvalidInputError::new_err(text),
             Kind::Policy => InvalidPolicyError::new_err(text),
-            Kind::Internal => ChangegateError::new_err(text),
+            Kind::Internal => InternalError::new_err(text),
         };
         let value = err.value(py);
         let set = || -> PyResult<()> {
@@ -162,17 +208,29 @@ pub(crate) fn init_exception_defaults(py: Python<'_>) -> PyResult<()> {
     Ok(())
 }
 
+/// The message of a caught panic.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
 /// Runs `f`, turning a panic into a [`Problem`] so that no Rust panic reaches Python.
 pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T, Problem>) -> Result<T, Problem> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(result) => result,
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic without a message".to_owned());
-            Err(Problem::internal(message))
-        }
+        Err(payload) => Err(Problem::internal(panic_message(&*payload))),
+    }
+}
+
+/// [`guard`] for code that works with Python objects and raises Python exceptions: a panic
+/// becomes `InternalError` (an `Exception`), never pyo3's `PanicException` (a
+/// `BaseException` that `except Exception` misses).
+pub(crate) fn guard_py<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(payload) => Err(Problem::internal(panic_message(&*payload)).into_pyerr(py)),
     }
 }

@@ -21,6 +21,7 @@ pub(crate) fn read_file(path: &std::path::Path) -> Result<String, Problem> {
         column: None,
         field: None,
         message: format!("cannot read: {e}"),
+        raised: None,
     })
 }
 

@@ -23,7 +23,8 @@ mod windows;
 use pyo3::prelude::*;
 
 use crate::errors::{
-    ChangegateError, InvalidInputError, InvalidPolicyError, Problem, init_exception_defaults,
+    ChangegateError, InternalError, InvalidInputError, InvalidPolicyError, Problem,
+    init_exception_defaults,
 };
 
 /// Raises a [`Problem`] as its Python exception.
@@ -57,6 +58,9 @@ fn _changegate(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ChangegateError", py.get_type::<ChangegateError>())?;
     m.add("InvalidInputError", py.get_type::<InvalidInputError>())?;
     m.add("InvalidPolicyError", py.get_type::<InvalidPolicyError>())?;
+    m.add("InternalError", py.get_type::<InternalError>())?;
+    m.add("MAX_INPUT_DEPTH", convert::MAX_DEPTH)?;
+    m.add("MAX_INPUT_VALUES", convert::MAX_VALUES)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     init_exception_defaults(py)
 }

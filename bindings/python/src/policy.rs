@@ -14,7 +14,7 @@ use crate::answer::quoted;
 use crate::args::{self, CalendarArg, Count, FromArg, Horizon, Now, RequestArg};
 use crate::convert::{self, Path};
 use crate::decision::PyDecision;
-use crate::errors::{Problem, guard};
+use crate::errors::{Problem, guard, guard_py};
 use crate::windows;
 
 /// A loaded policy bundle (`policy.yaml` plus compiled scripts): load once, check many times,
@@ -127,11 +127,24 @@ impl PyPolicySet {
         {
             return Err(not_a_list());
         }
-        let iter = requests.try_iter().map_err(|_| not_a_list())?;
-        let mut read = Vec::new();
-        for (i, item) in iter.enumerate() {
-            read.push(args::request(&item?, &format!("requests[{i}]")).or_raise(py)?);
-        }
+        // A list is read from a snapshot (`PyList_AsTuple`): converting one request cannot
+        // add requests to it; any other iterable is read as it yields.
+        let snapshot;
+        let iterable = match requests.cast::<PyList>() {
+            Ok(list) => {
+                snapshot = list.to_tuple();
+                snapshot.as_any()
+            }
+            Err(_) => requests,
+        };
+        let read = guard_py(py, || {
+            let iter = iterable.try_iter().map_err(|_| not_a_list())?;
+            let mut read = Vec::new();
+            for (i, item) in iter.enumerate() {
+                read.push(args::request(&item?, &format!("requests[{i}]")).or_raise(py)?);
+            }
+            Ok(read)
+        })?;
         let calendar = CalendarArg::or_empty(calendar);
         let policy = &self.inner;
         let decisions = py

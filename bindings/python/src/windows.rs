@@ -21,7 +21,7 @@ use crate::answer::{Json, answer_class, quoted, tuple};
 use crate::args::{Count, Horizon};
 use crate::convert::{datetime, fits_python};
 use crate::decision::findings;
-use crate::errors::{Problem, guard};
+use crate::errors::{Problem, guard, guard_py};
 
 /// The JSON text of an instant (`serde_json::to_value(t)`), as the CLI prints it, for
 /// `__repr__`s.
@@ -143,8 +143,8 @@ answer_class! {
         }
 
         /// The answer as `changegate windows` prints it (the same text, from the same code).
-        fn to_text(&self) -> String {
-            self.inner.to_text(&self.request)
+        fn to_text(&self, py: Python<'_>) -> PyResult<String> {
+            guard_py(py, || Ok(self.inner.to_text(&self.request)))
         }
 
         fn __repr__(&self) -> String {
@@ -335,8 +335,8 @@ answer_class! {
         }
 
         /// The preview as `changegate preview` prints it (the same text, from the same code).
-        fn to_text(&self) -> String {
-            changegate::preview_to_text(&self.inner.windows)
+        fn to_text(&self, py: Python<'_>) -> PyResult<String> {
+            guard_py(py, || Ok(changegate::preview_to_text(&self.inner.windows)))
         }
 
         fn __repr__(&self) -> String {

@@ -12,6 +12,8 @@ The Python face of the changegate Rust library. Every class lives in the compile
 
 from ._changegate import (
     MAX_CONFIRMATIONS,
+    MAX_INPUT_DEPTH,
+    MAX_INPUT_VALUES,
     AllowedWindow,
     BlockedStretch,
     Calendar,
@@ -19,6 +21,7 @@ from ._changegate import (
     ChangeRequest,
     Decision,
     Finding,
+    InternalError,
     InvalidInputError,
     InvalidPolicyError,
     NextWindows,
@@ -32,6 +35,8 @@ from ._changegate import (
 
 __all__ = [
     "MAX_CONFIRMATIONS",
+    "MAX_INPUT_DEPTH",
+    "MAX_INPUT_VALUES",
     "AllowedWindow",
     "BlockedStretch",
     "Calendar",
@@ -39,6 +44,7 @@ __all__ = [
     "ChangegateError",
     "Decision",
     "Finding",
+    "InternalError",
     "InvalidInputError",
     "InvalidPolicyError",
     "NextWindows",

@@ -7,6 +7,8 @@ from typing import Any, ClassVar, Union, final
 
 __all__ = [
     "MAX_CONFIRMATIONS",
+    "MAX_INPUT_DEPTH",
+    "MAX_INPUT_VALUES",
     "AllowedWindow",
     "BlockedStretch",
     "Calendar",
@@ -14,6 +16,7 @@ __all__ = [
     "ChangegateError",
     "Decision",
     "Finding",
+    "InternalError",
     "InvalidInputError",
     "InvalidPolicyError",
     "NextWindows",
@@ -30,6 +33,12 @@ __version__: str
 MAX_CONFIRMATIONS: int
 #: The version of the decision contract (docs/decision-contract.md) decisions follow: ``1``.
 SCHEMA_VERSION: int
+#: The deepest nesting of dicts and lists in one argument (a request, a calendar): ``64``.
+#: Deeper, or a dict or list that contains itself, is an ``InvalidInputError`` naming the field.
+MAX_INPUT_DEPTH: int
+#: The most values read from one argument, counting a shared dict or list each time it is
+#: reached: ``1000000``. More is an ``InvalidInputError``.
+MAX_INPUT_VALUES: int
 
 #: A request: a dict (aware datetimes, timedeltas or strings for times and durations), JSON or
 #: YAML text, or a ``ChangeRequest`` read once.
@@ -53,6 +62,9 @@ class InvalidInputError(ChangegateError):
 
 class InvalidPolicyError(ChangegateError):
     """A policy bundle that cannot be loaded."""
+
+class InternalError(ChangegateError):
+    """A bug in changegate, caught: the call failed, nothing else is harmed. Please report it."""
 
 @final
 class ChangeRequest:
