@@ -73,3 +73,18 @@ pub struct LoadError {
     /// What is wrong, in words.
     pub message: String,
 }
+
+/// The most characters of its input that an error message or a finding quotes
+/// ([`quote`]): longer text is cut and marked with `...` and its full length.
+pub const MAX_QUOTE_CHARS: usize = 200;
+
+/// `text` as an error message quotes it: whole when it has at most [`MAX_QUOTE_CHARS`]
+/// characters, else its first [`MAX_QUOTE_CHARS`] characters, `...` and its length in bytes.
+pub(crate) fn quote(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(MAX_QUOTE_CHARS) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((cut, _)) => {
+            std::borrow::Cow::Owned(format!("{}... ({} bytes)", &text[..cut], text.len()))
+        }
+    }
+}

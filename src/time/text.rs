@@ -31,10 +31,16 @@ pub enum TimeParseErrorKind {
     MissingOffset,
     /// Not an RFC 3339 instant.
     InvalidInstant,
+    /// A leap second (`23:59:60`): changegate counts time without them.
+    LeapSecond,
+    /// A year outside 0001 to 9999, in the offset written or in UTC: every instant
+    /// changegate writes must be one it can read back.
+    YearOutOfRange,
 }
 
 impl TimeParseErrorKind {
     fn message(self, text: &str) -> String {
+        let text = crate::error::quote(text);
         match self {
             Self::InvalidDuration => format!(
                 "invalid duration `{text}`, expected a number and a unit such as `90m`, `2h30m` or `1d`"
@@ -47,6 +53,12 @@ impl TimeParseErrorKind {
             ),
             Self::InvalidInstant => format!(
                 "invalid time `{text}`, expected RFC 3339 with an offset such as `2026-12-01T22:00:00+01:00`"
+            ),
+            Self::LeapSecond => format!(
+                "invalid time `{text}`: seconds `60` (a leap second) are not accepted; write `59` or the next minute"
+            ),
+            Self::YearOutOfRange => format!(
+                "invalid time `{text}`: the year must be between 0001 and 9999 (in UTC as well)"
             ),
         }
     }
@@ -203,7 +215,8 @@ pub fn format_utc(t: DateTime<Utc>) -> String {
 /// assert_eq!(err.input(), "2026-12-01T22:00:00");
 /// ```
 pub fn parse_instant(text: &str) -> Result<DateTime<FixedOffset>, TimeParseError> {
-    DateTime::parse_from_rfc3339(text.trim()).map_err(|_| {
+    use chrono::{Datelike, Timelike};
+    let t = DateTime::parse_from_rfc3339(text.trim()).map_err(|_| {
         let t = text.trim();
         if NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S").is_ok()
             || NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M").is_ok()
@@ -212,8 +225,26 @@ pub fn parse_instant(text: &str) -> Result<DateTime<FixedOffset>, TimeParseError
         } else {
             TimeParseError::new(TimeParseErrorKind::InvalidInstant, text)
         }
-    })
+    })?;
+    // chrono reads `:60` as a leap second, an instant one second short of the next minute's.
+    if t.nanosecond() >= 1_000_000_000 {
+        return Err(TimeParseError::new(TimeParseErrorKind::LeapSecond, text));
+    }
+    let years = MIN_YEAR..=MAX_YEAR;
+    if !years.contains(&t.year()) || !years.contains(&t.naive_utc().year()) {
+        return Err(TimeParseError::new(
+            TimeParseErrorKind::YearOutOfRange,
+            text,
+        ));
+    }
+    Ok(t)
 }
+
+/// The earliest year [`parse_instant`] accepts.
+pub(crate) const MIN_YEAR: i32 = 1;
+/// The latest year [`parse_instant`] accepts: RFC 3339 writes four digits, so a later instant
+/// could be written (`+10000-...`) but not read back.
+pub(crate) const MAX_YEAR: i32 = 9999;
 
 /// Parses a weekday name: `mon`, `monday`, `Mon`, ...
 pub(crate) fn parse_weekday(text: &str) -> Option<Weekday> {
@@ -251,5 +282,30 @@ mod tests {
             .to_string();
         assert!(err.contains("no UTC offset"), "{err}");
         assert!(parse_instant("2026-12-01T22:00:00+01:00").is_ok());
+    }
+
+    #[test]
+    fn leap_seconds_and_years_out_of_range_are_rejected() {
+        let err = parse_instant("2026-12-31T23:59:60Z").unwrap_err();
+        assert_eq!(err.kind(), TimeParseErrorKind::LeapSecond);
+        assert!(err.to_string().contains("leap second"), "{err}");
+        for bad in [
+            "0000-06-01T00:00:00Z",
+            "0001-01-01T00:30:00+01:00",
+            "9999-12-31T23:30:00-01:00",
+        ] {
+            let err = parse_instant(bad).unwrap_err();
+            assert_eq!(err.kind(), TimeParseErrorKind::YearOutOfRange, "{bad}");
+        }
+        assert!(parse_instant("0001-01-01T00:00:00Z").is_ok());
+        assert!(parse_instant("9999-12-31T23:59:59Z").is_ok());
+    }
+
+    #[test]
+    fn long_input_is_quoted_in_part() {
+        let long = "9".repeat(100_000);
+        let err = parse_duration(&format!("{long}x")).unwrap_err().to_string();
+        assert!(err.len() < 400, "{}", err.len());
+        assert!(err.contains("100001 bytes"), "{err}");
     }
 }
