@@ -361,7 +361,7 @@ mod tests {
         let known = ["development", "production", "staging"];
         assert_eq!(suggest("prod", &known), Some("production"));
         assert_eq!(suggest("producton", &known), Some("production"));
-        assert_eq!(suggest("stage", &known), Some("staging"));
+        assert_eq!(suggest("stagng", &known), Some("staging"));
         assert_eq!(suggest("qa", &known), None);
     }
 }

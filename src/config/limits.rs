@@ -53,18 +53,15 @@ impl InputLimits {
     pub(crate) fn size_error(&self, len: usize) -> Option<String> {
         (len > self.max_bytes).then(|| {
             format!(
-                "the input is larger than the limit of {} bytes{}; raise it with \
-                 `--max-input-bytes` (CLI) or `InputLimits::max_bytes` (library)",
-                self.max_bytes,
-                if len == self.max_bytes + 1 {
-                    String::new()
-                } else {
-                    format!(" ({len} bytes)")
-                }
+                "the input is {len} bytes, more than the limit of {} bytes; {RAISE}",
+                self.max_bytes
             )
         })
     }
 }
+
+/// How to raise the size limit, for its error messages.
+const RAISE: &str = "raise it with `--max-input-bytes` (CLI) or `InputLimits::max_bytes` (library)";
 
 /// Strips a UTF-8 byte order mark from the start of `text`.
 pub(crate) fn strip_bom(text: &str) -> &str {
@@ -111,10 +108,10 @@ pub fn read_input_file(path: &Path, limits: &InputLimits) -> Result<String, Inpu
     file.take(cap)
         .read_to_end(&mut bytes)
         .map_err(|e| fail(format!("cannot read: {e}")))?;
-    if let Some(message) = limits.size_error(bytes.len()) {
+    if bytes.len() > limits.max_bytes {
         return Err(fail(format!(
-            "{} (the file may be larger still)",
-            message.replacen("the input", "the file", 1)
+            "the file is larger than the limit of {} bytes; {RAISE}",
+            limits.max_bytes
         )));
     }
     let text =
@@ -175,7 +172,9 @@ pub(crate) fn check_depth(text: &str, max: usize) -> Result<(), (String, (usize,
                 let trimmed = after.trim_start_matches(' ');
                 col += rest.len() - trimmed.len();
                 rest = trimmed;
-                if rest.is_empty() {
+                // The item is a collection itself when it is another `- ` or a `key:`.
+                let nested = rest == "-" || rest.starts_with("- ") || rest.contains(':');
+                if !nested {
                     break;
                 }
                 block.push(col);
