@@ -56,14 +56,6 @@ pub(super) struct CalendarDoc {
     blackouts: Vec<BlackoutDoc>,
 }
 
-/// The last instant a request may occupy: every instant written must be one that can be read
-/// back, and RFC 3339 writes four-digit years.
-fn last_instant() -> chrono::DateTime<chrono::Utc> {
-    chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
-        .and_then(|d| d.and_hms_opt(23, 59, 59))
-        .map_or(chrono::DateTime::<chrono::Utc>::MAX_UTC, |t| t.and_utc())
-}
-
 pub(super) struct InputCtx<'a> {
     pub(super) text: &'a str,
     pub(super) origin: &'a str,
@@ -188,7 +180,7 @@ impl<'a> InputCtx<'a> {
         if start
             .to_utc()
             .checked_add_signed(duration)
-            .is_none_or(|end| end > last_instant())
+            .is_none_or(|end| end > crate::time::last_writable())
         {
             return Err(self.error(
                 &at(if doc_has_end { "end" } else { "duration" }),

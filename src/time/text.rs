@@ -195,8 +195,49 @@ pub fn format_duration(d: TimeDelta) -> String {
 /// assert_eq!(format_utc(t.to_utc()), "2026-12-07T05:00:00Z");
 /// # Ok::<(), changegate::time::TimeParseError>(())
 /// ```
+///
+/// Every instant written can be read back by [`parse_instant`]: one after
+/// `9999-12-31T23:59:59Z` (the end of a recurring blackout's occurrence that starts in 9999,
+/// say) is written as `9999-12-31T23:59:59Z`, one before year 1 as `0001-01-01T00:00:00Z`,
+/// never `+10000-...`.
 pub fn format_utc(t: DateTime<Utc>) -> String {
+    use chrono::Datelike;
+    let t = if t.year() > MAX_YEAR {
+        last_writable()
+    } else if t.year() < MIN_YEAR {
+        first_writable()
+    } else {
+        t
+    };
     t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// `t` as RFC 3339 in its own offset, or, when its year there is outside 0001 to 9999, as
+/// [`format_utc`] writes it: text that [`parse_instant`] reads back.
+pub(crate) fn format_local<Tz: chrono::TimeZone>(t: &DateTime<Tz>) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    use chrono::Datelike;
+    if (MIN_YEAR..=MAX_YEAR).contains(&t.year()) {
+        t.to_rfc3339()
+    } else {
+        format_utc(t.to_utc())
+    }
+}
+
+/// `9999-12-31T23:59:59Z`: the last instant [`format_utc`] writes.
+pub(crate) fn last_writable() -> DateTime<Utc> {
+    chrono::NaiveDate::from_ymd_opt(MAX_YEAR, 12, 31)
+        .and_then(|d| d.and_hms_opt(23, 59, 59))
+        .map_or(DateTime::<Utc>::MAX_UTC, |t| t.and_utc())
+}
+
+/// `0001-01-01T00:00:00Z`: the first instant [`format_utc`] writes.
+fn first_writable() -> DateTime<Utc> {
+    chrono::NaiveDate::from_ymd_opt(MIN_YEAR, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map_or(DateTime::<Utc>::MIN_UTC, |t| t.and_utc())
 }
 
 /// Parses an RFC 3339 instant that carries an offset (`Z` or `+01:00`).

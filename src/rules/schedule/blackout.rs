@@ -37,7 +37,7 @@ pub(crate) fn check(rule: &Rule<NamedWindow>, ctx: &ScheduleCtx, out: &mut Vec<F
                     "overlaps blackout `{}` ({}) until {}",
                     w.name,
                     w.window,
-                    until.with_timezone(&tz).to_rfc3339()
+                    crate::time::format_local(&until.with_timezone(&tz))
                 ),
             )
             .with_detail("blackout", w.name.clone())

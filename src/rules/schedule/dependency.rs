@@ -72,7 +72,7 @@ pub(crate) fn check(rule: &Rule<()>, ctx: &ScheduleCtx, out: &mut Vec<Finding>) 
                 rule,
                 format!(
                     "depends on `{dep}`, which ends at {}, after this change starts at {}",
-                    d.end().to_rfc3339(),
+                    crate::time::format_local(&d.end()),
                     request.start.to_rfc3339()
                 ),
             )
@@ -91,7 +91,10 @@ pub(crate) fn constrain(ctx: &ScheduleCtx, c: &mut Constraints) {
             Some(d) => c.not_before.push((
                 text(
                     ID,
-                    format!("depends on `{dep}`, which ends at {}", d.end().to_rfc3339()),
+                    format!(
+                        "depends on `{dep}`, which ends at {}",
+                        crate::time::format_local(&d.end())
+                    ),
                 ),
                 d.interval().end(),
             )),
