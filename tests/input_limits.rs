@@ -451,3 +451,66 @@ fn errors_quote_at_most_a_few_hundred_characters_of_the_input() {
     let err = ChangeRequest::from_yaml(&text, "r.yaml").unwrap_err();
     assert!(err.message.len() < 500, "{}", err.message.len());
 }
+
+#[test]
+fn many_conflicts_and_calendar_blackouts_are_listed_in_part() {
+    let mut cal = String::from("deployments:\n");
+    for i in 0..5_000 {
+        cal.push_str(&format!(
+            "  - {{id: other-{i}, service: checkout, environment: production, type: feature, \
+             start: 2026-12-01T21:00:00Z, duration: 2h}}\n"
+        ));
+    }
+    cal.push_str("blackouts:\n");
+    for i in 0..5_000 {
+        cal.push_str(&format!(
+            "  - {{name: freeze-{i}, from: 2026-12-01T20:00:00Z, to: 2026-12-02T20:00:00Z}}\n"
+        ));
+    }
+    let calendar = Calendar::from_yaml(&cal, "c.yaml").unwrap();
+    let req = ChangeRequest::from_yaml(REQUEST, "r.yaml").unwrap();
+    let policy = PolicySet::builtin().unwrap();
+    let d = policy.check_schedule(&req, &calendar, now());
+    let json = d.to_json().to_string();
+    assert!(json.len() < 64 * 1024, "{}", json.len());
+    let find = |rule: &str| {
+        d.findings
+            .iter()
+            .filter(|f| f.rule.as_str() == rule)
+            .collect::<Vec<_>>()
+    };
+    let conflict = find(RuleId::CONFLICT);
+    assert_eq!(conflict.len(), 1);
+    assert_eq!(conflict[0].details["count"], 5_000);
+    assert_eq!(
+        conflict[0].details["deployments"].as_array().unwrap().len(),
+        20
+    );
+    assert!(
+        conflict[0].message.contains("and 4980 more"),
+        "{}",
+        conflict[0].message
+    );
+    let concurrency = find(RuleId::CONCURRENCY);
+    assert_eq!(concurrency[0].details["count"], 5_000);
+    let calendar_blackouts: Vec<_> = find(RuleId::BLACKOUT)
+        .into_iter()
+        .filter(|f| f.details.get("count").is_some())
+        .collect();
+    assert_eq!(calendar_blackouts.len(), 1);
+    assert_eq!(calendar_blackouts[0].details["count"], 5_000);
+}
+
+#[test]
+fn an_unknown_request_environment_suggests_a_close_one() {
+    let policy = PolicySet::builtin().unwrap();
+    let req = ChangeRequest::from_yaml(&REQUEST.replace("production", "prod"), "r.yaml").unwrap();
+    let d = policy.check_schedule(&req, &Calendar::default(), now());
+    let f = &d.findings[0];
+    assert_eq!(f.rule.as_str(), RuleId::UNKNOWN_ENVIRONMENT);
+    assert!(
+        f.message.contains("did you mean `production`?"),
+        "{}",
+        f.message
+    );
+}

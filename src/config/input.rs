@@ -252,43 +252,6 @@ impl<'a> InputCtx<'a> {
     }
 }
 
-/// A name in `known` close to `name` (a prefix, an extension, or a few letters apart), for
-/// "did you mean".
-pub(crate) fn suggest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
-    let lower = name.to_lowercase();
-    let close = |k: &str| {
-        let k = k.to_lowercase();
-        if lower.len() >= 2 && (k.starts_with(&lower) || lower.starts_with(&k)) {
-            return Some(0);
-        }
-        let d = edit_distance(&lower, &k);
-        (d <= 2.max(k.chars().count() / 3)).then_some(d)
-    };
-    known
-        .iter()
-        .filter_map(|k| close(k).map(|d| (d, *k)))
-        .min()
-        .map(|(_, k)| k)
-}
-
-/// Levenshtein distance, for short names (environment names): longer ones are not compared.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if a.len() > 64 || b.len() > 64 {
-        return usize::MAX;
-    }
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 impl InputCtx<'_> {
     /// Reads a calendar and checks that every environment its deployments and blackouts name
     /// is one of `known` (the policy's): an unknown one (`prod` for `production`) is an error
@@ -296,7 +259,7 @@ impl InputCtx<'_> {
     pub(super) fn calendar_for(&self, known: &[&str]) -> Result<Calendar, InputError> {
         let calendar = self.calendar()?;
         let unknown = |env: &str, path: &[Seg]| {
-            let hint = suggest(env, known)
+            let hint = crate::rules::environment::suggest(env, known)
                 .map(|k| format!(" (did you mean `{k}`?)"))
                 .unwrap_or_default();
             let list: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
@@ -341,19 +304,5 @@ impl InputCtx<'_> {
             }
         }
         Ok(calendar)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::suggest;
-
-    #[test]
-    fn suggestions_find_close_names() {
-        let known = ["development", "production", "staging"];
-        assert_eq!(suggest("prod", &known), Some("production"));
-        assert_eq!(suggest("producton", &known), Some("production"));
-        assert_eq!(suggest("stagng", &known), Some("staging"));
-        assert_eq!(suggest("qa", &known), None);
     }
 }

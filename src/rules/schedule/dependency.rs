@@ -18,7 +18,10 @@ pub(crate) const ID: &str = "dependency";
 pub(crate) const MAX_FINDINGS: usize = 20;
 
 fn missing(dep: &str) -> String {
-    format!("depends on `{dep}`, which is not in the calendar")
+    format!(
+        "depends on `{}`, which is not in the calendar",
+        crate::error::quote(dep)
+    )
 }
 
 /// The dependencies that count: every one but the request itself.

@@ -182,6 +182,30 @@ fn deny<T>(rule_id: &str, rule: &Rule<T>, message: String) -> Finding {
     Finding::new(rule_id, Severity::Deny, message, Some(rule.source.clone()))
 }
 
+/// The most ids or names one finding lists, in its message and its details; a finding about
+/// more says how many in `details.count`.
+pub(crate) const MAX_LISTED: usize = 20;
+
+/// The first [`MAX_LISTED`] of sorted, deduplicated `ids` as a JSON array, the message's list
+/// of them (each quoted in backticks, "and N more" when cut) and how many there are.
+fn listed<'a>(ids: impl IntoIterator<Item = &'a str>) -> (Value, String, usize) {
+    let set: BTreeSet<&str> = ids.into_iter().collect();
+    let count = set.len();
+    let first: Vec<&str> = set.into_iter().take(MAX_LISTED).collect();
+    let mut text: Vec<String> = first
+        .iter()
+        .map(|id| format!("`{}`", crate::error::quote(id)))
+        .collect();
+    if count > MAX_LISTED {
+        text.push(format!("and {} more", count - MAX_LISTED));
+    }
+    (
+        Value::from(first.into_iter().map(Value::from).collect::<Vec<_>>()),
+        text.join(", "),
+        count,
+    )
+}
+
 /// Sorted, deduplicated ids as a JSON array.
 fn ids_value<'a>(ids: impl IntoIterator<Item = &'a str>) -> Value {
     let set: BTreeSet<&str> = ids.into_iter().collect();
