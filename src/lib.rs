@@ -23,7 +23,9 @@ pub use config::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, InputLimits, read_i
 pub use decision::{
     Check, Decision, Finding, Outcome, PolicyInfo, RuleId, SCHEMA_VERSION, Severity,
 };
-pub use error::{InputError, LoadError, LoadErrorKind, Location, MAX_QUOTE_CHARS};
+pub use error::{
+    InputError, LoadError, LoadErrorKind, Location, MAX_MESSAGE_CHARS, MAX_QUOTE_CHARS,
+};
 pub use model::{Blackout, ChangeRequest, DeploymentId};
 pub use policy::{PolicySet, builtin_files};
 pub use render::{TextStyle, preview_to_json, preview_to_text};

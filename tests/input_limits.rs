@@ -514,3 +514,22 @@ fn an_unknown_request_environment_suggests_a_close_one() {
         f.message
     );
 }
+
+#[test]
+fn policy_errors_quote_a_bounded_part_of_the_input() {
+    let long = "Z".repeat(100_000);
+    for text in [
+        format!("timezone: {long}\n"),
+        format!(
+            "timezone: UTC\nenvironments:\n  production:\n    advance_notice: {{min: {long}}}\n"
+        ),
+        format!("timezone: UTC\n{long}: 1\n"),
+    ] {
+        let err = PolicySet::from_sources("b", [("policy.yaml".to_owned(), text)]).unwrap_err();
+        assert!(
+            err.message.chars().count() < changegate::MAX_MESSAGE_CHARS + 40,
+            "{}",
+            err.message.len()
+        );
+    }
+}

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use super::limits::{InputLimits, strip_bom};
 use super::yaml::{Seg, from_yaml, locate, path_string};
 use crate::calendar::Calendar;
-use crate::error::{InputError, Location, quote};
+use crate::error::{InputError, Location, bound_message, quote};
 use crate::model::{Blackout, ChangeRequest, DeploymentId};
 use crate::time::{parse_duration, parse_instant};
 
@@ -76,7 +76,7 @@ impl<'a> InputCtx<'a> {
         InputError {
             location: Location::new(self.origin, locate(self.text, path)),
             field: Some(path_string(path)),
-            message: quote(&message).into_owned(),
+            message: bound_message(message),
         }
     }
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer};
 
 use super::limits::{InputLimits, check_depth, strip_bom};
-use crate::error::quote;
+use crate::error::bound_message;
 use crate::time::parse_duration;
 
 // ---------------------------------------------------------------------------------------------
@@ -193,7 +193,7 @@ pub(super) fn describe(mut msg: String, pos: Option<(usize, usize)>) -> YamlErro
         msg.truncate(i);
     }
     // A parser's message may quote the input (`invalid value: string "..."`): bound it.
-    let msg = quote(&msg).into_owned();
+    let msg = bound_message(msg);
     // yaml_serde prefixes the path of the field at fault: `deployments[0].start: ...`
     let (prefix, rest) = msg
         .split_once(": ")
