@@ -161,7 +161,10 @@ pub(crate) fn check_depth(text: &str, max: usize) -> Result<(), (String, (usize,
             while block.last().is_some_and(|&c| c >= indent) {
                 block.pop();
             }
-            block.push(indent);
+            // A line that opens a flow collection is that collection, counted below.
+            if !body.starts_with(['[', '{']) {
+                block.push(indent);
+            }
             // `- - - x`: one more level per marker.
             let mut rest = body;
             let mut col = indent;
@@ -267,5 +270,12 @@ mod tests {
         assert!(check_depth(&text, 3).is_ok());
         assert!(check_depth("- - - - x\n", 3).is_err());
         assert!(check_depth("- - - x\n", 3).is_ok());
+        // JSON: exactly the limit is read, one more is not.
+        let json = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        assert!(check_depth(&json(64), 64).is_ok());
+        assert!(check_depth(&json(65), 64).is_err());
+        let obj = |n: usize| format!("{}1{}", "{\"a\": ".repeat(n), "}".repeat(n));
+        assert!(check_depth(&obj(64), 64).is_ok());
+        assert!(check_depth(&obj(65), 64).is_err());
     }
 }
