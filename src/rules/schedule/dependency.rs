@@ -63,7 +63,7 @@ pub(crate) fn check(rule: &Rule<()>, ctx: &ScheduleCtx, out: &mut Vec<Finding>) 
             )
             .with_detail("count", count)
             .with_detail("missing", missing)
-            .with_detail("deployments", super::ids_value(first)),
+            .with_detail("deployments", first),
         );
         return;
     }

@@ -205,9 +205,3 @@ fn listed<'a>(ids: impl IntoIterator<Item = &'a str>) -> (Value, String, usize) 
         count,
     )
 }
-
-/// Sorted, deduplicated ids as a JSON array.
-fn ids_value<'a>(ids: impl IntoIterator<Item = &'a str>) -> Value {
-    let set: BTreeSet<&str> = ids.into_iter().collect();
-    Value::from(set.into_iter().map(Value::from).collect::<Vec<_>>())
-}
