@@ -73,3 +73,30 @@ pub struct LoadError {
     /// What is wrong, in words.
     pub message: String,
 }
+
+/// The most characters of its input that an error message or a finding quotes
+/// ([`quote`]): longer text is cut and marked with `...` and its full length.
+pub const MAX_QUOTE_CHARS: usize = 200;
+
+/// The longest error message, in characters: a message built around a value that was not
+/// quoted in part (a parser's, say) is cut there ([`bound_message`]).
+pub const MAX_MESSAGE_CHARS: usize = 1000;
+
+/// `message` cut to at most [`MAX_MESSAGE_CHARS`] characters, marked like [`quote`] marks it.
+pub(crate) fn bound_message(message: String) -> String {
+    match message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        None => message,
+        Some((cut, _)) => format!("{}... ({} bytes)", &message[..cut], message.len()),
+    }
+}
+
+/// `text` as an error message quotes it: whole when it has at most [`MAX_QUOTE_CHARS`]
+/// characters, else its first [`MAX_QUOTE_CHARS`] characters, `...` and its length in bytes.
+pub(crate) fn quote(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(MAX_QUOTE_CHARS) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((cut, _)) => {
+            std::borrow::Cow::Owned(format!("{}... ({} bytes)", &text[..cut], text.len()))
+        }
+    }
+}

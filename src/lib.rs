@@ -19,10 +19,13 @@ pub use answers::next_windows::{
 };
 pub use answers::preview::{DstMark, OccurrencePreview, WindowPreview};
 pub use calendar::{Calendar, DuplicateId};
+pub use config::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, InputLimits, read_input_file};
 pub use decision::{
     Check, Decision, Finding, Outcome, PolicyInfo, RuleId, SCHEMA_VERSION, Severity,
 };
-pub use error::{InputError, LoadError, LoadErrorKind, Location};
+pub use error::{
+    InputError, LoadError, LoadErrorKind, Location, MAX_MESSAGE_CHARS, MAX_QUOTE_CHARS,
+};
 pub use model::{Blackout, ChangeRequest, DeploymentId};
 pub use policy::{PolicySet, builtin_files};
 pub use render::{TextStyle, preview_to_json, preview_to_text};

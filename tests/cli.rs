@@ -562,3 +562,140 @@ fn the_decision_contract_example_is_what_the_cli_prints() {
     documented["policy"]["digest"] = printed["policy"]["digest"].clone();
     assert_eq!(documented, printed);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 8: input limits, bounded output.
+
+#[test]
+fn max_input_bytes_caps_every_file_and_names_the_flag() {
+    let request = "tests/data/cli/request-allowed.yaml";
+    let err = invalid(&[
+        "--request",
+        request,
+        "--now",
+        NOW,
+        "--max-input-bytes",
+        "10",
+    ]);
+    assert!(err.contains("larger than the limit of 10 bytes"), "{err}");
+    assert!(err.contains("--max-input-bytes"), "{err}");
+    // The policy's files too.
+    let err = invalid(&[
+        "--request",
+        request,
+        "--policy",
+        "policies",
+        "--now",
+        NOW,
+        "--max-input-bytes",
+        "300",
+    ]);
+    assert!(err.contains("limit of 300 bytes"), "{err}");
+    let o = check(&[
+        "--request",
+        request,
+        "--now",
+        NOW,
+        "--max-input-bytes",
+        "100000",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_or_device_as_input_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("calendar.yaml");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    let request = "tests/data/cli/request-allowed.yaml";
+    let mut calendars = vec!["/dev/zero".to_owned()];
+    if made {
+        calendars.push(fifo.to_str().unwrap().to_owned());
+    }
+    for calendar in &calendars {
+        let err = invalid(&["--request", request, "--calendar", calendar, "--now", NOW]);
+        assert!(err.contains("not a regular file"), "{err}");
+    }
+    let err = invalid(&["--request", "/dev/zero", "--now", NOW]);
+    assert!(err.contains("not a regular file"), "{err}");
+    let err = invalid(&["--request", "tests", "--now", NOW]);
+    assert!(err.contains("a directory"), "{err}");
+}
+
+#[test]
+fn a_calendar_environment_the_policy_does_not_know_is_invalid_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("calendar.yaml");
+    std::fs::write(
+        &path,
+        "blackouts:\n  - name: freeze\n    from: 2026-12-01T00:00:00Z\n    to: 2026-12-02T00:00:00Z\n    environments: [prod]\n",
+    )
+    .unwrap();
+    let err = invalid(&[
+        "--request",
+        "tests/data/cli/request-allowed.yaml",
+        "--calendar",
+        path.to_str().unwrap(),
+        "--now",
+        NOW,
+    ]);
+    assert!(
+        err.contains("environment `prod` is not in the policy"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `production`?"), "{err}");
+    assert!(err.contains(":5:"), "names the line: {err}");
+}
+
+#[test]
+fn error_snippets_quote_a_bounded_part_of_a_long_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("request.yaml");
+    let long = "9".repeat(100_000);
+    std::fs::write(
+        &path,
+        format!("id: dep-1\nservice: search\nenvironment: production\ntype: feature\nstart: 2026-12-01T22:00:00Z\nduration: {long}x\n"),
+    )
+    .unwrap();
+    let err = invalid(&["--request", path.to_str().unwrap(), "--now", NOW]);
+    assert!(err.len() < 2_000, "{} bytes: {}", err.len(), &err[..300]);
+    assert!(
+        err.contains("field `duration`") || err.contains("duration"),
+        "{err}"
+    );
+}
+
+#[test]
+fn many_dependencies_print_one_bounded_decision() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("request.yaml");
+    let ids: Vec<String> = (0..100_000).map(|i| format!("dep-x{i}")).collect();
+    std::fs::write(
+        &path,
+        format!("id: dep-1\nservice: search\nenvironment: production\ntype: feature\nstart: 2026-12-01T22:00:00Z\nduration: 2h\ndepends_on: [{}]\n", ids.join(", ")),
+    )
+    .unwrap();
+    let o = check(&[
+        "--request",
+        path.to_str().unwrap(),
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(o.stdout.len() < 1024 * 1024, "{}", o.stdout.len());
+    let json = cli_json(&o);
+    let deps: Vec<_> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "dependency")
+        .collect();
+    assert_eq!(deps.len(), 1);
+    assert_eq!(deps[0]["details"]["count"], 100_000);
+}

@@ -662,14 +662,24 @@ fn durations_too_long_are_errors_naming_the_field() {
         ChangeRequest::from_yaml(&request_with(6, Some("duration: 36600d")), "r").unwrap();
     assert_eq!(longest.duration, chrono::TimeDelta::days(36_600));
     let far = ChangeRequest::from_yaml(
-        &request_with(6, Some("end: 9999-12-31T23:59:59-23:59")),
+        &request_with(6, Some("end: 9999-12-31T23:59:59+00:00")),
         "r",
     )
     .unwrap();
     // `end()` is written in the offset of `start`: the same instant.
     assert_eq!(
         far.end(),
-        chrono::DateTime::parse_from_rfc3339("9999-12-31T23:59:59-23:59").unwrap()
+        chrono::DateTime::parse_from_rfc3339("9999-12-31T23:59:59+00:00").unwrap()
+    );
+    // Changed by issue 8 (years 0001-9999, in UTC as well, so that every instant written can
+    // be read back): `9999-12-31T23:59:59-23:59` is 10000-01-01 in UTC, an error naming `end`.
+    let err = request_error(&request_with(6, Some("end: 9999-12-31T23:59:59-23:59")));
+    assert_input_error(
+        &err,
+        "request.yaml",
+        Some((6, 1)),
+        "end",
+        &["the year must be between 0001 and 9999"],
     );
 }
 

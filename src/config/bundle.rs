@@ -85,7 +85,7 @@ impl PolicyCtx<'_> {
             kind: LoadErrorKind::Config,
             location: Location::new(self.origin, locate(self.text, path)),
             field: Some(path_string(path)),
-            message,
+            message: crate::error::bound_message(message),
         }
     }
 

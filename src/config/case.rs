@@ -163,11 +163,14 @@ pub(crate) fn read_case(text: &str, origin: &str) -> Result<CaseFile, InputError
             message: "the case is empty".into(),
         });
     }
-    let doc: CaseDoc = from_yaml(text).map_err(|(message, pos, field)| InputError {
-        location: Location::new(origin, pos),
-        field,
-        message: format!("{message} in case"),
-    })?;
+    let doc: CaseDoc =
+        from_yaml(text, &super::InputLimits::default()).map_err(|(message, pos, field)| {
+            InputError {
+                location: Location::new(origin, pos),
+                field,
+                message: format!("{message} in case"),
+            }
+        })?;
     if doc.description.trim().is_empty() {
         return Err(ctx.error(
             &[Seg::Key("description")],

@@ -33,7 +33,7 @@ impl IcsCtx<'_> {
                 Some(p) => format!("VEVENT[{index}].{p}"),
                 None => format!("VEVENT[{index}]"),
             }),
-            message,
+            message: crate::error::bound_message(message),
         }
     }
 
@@ -260,13 +260,13 @@ pub(super) fn parse_calendar(
         kind: LoadErrorKind::Config,
         location: Location::new(origin, None),
         field: None,
-        message: format!(
+        message: crate::error::bound_message(format!(
             "not a valid iCalendar file: {}",
             e.trim_start_matches("error: ")
                 .lines()
                 .next()
                 .unwrap_or_default()
-        ),
+        )),
     })?;
     let mut events = Vec::new();
     let mut index = 0;

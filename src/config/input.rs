@@ -8,9 +8,10 @@ use chrono::{DateTime, FixedOffset, TimeDelta};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use super::limits::{InputLimits, strip_bom};
 use super::yaml::{Seg, from_yaml, locate, path_string};
 use crate::calendar::Calendar;
-use crate::error::{InputError, Location};
+use crate::error::{InputError, Location, bound_message, quote};
 use crate::model::{Blackout, ChangeRequest, DeploymentId};
 use crate::time::{parse_duration, parse_instant};
 
@@ -58,14 +59,24 @@ pub(super) struct CalendarDoc {
 pub(super) struct InputCtx<'a> {
     pub(super) text: &'a str,
     pub(super) origin: &'a str,
+    pub(super) limits: &'a InputLimits,
 }
 
-impl InputCtx<'_> {
+impl<'a> InputCtx<'a> {
+    /// A context for `text` (a leading byte order mark skipped).
+    pub(super) fn new(text: &'a str, origin: &'a str, limits: &'a InputLimits) -> Self {
+        Self {
+            text: strip_bom(text),
+            origin,
+            limits,
+        }
+    }
+
     pub(super) fn error(&self, path: &[Seg], message: String) -> InputError {
         InputError {
             location: Location::new(self.origin, locate(self.text, path)),
             field: Some(path_string(path)),
-            message,
+            message: bound_message(message),
         }
     }
 
@@ -77,7 +88,7 @@ impl InputCtx<'_> {
                 message: format!("the {what} is empty"),
             });
         }
-        from_yaml(self.text).map_err(|(message, pos, field)| InputError {
+        from_yaml(self.text, self.limits).map_err(|(message, pos, field)| InputError {
             location: Location::new(self.origin, pos),
             field,
             message: format!("{message} in {what}"),
@@ -124,6 +135,7 @@ impl InputCtx<'_> {
             return Err(self.error(&at("id"), "`id` must not be empty".into()));
         }
         let start = self.instant(&at("start"), &doc.start)?;
+        let doc_has_end = doc.end.is_some();
         let duration = match (doc.duration, doc.end) {
             (Some(_), Some(_)) => {
                 return Err(self.error(
@@ -156,6 +168,29 @@ impl InputCtx<'_> {
                 ));
             }
         };
+        if let Some(i) = doc.depends_on.iter().position(|d| *d == doc.id) {
+            return Err(self.error(
+                &[base, &[Seg::Key("depends_on"), Seg::Index(i)]].concat(),
+                format!(
+                    "`depends_on` names the request itself (`{}`); a change cannot depend on itself",
+                    quote(&doc.id)
+                ),
+            ));
+        }
+        if start
+            .to_utc()
+            .checked_add_signed(duration)
+            .is_none_or(|end| end > crate::time::last_writable())
+        {
+            return Err(self.error(
+                &at(if doc_has_end { "end" } else { "duration" }),
+                format!(
+                    "the change would end after 9999-12-31T23:59:59Z, the last instant changegate \
+                     reads and writes (it starts at {})",
+                    start.to_rfc3339()
+                ),
+            ));
+        }
         Ok(ChangeRequest {
             id: DeploymentId::from(doc.id),
             services,
@@ -214,5 +249,60 @@ impl InputCtx<'_> {
                 format!("deployment id `{}` appears more than once", dup.id),
             )
         })
+    }
+}
+
+impl InputCtx<'_> {
+    /// Reads a calendar and checks that every environment its deployments and blackouts name
+    /// is one of `known` (the policy's): an unknown one (`prod` for `production`) is an error
+    /// with a "did you mean", rather than an entry that silently never applies.
+    pub(super) fn calendar_for(&self, known: &[&str]) -> Result<Calendar, InputError> {
+        let calendar = self.calendar()?;
+        let unknown = |env: &str, path: &[Seg]| {
+            let hint = crate::rules::environment::suggest(env, known)
+                .map(|k| format!(" (did you mean `{k}`?)"))
+                .unwrap_or_default();
+            let list: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+            self.error(
+                path,
+                format!(
+                    "environment `{}` is not in the policy{hint}; it knows {}",
+                    quote(env),
+                    if list.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        list.join(", ")
+                    }
+                ),
+            )
+        };
+        for (i, d) in calendar.deployments().iter().enumerate() {
+            if !known.contains(&d.environment.as_str()) {
+                return Err(unknown(
+                    &d.environment,
+                    &[
+                        Seg::Key("deployments"),
+                        Seg::Index(i),
+                        Seg::Key("environment"),
+                    ],
+                ));
+            }
+        }
+        for (i, b) in calendar.blackouts().iter().enumerate() {
+            for (j, env) in b.environments.iter().flatten().enumerate() {
+                if !known.contains(&env.as_str()) {
+                    return Err(unknown(
+                        env,
+                        &[
+                            Seg::Key("blackouts"),
+                            Seg::Index(i),
+                            Seg::Key("environments"),
+                            Seg::Index(j),
+                        ],
+                    ));
+                }
+            }
+        }
+        Ok(calendar)
     }
 }

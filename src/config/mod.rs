@@ -14,11 +14,14 @@ mod bundle;
 pub(crate) mod case;
 mod ics;
 mod input;
+mod limits;
 mod schedule;
 mod windows;
 mod yaml;
 
 pub(crate) use bundle::{BundleFiles, EnvironmentPolicy, PolicyConfig};
+pub(crate) use limits::strip_bom;
+pub use limits::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, InputLimits, read_input_file};
 
 use crate::calendar::Calendar;
 use crate::error::{InputError, LoadError, LoadErrorKind, Location};
@@ -43,7 +46,19 @@ impl ChangeRequest {
     /// assert!(err.to_string().contains("unknown field `strat`"));
     /// ```
     pub fn from_yaml(text: &str, origin: &str) -> Result<Self, InputError> {
-        let ctx = InputCtx { text, origin };
+        Self::from_yaml_with_limits(text, origin, &InputLimits::default())
+    }
+
+    /// [`ChangeRequest::from_yaml`] with other [`InputLimits`] than the defaults.
+    ///
+    /// # Errors
+    /// As [`ChangeRequest::from_yaml`], and text larger or nested deeper than `limits`.
+    pub fn from_yaml_with_limits(
+        text: &str,
+        origin: &str,
+        limits: &InputLimits,
+    ) -> Result<Self, InputError> {
+        let ctx = InputCtx::new(text, origin, limits);
         let doc: RequestDoc = ctx.parse("request")?;
         ctx.request(doc, &[])
     }
@@ -56,7 +71,47 @@ impl Calendar {
     /// Like [`ChangeRequest::from_yaml`] for each deployment; also a blackout whose `to` is not
     /// after its `from`, and two deployments with the same id.
     pub fn from_yaml(text: &str, origin: &str) -> Result<Self, InputError> {
-        InputCtx { text, origin }.calendar()
+        Self::from_yaml_with_limits(text, origin, &InputLimits::default())
+    }
+
+    /// [`Calendar::from_yaml`] with other [`InputLimits`] than the defaults.
+    ///
+    /// # Errors
+    /// As [`Calendar::from_yaml`], and text larger or nested deeper than `limits`.
+    pub fn from_yaml_with_limits(
+        text: &str,
+        origin: &str,
+        limits: &InputLimits,
+    ) -> Result<Self, InputError> {
+        InputCtx::new(text, origin, limits).calendar()
+    }
+
+    /// [`Calendar::from_yaml_with_limits`], and a check against `policy`: every environment the
+    /// calendar's deployments and blackouts name must be one the policy knows. A calendar
+    /// entry for an unknown environment would silently never apply, so it is an error naming
+    /// the field, with a "did you mean" (`prod` -> `production`). The CLI reads calendars so.
+    ///
+    /// # Errors
+    /// As [`Calendar::from_yaml`], and an environment the policy does not know.
+    ///
+    /// # Example
+    /// ```
+    /// use changegate::{Calendar, InputLimits, PolicySet};
+    /// let policy = PolicySet::builtin()?;
+    /// let text = "blackouts:\n  - {name: x, from: 2026-12-01T00:00:00Z, to: 2026-12-02T00:00:00Z, environments: [prod]}\n";
+    /// let err = Calendar::from_yaml_checked(text, "c.yaml", &policy, &InputLimits::default())
+    ///     .unwrap_err();
+    /// assert!(err.message.contains("did you mean `production`?"), "{err}");
+    /// # Ok::<(), changegate::LoadError>(())
+    /// ```
+    pub fn from_yaml_checked(
+        text: &str,
+        origin: &str,
+        policy: &crate::PolicySet,
+        limits: &InputLimits,
+    ) -> Result<Self, InputError> {
+        let known: Vec<&str> = policy.environments().collect();
+        InputCtx::new(text, origin, limits).calendar_for(&known)
     }
 }
 
@@ -66,13 +121,16 @@ pub(crate) fn parse_policy(
     text: &str,
     origin: &str,
     bundle: &BundleFiles,
+    limits: &InputLimits,
 ) -> Result<PolicyConfig, LoadError> {
-    let doc: PolicyDoc = yaml::from_yaml(text).map_err(|(message, pos, field)| LoadError {
-        kind: LoadErrorKind::Config,
-        location: Location::new(origin, pos),
-        field,
-        message,
-    })?;
+    let text = strip_bom(text);
+    let doc: PolicyDoc =
+        yaml::from_yaml(text, limits).map_err(|(message, pos, field)| LoadError {
+            kind: LoadErrorKind::Config,
+            location: Location::new(origin, pos),
+            field,
+            message,
+        })?;
     PolicyCtx {
         text,
         origin,

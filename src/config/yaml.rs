@@ -7,6 +7,8 @@ use chrono::TimeDelta;
 use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, Deserializer};
 
+use super::limits::{InputLimits, check_depth, strip_bom};
+use crate::error::bound_message;
 use crate::time::parse_duration;
 
 // ---------------------------------------------------------------------------------------------
@@ -145,7 +147,18 @@ pub(super) type YamlError = (String, Option<(usize, usize)>, Option<String>);
 /// A document that starts with `{` is read as JSON, by serde_json: several times faster than
 /// the YAML parser for the same input (what the Python bindings send), with its own line and
 /// column. Everything else, JSON included when it does not start with `{`, is read as YAML.
-pub(super) fn from_yaml<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
+///
+/// Before any parser runs, the text is checked against `limits` (size, then nesting depth in
+/// one linear pass) and a leading byte order mark is skipped.
+pub(super) fn from_yaml<T: DeserializeOwned>(
+    text: &str,
+    limits: &InputLimits,
+) -> Result<T, YamlError> {
+    if let Some(message) = limits.size_error(text.len()) {
+        return Err((message, None, None));
+    }
+    let text = strip_bom(text);
+    check_depth(text, limits.max_depth).map_err(|(message, pos)| (message, Some(pos), None))?;
     if text.trim_start().starts_with('{') {
         let mut de = serde_json::Deserializer::from_str(text);
         let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -179,6 +192,8 @@ pub(super) fn describe(mut msg: String, pos: Option<(usize, usize)>) -> YamlErro
     if let Some(i) = msg.find(" at line ") {
         msg.truncate(i);
     }
+    // A parser's message may quote the input (`invalid value: string "..."`): bound it.
+    let msg = bound_message(msg);
     // yaml_serde prefixes the path of the field at fault: `deployments[0].start: ...`
     let (prefix, rest) = msg
         .split_once(": ")

@@ -29,6 +29,8 @@ impl RuleId {
     pub const CONCURRENCY: &'static str = crate::rules::schedule::concurrency::ID;
     /// A dependency is missing or does not end before this one starts.
     pub const DEPENDENCY: &'static str = crate::rules::schedule::dependency::ID;
+    /// Starts before the time of the check (`now`); no exemptions.
+    pub const START_IN_PAST: &'static str = crate::rules::schedule::past::ID;
     /// The policy does not know the environment.
     pub const UNKNOWN_ENVIRONMENT: &'static str = crate::rules::environment::ID;
     /// A policy script failed; the change is denied (fail closed).

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use super::{Inner, PolicySet};
-use crate::config::{BundleFiles, parse_policy};
+use crate::config::{BundleFiles, InputLimits, parse_policy, read_input_file};
 use crate::error::{LoadError, LoadErrorKind, Location};
 use crate::script::Scripts;
 
@@ -60,14 +60,29 @@ impl PolicySet {
         )
     }
 
-    /// Loads the bundle in `dir`: `policy.yaml`, every `*.rhai` file beside it, and every
-    /// `*.ics` calendar in it or its subdirectories (named in `policy.yaml` relative to `dir`).
+    /// Loads the bundle in `dir`: `policy.yaml`, every `*.rhai` script and every `*.ics`
+    /// calendar in it or its subdirectories (up to three levels down; directories whose names
+    /// start with `.` are skipped). Scripts in subdirectories are compiled like those beside
+    /// `policy.yaml`; calendars are named in `policy.yaml` relative to `dir`.
     ///
     /// # Errors
-    /// A missing or unreadable file, invalid YAML, a schema violation, an unknown time zone, a
-    /// window that ends before it starts, a script that does not compile: each names the file,
-    /// line, column and field.
+    /// A missing or unreadable file, a path that is not a regular file, a file larger than
+    /// [`InputLimits::max_bytes`] (16 MiB by default), a file named like a script or calendar in
+    /// another case (`check.RHAI`: a load error rather than a file silently ignored), invalid
+    /// YAML, a schema violation, an unknown time zone, a window that ends before it starts, a
+    /// script that does not compile: each names the file, line, column and field.
     pub fn load(dir: impl AsRef<Path>) -> Result<Self, LoadError> {
+        Self::load_with_limits(dir, &InputLimits::default())
+    }
+
+    /// [`PolicySet::load`] with other [`InputLimits`] than the defaults.
+    ///
+    /// # Errors
+    /// As [`PolicySet::load`].
+    pub fn load_with_limits(
+        dir: impl AsRef<Path>,
+        limits: &InputLimits,
+    ) -> Result<Self, LoadError> {
         let dir = dir.as_ref();
         let label = dir.display().to_string();
         let read_err = |path: &Path, e: std::io::Error| {
@@ -77,8 +92,24 @@ impl PolicySet {
                 format!("cannot read: {e}"),
             )
         };
+        let io = |e: crate::error::InputError| LoadError {
+            kind: LoadErrorKind::Io,
+            location: e.location,
+            field: e.field,
+            message: e.message,
+        };
+        let meta = std::fs::metadata(dir).map_err(|e| read_err(dir, e))?;
+        if !meta.is_dir() {
+            return Err(load_error(
+                LoadErrorKind::Io,
+                &label,
+                "cannot read: a policy bundle is a directory (with `policy.yaml`), not a file"
+                    .to_owned(),
+            ));
+        }
         let mut files = Vec::new();
-        // (directory, its path relative to the bundle); calendars may sit a few levels down.
+        // (directory, its path relative to the bundle); scripts and calendars may sit a few
+        // levels down.
         let mut pending = vec![(dir.to_path_buf(), String::new())];
         while let Some((current, prefix)) = pending.pop() {
             let entries = std::fs::read_dir(&current).map_err(|e| read_err(&current, e))?;
@@ -95,15 +126,27 @@ impl PolicySet {
                     continue;
                 }
                 let top = prefix.is_empty();
-                if (top && (name == POLICY_FILE || name.ends_with(".rhai")))
-                    || name.ends_with(".ics")
-                {
-                    let text = std::fs::read_to_string(&path).map_err(|e| read_err(&path, e))?;
-                    files.push((relative, text));
+                let lower = name.to_ascii_lowercase();
+                let wanted = (top && name == POLICY_FILE)
+                    || name.ends_with(".rhai")
+                    || name.ends_with(".ics");
+                if !wanted && (lower.ends_with(".rhai") || lower.ends_with(".ics")) {
+                    return Err(load_error(
+                        LoadErrorKind::Io,
+                        &path.display().to_string(),
+                        format!(
+                            "`{name}` is named like a script or calendar in another case; bundle \
+                             files end in lowercase `.rhai` or `.ics`: rename it (or move it out \
+                             of the bundle)"
+                        ),
+                    ));
+                }
+                if wanted {
+                    files.push((relative, read_input_file(&path, limits).map_err(io)?));
                 }
             }
         }
-        Self::from_sources(&label, files)
+        Self::from_sources_with_limits(&label, files, limits)
     }
 
     /// Loads a bundle from `(file name, text)` pairs, one of them `policy.yaml`; `label` (a
@@ -117,7 +160,26 @@ impl PolicySet {
         label: &str,
         files: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, LoadError> {
-        let mut files: Vec<(String, String)> = files.into_iter().collect();
+        Self::from_sources_with_limits(label, files, &InputLimits::default())
+    }
+
+    /// [`PolicySet::from_sources`] with other [`InputLimits`] than the defaults: each file's
+    /// text is at most `limits.max_bytes` long, and a leading byte order mark is skipped.
+    ///
+    /// # Errors
+    /// As [`PolicySet::load`].
+    pub fn from_sources_with_limits(
+        label: &str,
+        files: impl IntoIterator<Item = (String, String)>,
+        limits: &InputLimits,
+    ) -> Result<Self, LoadError> {
+        let mut files: Vec<(String, String)> = files
+            .into_iter()
+            .map(|(name, text)| match text.strip_prefix('\u{feff}') {
+                Some(rest) => (name, rest.to_owned()),
+                None => (name, text),
+            })
+            .collect();
         files.sort();
         let origin = |name: &str| {
             if label.is_empty() {
@@ -126,6 +188,11 @@ impl PolicySet {
                 format!("{}/{name}", label.trim_end_matches('/'))
             }
         };
+        for (name, text) in &files {
+            if let Some(message) = limits.size_error(text.len()) {
+                return Err(load_error(LoadErrorKind::Io, &origin(name), message));
+            }
+        }
         let policy_text = files
             .iter()
             .find(|(n, _)| n == POLICY_FILE)
@@ -142,7 +209,7 @@ impl PolicySet {
             .filter(|(n, _)| n.ends_with(".ics"))
             .map(|(n, t)| (n.as_str(), (origin(n), t.as_str())))
             .collect();
-        let config = parse_policy(policy_text, &origin(POLICY_FILE), &calendars)?;
+        let config = parse_policy(policy_text, &origin(POLICY_FILE), &calendars, limits)?;
         let script_files: Vec<(String, String)> = files
             .iter()
             .filter(|(n, _)| n.ends_with(".rhai"))

@@ -31,10 +31,16 @@ pub enum TimeParseErrorKind {
     MissingOffset,
     /// Not an RFC 3339 instant.
     InvalidInstant,
+    /// A leap second (`23:59:60`): changegate counts time without them.
+    LeapSecond,
+    /// A year outside 0001 to 9999, in the offset written or in UTC: every instant
+    /// changegate writes must be one it can read back.
+    YearOutOfRange,
 }
 
 impl TimeParseErrorKind {
     fn message(self, text: &str) -> String {
+        let text = crate::error::quote(text);
         match self {
             Self::InvalidDuration => format!(
                 "invalid duration `{text}`, expected a number and a unit such as `90m`, `2h30m` or `1d`"
@@ -47,6 +53,12 @@ impl TimeParseErrorKind {
             ),
             Self::InvalidInstant => format!(
                 "invalid time `{text}`, expected RFC 3339 with an offset such as `2026-12-01T22:00:00+01:00`"
+            ),
+            Self::LeapSecond => format!(
+                "invalid time `{text}`: seconds `60` (a leap second) are not accepted; write `59` or the next minute"
+            ),
+            Self::YearOutOfRange => format!(
+                "invalid time `{text}`: the year must be between 0001 and 9999 (in UTC as well)"
             ),
         }
     }
@@ -183,8 +195,49 @@ pub fn format_duration(d: TimeDelta) -> String {
 /// assert_eq!(format_utc(t.to_utc()), "2026-12-07T05:00:00Z");
 /// # Ok::<(), changegate::time::TimeParseError>(())
 /// ```
+///
+/// Every instant written can be read back by [`parse_instant`]: one after
+/// `9999-12-31T23:59:59Z` (the end of a recurring blackout's occurrence that starts in 9999,
+/// say) is written as `9999-12-31T23:59:59Z`, one before year 1 as `0001-01-01T00:00:00Z`,
+/// never `+10000-...`.
 pub fn format_utc(t: DateTime<Utc>) -> String {
+    use chrono::Datelike;
+    let t = if t.year() > MAX_YEAR {
+        last_writable()
+    } else if t.year() < MIN_YEAR {
+        first_writable()
+    } else {
+        t
+    };
     t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// `t` as RFC 3339 in its own offset, or, when its year there is outside 0001 to 9999, as
+/// [`format_utc`] writes it: text that [`parse_instant`] reads back.
+pub(crate) fn format_local<Tz: chrono::TimeZone>(t: &DateTime<Tz>) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    use chrono::Datelike;
+    if (MIN_YEAR..=MAX_YEAR).contains(&t.year()) {
+        t.to_rfc3339()
+    } else {
+        format_utc(t.to_utc())
+    }
+}
+
+/// `9999-12-31T23:59:59Z`: the last instant [`format_utc`] writes.
+pub(crate) fn last_writable() -> DateTime<Utc> {
+    chrono::NaiveDate::from_ymd_opt(MAX_YEAR, 12, 31)
+        .and_then(|d| d.and_hms_opt(23, 59, 59))
+        .map_or(DateTime::<Utc>::MAX_UTC, |t| t.and_utc())
+}
+
+/// `0001-01-01T00:00:00Z`: the first instant [`format_utc`] writes.
+fn first_writable() -> DateTime<Utc> {
+    chrono::NaiveDate::from_ymd_opt(MIN_YEAR, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map_or(DateTime::<Utc>::MIN_UTC, |t| t.and_utc())
 }
 
 /// Parses an RFC 3339 instant that carries an offset (`Z` or `+01:00`).
@@ -203,7 +256,8 @@ pub fn format_utc(t: DateTime<Utc>) -> String {
 /// assert_eq!(err.input(), "2026-12-01T22:00:00");
 /// ```
 pub fn parse_instant(text: &str) -> Result<DateTime<FixedOffset>, TimeParseError> {
-    DateTime::parse_from_rfc3339(text.trim()).map_err(|_| {
+    use chrono::{Datelike, Timelike};
+    let t = DateTime::parse_from_rfc3339(text.trim()).map_err(|_| {
         let t = text.trim();
         if NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S").is_ok()
             || NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M").is_ok()
@@ -212,8 +266,26 @@ pub fn parse_instant(text: &str) -> Result<DateTime<FixedOffset>, TimeParseError
         } else {
             TimeParseError::new(TimeParseErrorKind::InvalidInstant, text)
         }
-    })
+    })?;
+    // chrono reads `:60` as a leap second, an instant one second short of the next minute's.
+    if t.nanosecond() >= 1_000_000_000 {
+        return Err(TimeParseError::new(TimeParseErrorKind::LeapSecond, text));
+    }
+    let years = MIN_YEAR..=MAX_YEAR;
+    if !years.contains(&t.year()) || !years.contains(&t.naive_utc().year()) {
+        return Err(TimeParseError::new(
+            TimeParseErrorKind::YearOutOfRange,
+            text,
+        ));
+    }
+    Ok(t)
 }
+
+/// The earliest year [`parse_instant`] accepts.
+pub(crate) const MIN_YEAR: i32 = 1;
+/// The latest year [`parse_instant`] accepts: RFC 3339 writes four digits, so a later instant
+/// could be written (`+10000-...`) but not read back.
+pub(crate) const MAX_YEAR: i32 = 9999;
 
 /// Parses a weekday name: `mon`, `monday`, `Mon`, ...
 pub(crate) fn parse_weekday(text: &str) -> Option<Weekday> {
@@ -251,5 +323,30 @@ mod tests {
             .to_string();
         assert!(err.contains("no UTC offset"), "{err}");
         assert!(parse_instant("2026-12-01T22:00:00+01:00").is_ok());
+    }
+
+    #[test]
+    fn leap_seconds_and_years_out_of_range_are_rejected() {
+        let err = parse_instant("2026-12-31T23:59:60Z").unwrap_err();
+        assert_eq!(err.kind(), TimeParseErrorKind::LeapSecond);
+        assert!(err.to_string().contains("leap second"), "{err}");
+        for bad in [
+            "0000-06-01T00:00:00Z",
+            "0001-01-01T00:30:00+01:00",
+            "9999-12-31T23:30:00-01:00",
+        ] {
+            let err = parse_instant(bad).unwrap_err();
+            assert_eq!(err.kind(), TimeParseErrorKind::YearOutOfRange, "{bad}");
+        }
+        assert!(parse_instant("0001-01-01T00:00:00Z").is_ok());
+        assert!(parse_instant("9999-12-31T23:59:59Z").is_ok());
+    }
+
+    #[test]
+    fn long_input_is_quoted_in_part() {
+        let long = "9".repeat(100_000);
+        let err = parse_duration(&format!("{long}x")).unwrap_err().to_string();
+        assert!(err.len() < 400, "{}", err.len());
+        assert!(err.contains("100001 bytes"), "{err}");
     }
 }

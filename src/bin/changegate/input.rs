@@ -4,7 +4,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use changegate::{Calendar, ChangeRequest, InputError, LoadError, Location, PolicySet};
+use changegate::{
+    Calendar, ChangeRequest, InputError, InputLimits, LoadError, Location, PolicySet,
+};
 use chrono::{DateTime, Utc};
 use clap::Args;
 
@@ -24,6 +26,25 @@ pub(crate) struct Inputs {
     /// clock if absent.
     #[arg(long)]
     now: Option<String>,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// `--max-input-bytes`: the size limit of every file read.
+#[derive(Args)]
+pub(crate) struct LimitArgs {
+    /// The largest file read (request, calendar, policy.yaml, scripts, .ics), in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = changegate::DEFAULT_MAX_INPUT_BYTES)]
+    max_input_bytes: usize,
+}
+
+impl LimitArgs {
+    pub(crate) fn limits(&self) -> InputLimits {
+        InputLimits {
+            max_bytes: self.max_input_bytes,
+            ..InputLimits::default()
+        }
+    }
 }
 
 /// [`Inputs`], read and validated.
@@ -36,11 +57,16 @@ pub(crate) struct Loaded {
 
 impl Inputs {
     pub(crate) fn load(&self) -> Result<Loaded, Invalid> {
+        let limits = self.limits.limits();
+        let now = instant_arg(self.now.as_deref(), "--now")?;
+        let policy = load_policy(self.policy.as_deref(), &limits)?;
+        let request = load_request(&self.request, &limits)?;
+        let calendar = load_calendar(self.calendar.as_deref(), &policy, &limits)?;
         Ok(Loaded {
-            now: instant_arg(self.now.as_deref(), "--now")?,
-            policy: load_policy(self.policy.as_deref())?,
-            request: load_request(&self.request)?,
-            calendar: load_calendar(self.calendar.as_deref())?,
+            now,
+            policy,
+            request,
+            calendar,
         })
     }
 }
@@ -86,9 +112,9 @@ pub(crate) fn invalid(file: &str, message: String) -> Invalid {
     }
 }
 
-fn read(path: &Path) -> Result<String, Invalid> {
-    std::fs::read_to_string(path)
-        .map_err(|e| invalid(&path.display().to_string(), format!("cannot read: {e}")))
+/// Reads a regular file of at most `limits.max_bytes` bytes.
+fn read(path: &Path, limits: &InputLimits) -> Result<String, Invalid> {
+    Ok(changegate::read_input_file(path, limits)?)
 }
 
 /// `--now`/`--from`, or the system clock: the CLI is the one place allowed to read it; the
@@ -102,25 +128,36 @@ pub(crate) fn instant_arg(text: Option<&str>, flag: &str) -> Result<DateTime<Utc
     }
 }
 
-pub(crate) fn load_policy(policy_dir: Option<&Path>) -> Result<PolicySet, Invalid> {
+pub(crate) fn load_policy(
+    policy_dir: Option<&Path>,
+    limits: &InputLimits,
+) -> Result<PolicySet, Invalid> {
     Ok(match policy_dir {
-        Some(dir) => PolicySet::load(dir)?,
+        Some(dir) => PolicySet::load_with_limits(dir, limits)?,
         None => PolicySet::builtin()?,
     })
 }
 
-fn load_request(path: &Path) -> Result<ChangeRequest, Invalid> {
-    Ok(ChangeRequest::from_yaml(
-        &read(path)?,
+fn load_request(path: &Path, limits: &InputLimits) -> Result<ChangeRequest, Invalid> {
+    Ok(ChangeRequest::from_yaml_with_limits(
+        &read(path, limits)?,
         &path.display().to_string(),
+        limits,
     )?)
 }
 
-fn load_calendar(path: Option<&Path>) -> Result<Calendar, Invalid> {
+/// The calendar, checked against the policy: an environment it does not know is an error.
+fn load_calendar(
+    path: Option<&Path>,
+    policy: &PolicySet,
+    limits: &InputLimits,
+) -> Result<Calendar, Invalid> {
     match path {
-        Some(path) => Ok(Calendar::from_yaml(
-            &read(path)?,
+        Some(path) => Ok(Calendar::from_yaml_checked(
+            &read(path, limits)?,
             &path.display().to_string(),
+            policy,
+            limits,
         )?),
         None => Ok(Calendar::default()),
     }
@@ -146,18 +183,41 @@ pub(crate) fn report(invalid: &Invalid) {
         "error: {}: {field}{}",
         invalid.location, invalid.message
     );
+    let path = Path::new(&invalid.location.file);
     let (Some(line), Ok(text)) = (
         invalid.location.line,
-        std::fs::read_to_string(&invalid.location.file),
+        // Within the default limit only, and never a FIFO or device.
+        changegate::read_input_file(path, &InputLimits::default()),
     ) else {
         return;
     };
     let Some(src) = text.lines().nth(line.saturating_sub(1)) else {
         return;
     };
-    let col = invalid.location.column.unwrap_or(1).max(1);
+    let (src, col) = excerpt(src, invalid.location.column.unwrap_or(1).max(1));
     let width = line.to_string().len();
     let _ = writeln!(err, "{:width$} |", "");
     let _ = writeln!(err, "{line} | {src}");
     let _ = writeln!(err, "{:width$} | {:>col$}", "", "^");
+}
+
+/// At most [`changegate::MAX_QUOTE_CHARS`] characters of `line` around the 1-based column
+/// `col` (counted in characters), and the column within that excerpt.
+fn excerpt(line: &str, col: usize) -> (String, usize) {
+    const MAX: usize = changegate::MAX_QUOTE_CHARS;
+    let chars = line.chars().count();
+    if chars <= MAX {
+        return (line.to_owned(), col);
+    }
+    let first = col.saturating_sub(MAX / 2).min(chars - MAX);
+    let mut text: String = line.chars().skip(first).take(MAX).collect();
+    let mut col = col - first;
+    if first > 0 {
+        text.insert_str(0, "...");
+        col += 3;
+    }
+    if first + MAX < chars {
+        text.push_str("...");
+    }
+    (text, col)
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::exit;
-use crate::input::{instant_arg, load_policy};
+use crate::input::{LimitArgs, instant_arg, load_policy};
 use crate::render::{Format, print, print_json};
 
 #[derive(Args)]
@@ -22,12 +22,14 @@ pub(crate) struct PreviewArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 /// Always 0 once the policy is read.
 pub(crate) fn run(args: &PreviewArgs) -> crate::CommandResult {
     let from = instant_arg(args.from.as_deref(), "--from")?;
-    let policy = load_policy(args.policy.as_deref())?;
+    let policy = load_policy(args.policy.as_deref(), &args.limits.limits())?;
     let previews = policy.preview(from, args.count);
     match args.format {
         Format::Json => print_json(&changegate::preview_to_json(from, &previews)),

@@ -13,17 +13,22 @@ pub(crate) enum Format {
     Json,
 }
 
-/// Writes `text` to stdout; a closed pipe (`| head`) is not a reason to change the verdict.
+/// Writes `text` to stdout through one buffered writer; a closed pipe (`| head`) is not a
+/// reason to change the verdict.
 pub(crate) fn print(text: &str) {
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
     let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
 }
 
-/// Writes `value` to stdout as pretty JSON and a newline.
+/// Writes `value` to stdout as pretty JSON and a newline, serialized straight into one
+/// buffered writer (stdout's own line buffering would write a large decision line by line).
 pub(crate) fn print_json(value: &serde_json::Value) {
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
-    text.push('\n');
-    print(&text);
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    if serde_json::to_writer_pretty(&mut out, value).is_ok() {
+        let _ = out.write_all(b"\n");
+    }
+    let _ = out.flush();
 }
 
 /// Colour when stdout is a terminal and `NO_COLOR` is not set.

@@ -37,7 +37,7 @@ pub(crate) fn check(rule: &Rule<NamedWindow>, ctx: &ScheduleCtx, out: &mut Vec<F
                     "overlaps blackout `{}` ({}) until {}",
                     w.name,
                     w.window,
-                    until.with_timezone(&tz).to_rfc3339()
+                    crate::time::format_local(&until.with_timezone(&tz))
                 ),
             )
             .with_detail("blackout", w.name.clone())
@@ -54,17 +54,44 @@ fn calendar_interval(b: &Blackout, ctx: &ScheduleCtx) -> Option<Interval> {
 }
 
 pub(crate) fn check_calendar(ctx: &ScheduleCtx, out: &mut Vec<Finding>) {
-    for b in ctx.calendar.blackouts() {
-        let Some(iv) = calendar_interval(b, ctx).filter(|iv| iv.overlaps(&ctx.interval)) else {
-            continue;
-        };
+    let overlapping = || {
+        ctx.calendar.blackouts().iter().filter_map(|b| {
+            calendar_interval(b, ctx)
+                .filter(|iv| iv.overlaps(&ctx.interval))
+                .map(|iv| (b, iv))
+        })
+    };
+    // Counted first, so that a passing check allocates nothing; more than `MAX_LISTED`
+    // become one finding.
+    let count = overlapping().count();
+    if count > super::MAX_LISTED {
+        let (names, list, _) = super::listed(overlapping().map(|(b, _)| b.name.as_str()));
+        let from = overlapping().map(|(_, iv)| iv.start()).min();
+        let until = overlapping().map(|(_, iv)| iv.end()).max();
+        let mut finding = Finding::new(
+            ID,
+            Severity::Deny,
+            format!("overlaps {count} blackouts of the calendar: {list}"),
+            Some(CALENDAR_SOURCE.to_owned()),
+        )
+        .with_detail("count", count)
+        .with_detail("blackouts", names);
+        if let (Some(from), Some(until)) = (from, until) {
+            finding = finding
+                .with_detail("from", format_utc(from))
+                .with_detail("until", format_utc(until));
+        }
+        out.push(finding);
+        return;
+    }
+    for (b, iv) in overlapping() {
         out.push(
             Finding::new(
                 ID,
                 Severity::Deny,
                 format!(
                     "overlaps blackout `{}` ({} - {}) until {}",
-                    b.name,
+                    crate::error::quote(&b.name),
                     b.from.to_rfc3339(),
                     b.to.to_rfc3339(),
                     b.to.to_rfc3339()

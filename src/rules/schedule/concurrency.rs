@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
 
-use super::{Blocker, Constraints, ScheduleCtx, deny, ids_value};
+use super::{Blocker, Constraints, MAX_LISTED, ScheduleCtx, deny, listed};
 use crate::decision::Finding;
 use crate::model::ChangeRequest;
 use crate::rules::Rule;
@@ -43,22 +43,23 @@ pub(crate) fn check(rule: &Rule<u32>, ctx: &ScheduleCtx, out: &mut Vec<Finding>)
     if total <= i64::from(rule.value) {
         return;
     }
-    out.push(
-        deny(
-            ID,
-            rule,
-            format!(
-                "would make {total} deployments at once in `{}`, at most {} are allowed",
-                request.environment, rule.value
-            ),
-        )
-        .with_detail("max", rule.value)
-        .with_detail("peak", total)
-        .with_detail(
-            "deployments",
-            ids_value(others.iter().map(|d| d.id.as_str())),
+    let (ids_json, _, count) = listed(others.iter().map(|d| d.id.as_str()));
+    let mut finding = deny(
+        ID,
+        rule,
+        format!(
+            "would make {total} deployments at once in `{}`, at most {} are allowed",
+            crate::error::quote(&request.environment),
+            rule.value
         ),
-    );
+    )
+    .with_detail("max", rule.value)
+    .with_detail("peak", total)
+    .with_detail("deployments", ids_json);
+    if count > MAX_LISTED {
+        finding = finding.with_detail("count", count);
+    }
+    out.push(finding);
 }
 
 /// The deployment may not occupy a time at which the environment already runs the most

@@ -3,9 +3,10 @@
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
-use super::{Blocker, Constraints, ScheduleCtx, deny, ids_value};
+use super::{Blocker, Constraints, MAX_LISTED, ScheduleCtx, deny, listed};
 use crate::calendar::Calendar;
 use crate::decision::Finding;
+use crate::error::quote;
 use crate::model::ChangeRequest;
 use crate::rules::Rule;
 use crate::time::{Interval, IntervalSet};
@@ -31,22 +32,22 @@ pub(crate) fn check(rule: &Rule<()>, ctx: &ScheduleCtx, out: &mut Vec<Finding>) 
     if ids.is_empty() {
         return;
     }
-    let list: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
-    let svc: Vec<String> = services.iter().map(|s| format!("`{s}`")).collect();
-    out.push(
-        deny(
-            ID,
-            rule,
-            format!(
-                "conflicts with {} already scheduled on {} in `{}`",
-                list.join(", "),
-                svc.join(", "),
-                request.environment
-            ),
-        )
-        .with_detail("deployments", ids_value(ids))
-        .with_detail("services", ids_value(services)),
-    );
+    let (ids_json, list, count) = listed(ids.iter().copied());
+    let (svc_listed, svc, _) = listed(services.iter().copied());
+    let mut finding = deny(
+        ID,
+        rule,
+        format!(
+            "conflicts with {list} already scheduled on {svc} in `{}`",
+            quote(&request.environment)
+        ),
+    )
+    .with_detail("deployments", ids_json)
+    .with_detail("services", svc_listed);
+    if count > MAX_LISTED {
+        finding = finding.with_detail("count", count);
+    }
+    out.push(finding);
 }
 
 /// The deployment may not occupy the time another deployment of one of its services does.

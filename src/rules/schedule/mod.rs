@@ -1,6 +1,7 @@
 //! The built-in schedule rules, one file each: `advance_notice` ([`notice`]), `max_duration`
 //! ([`duration`]), `blackout`, `preferred_window` ([`preferred`]), `conflict`, `concurrency`,
-//! `dependency`.
+//! `dependency`, and `start_in_past` ([`past`]), which has no policy key and applies in every
+//! known environment.
 //!
 //! Every rule gives two forms of one meaning:
 //! - its point check, `check(rule, ctx, out)`: the findings for the request as it stands;
@@ -18,6 +19,7 @@ pub(crate) mod conflict;
 pub(crate) mod dependency;
 pub(crate) mod duration;
 pub(crate) mod notice;
+pub(crate) mod past;
 pub(crate) mod preferred;
 
 use std::collections::BTreeSet;
@@ -121,6 +123,7 @@ impl ScheduleRules {
     /// Runs every rule that applies to the request's type, appending findings in a fixed order.
     pub fn check(&self, ctx: &ScheduleCtx, out: &mut Vec<Finding>) {
         let ty = ctx.change_type();
+        past::check(ctx, out);
         if let Some(rule) = self.advance_notice.as_ref().filter(|r| r.applies_to(ty)) {
             notice::check(rule, ctx, out);
         }
@@ -150,6 +153,7 @@ impl ScheduleRules {
     pub fn constraints<'a>(&'a self, ctx: &ScheduleCtx<'a>, range: Interval) -> Constraints<'a> {
         let mut c = Constraints::default();
         let ty = ctx.change_type();
+        past::constrain(ctx, &mut c);
         if let Some(rule) = self.advance_notice.as_ref().filter(|r| r.applies_to(ty)) {
             notice::constrain(rule, ctx, &mut c);
         }
@@ -178,8 +182,26 @@ fn deny<T>(rule_id: &str, rule: &Rule<T>, message: String) -> Finding {
     Finding::new(rule_id, Severity::Deny, message, Some(rule.source.clone()))
 }
 
-/// Sorted, deduplicated ids as a JSON array.
-fn ids_value<'a>(ids: impl IntoIterator<Item = &'a str>) -> Value {
+/// The most ids or names one finding lists, in its message and its details; a finding about
+/// more says how many in `details.count`.
+pub(crate) const MAX_LISTED: usize = 20;
+
+/// The first [`MAX_LISTED`] of sorted, deduplicated `ids` as a JSON array, the message's list
+/// of them (each quoted in backticks, "and N more" when cut) and how many there are.
+fn listed<'a>(ids: impl IntoIterator<Item = &'a str>) -> (Value, String, usize) {
     let set: BTreeSet<&str> = ids.into_iter().collect();
-    Value::from(set.into_iter().map(Value::from).collect::<Vec<_>>())
+    let count = set.len();
+    let first: Vec<&str> = set.into_iter().take(MAX_LISTED).collect();
+    let mut text: Vec<String> = first
+        .iter()
+        .map(|id| format!("`{}`", crate::error::quote(id)))
+        .collect();
+    if count > MAX_LISTED {
+        text.push(format!("and {} more", count - MAX_LISTED));
+    }
+    (
+        Value::from(first.into_iter().map(Value::from).collect::<Vec<_>>()),
+        text.join(", "),
+        count,
+    )
 }
