@@ -37,7 +37,7 @@ fn request(labels: u64) -> ChangeRequest {
     if labels > 0 {
         yaml.push_str("labels:\n");
         for i in 0..labels {
-            yaml.push_str(&format!("  label{i}: value-{i}\n"));
+            yaml.push_str(&format!("  l{i}: {i}\n"));
         }
     }
     ChangeRequest::from_yaml(&yaml, "request.yaml").unwrap()
@@ -58,7 +58,9 @@ fn calendar(deployments: u64) -> Calendar {
 }
 
 fn bundles() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("hostile");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("hostile");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -94,19 +96,33 @@ fn run(dir: &Path) -> Result<(), String> {
                 if msg.contains(wanted) && msg.contains("hostile.rhai") {
                     Ok(())
                 } else {
-                    Err(format!("{name}: load error `{msg}` lacks `{wanted}` or the file"))
+                    Err(format!(
+                        "{name}: load error `{msg}` lacks `{wanted}` or the file"
+                    ))
                 }
             }
         };
     }
     let policy = loaded.map_err(|err| format!("{name}: does not load: {err}"))?;
-    let decision = policy.check_schedule(&request(num("labels")), &calendar(num("deployments")), now());
+    let decision = policy.check_schedule(
+        &request(num("labels")),
+        &calendar(num("deployments")),
+        now(),
+    );
     check(&name, &e, &decision)
 }
 
 fn check(name: &str, e: &Value, d: &Decision) -> Result<(), String> {
     let text = |k: &str| e.get(k).and_then(Value::as_str);
-    let all = || format!("{:#?}", d.findings.iter().map(|f| (&f.rule, &f.message, &f.source, &f.details)).collect::<Vec<_>>());
+    let all = || {
+        format!(
+            "{:#?}",
+            d.findings
+                .iter()
+                .map(|f| (&f.rule, &f.message, &f.source, &f.details))
+                .collect::<Vec<_>>()
+        )
+    };
     if d.allowed {
         return Err(format!("{name}: allowed"));
     }
@@ -114,15 +130,22 @@ fn check(name: &str, e: &Value, d: &Decision) -> Result<(), String> {
     let wanted = text("message").unwrap_or("");
     let found = d.findings.iter().find(|f| {
         f.rule.as_str() == rule
-            && f.source.as_deref().is_some_and(|s| s.contains("hostile.rhai"))
+            && f.source
+                .as_deref()
+                .is_some_and(|s| s.contains("hostile.rhai"))
             && f.message.contains(wanted)
     });
     let Some(found) = found else {
         let head: String = all().chars().take(3000).collect();
-        return Err(format!("{name}: no `{rule}` of hostile.rhai with `{wanted}` in {head}"));
+        return Err(format!(
+            "{name}: no `{rule}` of hostile.rhai with `{wanted}` in {head}"
+        ));
     };
     if rule == "policy_error" && !found.message.contains("hostile.rhai") {
-        return Err(format!("{name}: the policy_error does not name the script: {}", found.message));
+        return Err(format!(
+            "{name}: the policy_error does not name the script: {}",
+            found.message
+        ));
     }
     if let Some(line) = e.get("line").and_then(Value::as_u64) {
         let source = found.source.clone().unwrap_or_default();
@@ -132,16 +155,26 @@ fn check(name: &str, e: &Value, d: &Decision) -> Result<(), String> {
     }
     if let Some(limit) = text("limit") {
         if found.details.get("limit").and_then(Value::as_str) != Some(limit) {
-            return Err(format!("{name}: details {:?} lack limit {limit}", found.details));
+            return Err(format!(
+                "{name}: details {:?} lack limit {limit}",
+                found.details
+            ));
         }
-        let cost = found.details.get("cost").and_then(Value::as_u64).unwrap_or(0);
+        let cost = found
+            .details
+            .get("cost")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
         // Stopped once the budget is spent, by at most one query's worth more.
         if !(COST_BUDGET..=COST_BUDGET + 100_000).contains(&cost) {
             return Err(format!("{name}: cost {cost} outside the budget"));
         }
     }
     if !d.findings.iter().any(|f| f.rule.as_str() == "healthy") {
-        return Err(format!("{name}: the healthy script did not report: {}", all()));
+        return Err(format!(
+            "{name}: the healthy script did not report: {}",
+            all()
+        ));
     }
     // Memory bounds: every message cut at 4 KiB, at most 100 findings a script, a decision
     // well under 1 MiB of JSON.
@@ -195,7 +228,10 @@ fn a_huge_source_is_a_load_error_naming_the_file() {
     let err = PolicySet::from_sources("b", [policy_yaml(), ("huge.rhai".to_owned(), script)])
         .unwrap_err()
         .to_string();
-    assert!(err.contains("huge.rhai") && err.contains("more than the limit of 262144 bytes"), "{err}");
+    assert!(
+        err.contains("huge.rhai") && err.contains("more than the limit of 262144 bytes"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -216,7 +252,8 @@ fn forty_term_conditions_compile() {
         and.join(" && "),
         plus.join(" + ")
     );
-    let policy = PolicySet::from_sources("b", [policy_yaml(), ("long.rhai".to_owned(), script)]).unwrap();
+    let policy =
+        PolicySet::from_sources("b", [policy_yaml(), ("long.rhai".to_owned(), script)]).unwrap();
     let d = policy.check_schedule(&request(0), &Calendar::default(), now());
     assert_eq!(d.findings.len(), 1, "{:?}", d.findings);
     assert_eq!(d.findings[0].message, "780");
@@ -226,7 +263,11 @@ fn forty_term_conditions_compile() {
 fn a_legitimate_calendar_script_stays_within_the_budget() {
     // 200 overlapping deployments read a few times each: well within the cost budget.
     let script = "fn schedule(request) {\n    let n = 0;\n    for i in 0..3 {\n        for d in overlapping_deployments() {\n            n += d.services.len() + d.labels.len();\n        }\n    }\n    warn(\"count\", `${n}`);\n}\n";
-    let policy = PolicySet::from_sources("b", [policy_yaml(), ("ok.rhai".to_owned(), script.to_owned())]).unwrap();
+    let policy = PolicySet::from_sources(
+        "b",
+        [policy_yaml(), ("ok.rhai".to_owned(), script.to_owned())],
+    )
+    .unwrap();
     let d = policy.check_schedule(&request(200), &calendar(200), now());
     assert_eq!(d.findings.len(), 1, "{:?}", d.findings);
     assert_eq!(d.findings[0].message, "1200");

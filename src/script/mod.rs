@@ -94,9 +94,7 @@ fn error_message(err: &EvalAltResult) -> String {
         EvalAltResult::ErrorDataTooLarge(what, _) => {
             format!("script exceeded a size limit: {what}")
         }
-        EvalAltResult::ErrorTerminated(token, _)
-            if token.to_string() == sandbox::COST_EXCEEDED =>
-        {
+        EvalAltResult::ErrorTerminated(token, _) if token.to_string() == sandbox::COST_EXCEEDED => {
             format!(
                 "script exceeded the cost budget of {} units (operations and the work of the functions it called)",
                 limits::COST_BUDGET

@@ -21,8 +21,13 @@ pub(crate) mod limits {
     /// input spends the same units on every machine.
     pub const COST_BUDGET: u64 = 1_000_000;
     /// The last resort, and the one outcome that is not deterministic: a hook call still
-    /// running after this many milliseconds of wall-clock time is stopped.
-    pub const WALL_CLOCK_MS: u64 = 2_000;
+    /// running after this many milliseconds of wall-clock time is stopped (one second in a
+    /// release build; ten in a debug build, which runs scripts ten to thirty times slower).
+    pub const WALL_CLOCK_MS: u64 = if cfg!(debug_assertions) {
+        10_000
+    } else {
+        1_000
+    };
     /// Nested function calls.
     pub const CALL_LEVELS: usize = 32;
     /// Nested expressions, at the top level and inside functions (a chain of `&&` or `+`
@@ -45,6 +50,12 @@ pub(crate) mod limits {
     pub const SOURCE_BYTES: usize = 256 * 1024;
     /// Functions one script file may define.
     pub const FUNCTIONS: usize = 1_000;
+    /// Bytes the variables of a running hook call may hold in all (strings, and 16 per item
+    /// of an array or map), checked with their nesting at least every [`SCAN_EVERY`] variable
+    /// reads and at most every 1 024 (less often when they are large): what grows a value past rhai's own checks (`m[k] = v`) is caught there.
+    pub const MEMORY_BYTES: usize = 16 * 1024 * 1024;
+    /// See [`MEMORY_BYTES`].
+    pub const SCAN_EVERY: u64 = 64;
     /// Bytes in one string.
     pub const STRING_SIZE: usize = 64 * 1024;
     /// Items in one array, and entries in one map.
@@ -100,6 +111,10 @@ thread_local! {
     static OPS: Cell<u64> = const { Cell::new(0) };
     /// When the running hook call started, for the wall-clock last resort.
     static STARTED: Cell<Option<std::time::Instant>> = const { Cell::new(None) };
+    /// Variables read by the running hook call.
+    static VAR_READS: Cell<u64> = const { Cell::new(0) };
+    /// The read at which the variables are measured next.
+    static NEXT_SCAN: Cell<u64> = const { Cell::new(limits::SCAN_EVERY) };
     /// Whether this thread is running a script under the panic guard.
     static GUARDED: Cell<bool> = const { Cell::new(false) };
 }
@@ -135,6 +150,8 @@ pub(crate) fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, String> {
     quiet_panics();
     COST.with(|c| c.set(0));
     OPS.with(|c| c.set(0));
+    VAR_READS.with(|c| c.set(0));
+    NEXT_SCAN.with(|c| c.set(limits::SCAN_EVERY));
     STARTED.with(|s| s.set(Some(std::time::Instant::now())));
     let was = GUARDED.with(|g| g.replace(true));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
@@ -171,13 +188,69 @@ fn on_progress(ops: u64) -> Option<Dynamic> {
         return Some(COST_EXCEEDED.into());
     }
     if ops % 1024 == 0
-        && STARTED.with(Cell::get).is_some_and(|s| {
-            s.elapsed() > std::time::Duration::from_millis(limits::WALL_CLOCK_MS)
-        })
+        && STARTED
+            .with(Cell::get)
+            .is_some_and(|s| s.elapsed() > std::time::Duration::from_millis(limits::WALL_CLOCK_MS))
     {
         return Some(WALL_CLOCK_EXCEEDED.into());
     }
     None
+}
+
+/// Every [`limits::SCAN_EVERY`] variable reads, measures every live variable: their bytes
+/// against [`limits::MEMORY_BYTES`] and their nesting against [`limits::NESTING_DEPTH`].
+fn on_var(ctx: &rhai::EvalContext) -> Result<Option<Dynamic>, Box<EvalAltResult>> {
+    let reads = VAR_READS.with(|c| {
+        let n = c.get().wrapping_add(1);
+        c.set(n);
+        n
+    });
+    if reads >= NEXT_SCAN.with(Cell::get) {
+        let mut bytes = 0;
+        for (_, _, v) in ctx.scope().iter_raw() {
+            measure(v, 1, &mut bytes)?;
+        }
+        // Scanning costs about one item per 16 variable reads, amortized, and values grow by
+        // at most 1 024 reads between two scans.
+        let items = (bytes / 256) as u64;
+        NEXT_SCAN.with(|c| c.set(reads + items.clamp(limits::SCAN_EVERY, 1024)));
+    }
+    Ok(None)
+}
+
+/// Adds `v`'s bytes to `bytes`: an error past [`limits::MEMORY_BYTES`] or
+/// [`limits::NESTING_DEPTH`].
+fn measure(v: &Dynamic, depth: usize, bytes: &mut usize) -> Result<(), Box<EvalAltResult>> {
+    if depth > limits::NESTING_DEPTH + 1 {
+        return Err(too_deep());
+    }
+    *bytes += 16;
+    if v.is_int() || v.is_float() || v.is_bool() || v.is_unit() {
+        return Ok(());
+    }
+    if let Some(s) = v.read_lock::<rhai::ImmutableString>() {
+        *bytes += s.len();
+    } else if let Some(a) = v.read_lock::<Array>() {
+        for x in a.iter() {
+            measure(x, depth + 1, bytes)?;
+        }
+    } else if let Some(m) = v.read_lock::<Map>() {
+        for (k, x) in m.iter() {
+            *bytes += k.len();
+            measure(x, depth + 1, bytes)?;
+        }
+    }
+    if *bytes > limits::MEMORY_BYTES {
+        return Err(EvalAltResult::ErrorDataTooLarge(
+            format!(
+                "Memory held by the script's variables (more than {} bytes)",
+                limits::MEMORY_BYTES
+            ),
+            rhai::Position::NONE,
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// The error for a value nested deeper than [`limits::NESTING_DEPTH`].
@@ -353,6 +426,9 @@ pub(crate) fn engine() -> Engine {
     harden(&mut packages);
     engine.register_global_module(packages.into());
     engine.on_progress(on_progress);
+    // The callback is marked volatile in rhai, not deprecated.
+    #[allow(deprecated)]
+    engine.on_var(|_, _, ctx| on_var(&ctx));
     engine
         .set_strict_variables(true)
         .set_max_operations(limits::OPERATIONS)

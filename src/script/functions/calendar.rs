@@ -19,7 +19,10 @@ fn deployment_map(d: &ChangeRequest, st: &CallState) -> Result<Map, Box<EvalAltR
     charge(DEPLOYMENT_COST + bytes_cost(d.id.as_str().len()))?;
     let mut m = Map::new();
     m.insert("id".into(), Dynamic::from(d.id.to_string()));
-    m.insert("services".into(), Dynamic::from_array(strings(&d.services)?));
+    m.insert(
+        "services".into(),
+        Dynamic::from_array(strings(&d.services)?),
+    );
     m.insert("environment".into(), Dynamic::from(d.environment.clone()));
     m.insert("type".into(), Dynamic::from(d.change_type.clone()));
     let iv = d.interval();

@@ -35,8 +35,14 @@ fn record(
         )
         .into());
     }
-    charge(bytes_cost(rule.len() + message.len().min(limits::MESSAGE_BYTES)))?;
-    let in_call = st.findings.lock().unwrap_or_else(PoisonError::into_inner).len();
+    charge(bytes_cost(
+        rule.len() + message.len().min(limits::MESSAGE_BYTES),
+    ))?;
+    let in_call = st
+        .findings
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .len();
     if in_call >= limits::FINDINGS_PER_CALL {
         return Err(format!(
             "the script recorded more than the limit of {} findings in one hook call",
