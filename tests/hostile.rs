@@ -192,7 +192,16 @@ fn check(name: &str, e: &Value, d: &Decision) -> Result<(), String> {
 }
 
 fn run_all() -> Vec<String> {
-    bundles().iter().filter_map(|d| run(d).err()).collect()
+    bundles()
+        .iter()
+        .filter_map(|d| {
+            let started = std::time::Instant::now();
+            let result = run(d).err();
+            // For a look at the times (`--nocapture`); nothing asserts on the wall clock.
+            eprintln!("{}: {:?}", d.display(), started.elapsed());
+            result
+        })
+        .collect()
 }
 
 #[test]
