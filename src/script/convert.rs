@@ -14,6 +14,21 @@ pub(crate) fn bytes_cost(len: usize) -> u64 {
     1 + (len / 64) as u64
 }
 
+/// What inserting one entry into a map costs, beyond copying its key and value.
+pub(crate) const MAP_ENTRY_COST: u64 = 3;
+
+/// Labels (or any JSON object) as a map, charged per entry.
+pub(crate) fn labels_map<'a>(
+    labels: impl Iterator<Item = (&'a String, &'a Value)>,
+) -> Result<Map, Box<EvalAltResult>> {
+    labels
+        .map(|(k, v)| {
+            charge(MAP_ENTRY_COST + bytes_cost(k.len()))?;
+            Ok((k.as_str().into(), json_to_dynamic(v)?))
+        })
+        .collect()
+}
+
 pub(crate) fn json_to_dynamic(v: &Value) -> Result<Dynamic, Box<EvalAltResult>> {
     json_at(v, 1)
 }
@@ -55,7 +70,7 @@ fn json_at(v: &Value, depth: usize) -> Result<Dynamic, Box<EvalAltResult>> {
             Dynamic::from_map(
                 o.iter()
                     .map(|(k, x)| {
-                        charge(bytes_cost(k.len()))?;
+                        charge(MAP_ENTRY_COST + bytes_cost(k.len()))?;
                         Ok((k.as_str().into(), json_at(x, depth + 1)?))
                     })
                     .collect::<Result<_, Box<EvalAltResult>>>()?,

@@ -7,13 +7,13 @@ use serde_json::Value;
 use super::instant::Instant;
 use crate::calendar::Calendar;
 use crate::model::ChangeRequest;
-use crate::script::convert::{bytes_cost, json_to_dynamic, strings};
+use crate::script::convert::{bytes_cost, labels_map, strings};
 use crate::script::sandbox::charge;
 use crate::script::state::{CallState, state};
 use crate::time::Interval;
 
 /// What building one deployment's map costs, beyond the bytes its strings copy.
-const DEPLOYMENT_COST: u64 = 16;
+const DEPLOYMENT_COST: u64 = 64;
 
 fn deployment_map(d: &ChangeRequest, st: &CallState) -> Result<Map, Box<EvalAltResult>> {
     charge(DEPLOYMENT_COST + bytes_cost(d.id.as_str().len()))?;
@@ -33,12 +33,7 @@ fn deployment_map(d: &ChangeRequest, st: &CallState) -> Result<Map, Box<EvalAltR
     m.insert("end".into(), Dynamic::from(Instant::fixed(iv.end(), st.tz)));
     m.insert(
         "labels".into(),
-        Dynamic::from_map(
-            d.labels
-                .iter()
-                .map(|(k, v)| Ok((k.as_str().into(), json_to_dynamic(v)?)))
-                .collect::<Result<_, Box<EvalAltResult>>>()?,
-        ),
+        Dynamic::from_map(labels_map(d.labels.iter())?),
     );
     Ok(m)
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
 use rhai::{Array, Dynamic, Engine, EvalAltResult, Map, NativeCallContext};
 
 use super::instant::{Anchor, Instant};
-use crate::script::convert::{bytes_cost, json_to_dynamic, strings};
+use crate::script::convert::{bytes_cost, json_to_dynamic, labels_map, strings};
 use crate::script::sandbox::charge;
 use crate::script::state::{CallState, state};
 use crate::time::{parse_local_time, resolve_local};
@@ -128,14 +128,7 @@ pub(super) fn register(engine: &mut Engine) {
         .register_get(
             "labels",
             |r: &mut ScriptRequest| -> Result<Map, Box<EvalAltResult>> {
-                r.0.request
-                    .labels
-                    .iter()
-                    .map(|(k, v)| {
-                        charge(bytes_cost(k.len()))?;
-                        Ok((k.as_str().into(), json_to_dynamic(v)?))
-                    })
-                    .collect()
+                labels_map(r.0.request.labels.iter())
             },
         )
         .register_fn("label", |r: &mut ScriptRequest, key: &str| {
