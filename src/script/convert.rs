@@ -83,23 +83,55 @@ fn json_at(v: &Value, depth: usize) -> Result<Dynamic, Box<EvalAltResult>> {
 /// bytes of its strings and items) large.
 pub(crate) fn dynamic_to_json(v: &Dynamic, max_bytes: usize) -> Result<Value, Box<EvalAltResult>> {
     let mut budget = max_bytes;
-    to_json_at(v, 1, &mut budget)
-}
-
-fn spend(budget: &mut usize, bytes: usize) -> Result<(), Box<EvalAltResult>> {
-    charge(bytes_cost(bytes))?;
-    *budget = budget.checked_sub(bytes.max(1)).ok_or_else(|| {
-        Box::<EvalAltResult>::from(format!(
+    to_json_at(v, 1, &mut budget).map_err(|e| match e {
+        Spent::Error(e) => e,
+        Spent::Budget => format!(
             "finding details are larger than the limit of {} bytes",
             limits::DETAILS_BYTES
-        ))
-    })?;
+        )
+        .into(),
+    })
+}
+
+/// `map.to_json()`, depth-limited, at most [`limits::STRING_SIZE`] bytes.
+pub(crate) fn map_to_json(m: &Map) -> Result<String, Box<EvalAltResult>> {
+    let mut budget = limits::STRING_SIZE;
+    let mut out = serde_json::Map::new();
+    for (k, v) in m.iter() {
+        let value = to_json_at(v, 2, &mut budget).map_err(|e| match e {
+            Spent::Error(e) => e,
+            Spent::Budget => Box::<EvalAltResult>::from(format!(
+                "to_json: the map's JSON is larger than the limit of {} bytes",
+                limits::STRING_SIZE
+            )),
+        })?;
+        out.insert(k.to_string(), value);
+    }
+    Ok(Value::Object(out).to_string())
+}
+
+/// Why a conversion to JSON stopped.
+enum Spent {
+    /// Its byte budget ran out.
+    Budget,
+    Error(Box<EvalAltResult>),
+}
+
+impl From<Box<EvalAltResult>> for Spent {
+    fn from(e: Box<EvalAltResult>) -> Self {
+        Spent::Error(e)
+    }
+}
+
+fn spend(budget: &mut usize, bytes: usize) -> Result<(), Spent> {
+    charge(bytes_cost(bytes))?;
+    *budget = budget.checked_sub(bytes.max(1)).ok_or(Spent::Budget)?;
     Ok(())
 }
 
-fn to_json_at(v: &Dynamic, depth: usize, budget: &mut usize) -> Result<Value, Box<EvalAltResult>> {
+fn to_json_at(v: &Dynamic, depth: usize, budget: &mut usize) -> Result<Value, Spent> {
     if depth > limits::NESTING_DEPTH {
-        return Err(too_deep());
+        return Err(too_deep().into());
     }
     Ok(if let Some(b) = v.clone().try_cast::<bool>() {
         spend(budget, 5)?;

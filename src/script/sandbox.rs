@@ -393,6 +393,7 @@ fn harden(packages: &mut Module) {
     packages.set_native_fn("sleep", |_: FLOAT| -> Result<(), Box<EvalAltResult>> {
         Err("`sleep` is not available in policy scripts".into())
     });
+    packages.set_native_fn("to_json", |m: &mut Map| super::convert::map_to_json(m));
     packages.set_native_fn("sort", |a: &mut Array| safe_sort(a, false));
     packages.set_native_fn("sort_desc", |a: &mut Array| safe_sort(a, true));
     for name in ["print", "to_string", "debug", "to_debug"] {
