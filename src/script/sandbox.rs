@@ -52,10 +52,11 @@ pub(crate) mod limits {
     pub const FUNCTIONS: usize = 1_000;
     /// Bytes the variables of a running hook call may hold in all (strings, and 16 per item
     /// of an array or map), checked with their nesting at least every [`SCAN_EVERY`] variable
-    /// reads and at most every 1 024 (less often when they are large): what grows a value past rhai's own checks (`m[k] = v`) is caught there.
+    /// reads and at most every 1 024 (less often when they are large): what grows a value
+    /// past rhai's own checks (`m[k] = v`), or nests it deeply, is caught there.
     pub const MEMORY_BYTES: usize = 16 * 1024 * 1024;
     /// See [`MEMORY_BYTES`].
-    pub const SCAN_EVERY: u64 = 64;
+    pub const SCAN_EVERY: u64 = 8;
     /// Bytes in one string.
     pub const STRING_SIZE: usize = 64 * 1024;
     /// Items in one array, and entries in one map.
@@ -197,7 +198,7 @@ fn on_progress(ops: u64) -> Option<Dynamic> {
     None
 }
 
-/// Every [`limits::SCAN_EVERY`] variable reads, measures every live variable: their bytes
+/// Every [`limits::SCAN_EVERY`] to 1 024 variable reads, measures every live variable: their bytes
 /// against [`limits::MEMORY_BYTES`] and their nesting against [`limits::NESTING_DEPTH`].
 fn on_var(ctx: &rhai::EvalContext) -> Result<Option<Dynamic>, Box<EvalAltResult>> {
     let reads = VAR_READS.with(|c| {
