@@ -452,3 +452,39 @@ pub(crate) fn engine() -> Engine {
     });
     engine
 }
+
+#[cfg(test)]
+#[allow(clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_under_the_guard_is_an_error_with_its_message() {
+        let caught = guarded(|| -> u8 { panic!("boom {}", 1) });
+        assert_eq!(caught, Err("boom 1".to_owned()));
+        // The guard is off again, and a call that does not panic returns its value.
+        assert!(!GUARDED.with(Cell::get));
+        assert_eq!(guarded(|| 7), Ok(7));
+    }
+
+    #[test]
+    fn charges_past_the_budget_fail_and_a_new_call_starts_afresh() {
+        let over = guarded(|| charge(limits::COST_BUDGET + 1));
+        assert!(matches!(over, Ok(Err(_))));
+        let fresh = guarded(|| charge(10).map(|()| spent()));
+        assert!(matches!(fresh, Ok(Ok(10))));
+    }
+
+    #[test]
+    fn floats_with_nan_sort_by_a_total_order() {
+        let mut a: Array = [3.0, f64::NAN, 1.0, 2.0]
+            .into_iter()
+            .cycle()
+            .take(200)
+            .map(Dynamic::from_float)
+            .collect();
+        assert!(safe_sort(&mut a, false).is_ok());
+        assert_eq!(a[0].as_float(), Ok(1.0));
+        assert!(a[199].as_float().is_ok_and(f64::is_nan));
+    }
+}
