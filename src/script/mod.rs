@@ -95,6 +95,20 @@ fn error_message(err: &EvalAltResult) -> String {
         EvalAltResult::ErrorDataTooLarge(what, _) => {
             format!("script exceeded a size limit: {what}")
         }
+        EvalAltResult::ErrorTerminated(token, _) if token.to_string() == sandbox::COST_EXCEEDED => {
+            format!(
+                "script exceeded the cost budget of {} units (operations and the work of the functions it called)",
+                limits::COST_BUDGET
+            )
+        }
+        EvalAltResult::ErrorTerminated(token, _)
+            if token.to_string() == sandbox::WALL_CLOCK_EXCEEDED =>
+        {
+            format!(
+                "script exceeded the wall-clock limit of {} ms",
+                limits::WALL_CLOCK_MS
+            )
+        }
         other => {
             let mut s = other.to_string();
             if let Some(i) = s.rfind(" (line ") {
@@ -102,6 +116,24 @@ fn error_message(err: &EvalAltResult) -> String {
             }
             s
         }
+    }
+}
+
+/// The name of the limit `err` reports, when it is the cost, operations or wall-clock limit.
+fn limit_hit(err: &EvalAltResult) -> Option<&'static str> {
+    match err.unwrap_inner() {
+        EvalAltResult::ErrorTooManyOperations(_) => Some("operations"),
+        EvalAltResult::ErrorTerminated(token, _) => {
+            let token = token.to_string();
+            if token == sandbox::COST_EXCEEDED {
+                Some(sandbox::COST_EXCEEDED)
+            } else if token == sandbox::WALL_CLOCK_EXCEEDED {
+                Some(sandbox::WALL_CLOCK_EXCEEDED)
+            } else {
+                None
+            }
+        }
+        _ => None,
     }
 }
 
@@ -157,7 +189,7 @@ fn discover_hooks(
             };
             return Err(script_error(
                 origin,
-                None,
+                line,
                 format!(
                     "hook `{}` must take {count} ({}), it takes {}",
                     hook.name(),
@@ -181,12 +213,53 @@ fn discover_hooks(
     Ok(hooks)
 }
 
+fn too_many_functions(origin: &str, count: usize) -> LoadError {
+    script_error(
+        origin,
+        None,
+        format!(
+            "script defines {count} functions, more than the limit of {}",
+            limits::FUNCTIONS
+        ),
+    )
+}
+
+/// The load-time limits checked before compiling: source bytes, and (counting the `fn`
+/// keywords, an upper bound) functions, so that a huge file is refused in linear time.
+fn check_size(origin: &str, text: &str) -> Result<(), LoadError> {
+    if text.len() > limits::SOURCE_BYTES {
+        return Err(script_error(
+            origin,
+            None,
+            format!(
+                "script is {} bytes, more than the limit of {} bytes",
+                text.len(),
+                limits::SOURCE_BYTES
+            ),
+        ));
+    }
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut fns = 0;
+    for (i, _) in text.match_indices("fn") {
+        let before = text[..i].chars().next_back();
+        let after = text[i + 2..].chars().next();
+        if !before.is_some_and(is_ident) && after.is_some_and(char::is_whitespace) {
+            fns += 1;
+        }
+    }
+    if fns > limits::FUNCTIONS {
+        return Err(too_many_functions(origin, fns));
+    }
+    Ok(())
+}
+
 impl Scripts {
     /// Compiles every script; `files` holds `(origin, text)` pairs in the order hooks run.
     pub(crate) fn compile(files: &[(String, String)]) -> Result<Self, LoadError> {
         let engine = build_engine();
         let mut scripts = Vec::with_capacity(files.len());
         for (origin, text) in files {
+            check_size(origin, text)?;
             let mut ast = engine.compile(text).map_err(|e| {
                 let pos = e.position();
                 LoadError {
@@ -200,6 +273,10 @@ impl Scripts {
                 }
             })?;
             ast.set_source(origin.as_str());
+            let functions = ast.iter_functions().count();
+            if functions > limits::FUNCTIONS {
+                return Err(too_many_functions(origin, functions));
+            }
             let hooks = discover_hooks(origin, text, &ast)?;
             scripts.push(Script {
                 origin: origin.clone(),
@@ -244,13 +321,23 @@ impl Scripts {
                 .eval_ast(false)
                 .rewind_scope(false)
                 .with_tag(Ctx(st.clone()));
-            let result = self.engine.call_fn_with_options::<Dynamic>(
-                options,
-                &mut Scope::new(),
-                &script.ast,
-                hook.name(),
-                (ScriptRequest(st.clone()),),
-            );
+            let result = sandbox::guarded(|| {
+                self.engine.call_fn_with_options::<Dynamic>(
+                    options,
+                    &mut Scope::new(),
+                    &script.ast,
+                    hook.name(),
+                    (ScriptRequest(st.clone()),),
+                )
+            })
+            .unwrap_or_else(|panic| {
+                Err(EvalAltResult::ErrorSystem(
+                    "script made the engine panic (the panic was caught)".to_owned(),
+                    panic.into(),
+                )
+                .into())
+            });
+            let cost = sandbox::spent();
             let before = out.len();
             out.append(&mut st.findings.lock().unwrap_or_else(PoisonError::into_inner));
             let failed = result.is_err();
@@ -259,20 +346,24 @@ impl Scripts {
                     Some(line) => format!("{}:{line}", script.origin),
                     None => script.origin.clone(),
                 };
-                out.push(
-                    Finding::new(
-                        POLICY_ERROR,
-                        Severity::Deny,
-                        format!(
-                            "policy script `{}` failed, so the change is denied: {}",
-                            script.origin,
-                            error_message(&err)
-                        ),
-                        Some(source),
-                    )
-                    .with_detail("script", script.origin.clone())
-                    .with_detail("hook", hook.name()),
-                );
+                let mut finding = Finding::new(
+                    POLICY_ERROR,
+                    Severity::Deny,
+                    format!(
+                        "policy script `{}` failed, so the change is denied: {}",
+                        script.origin,
+                        error_message(&err)
+                    ),
+                    Some(source),
+                )
+                .with_detail("script", script.origin.clone())
+                .with_detail("hook", hook.name());
+                if let Some(limit) = limit_hit(&err) {
+                    finding = finding
+                        .with_detail("limit", limit)
+                        .with_detail("cost", cost);
+                }
+                out.push(finding);
             }
             let mut stability =
                 std::mem::take(&mut *st.stability.lock().unwrap_or_else(PoisonError::into_inner));

@@ -1,6 +1,7 @@
 //! What a hook call can see, reachable from native functions through the call's tag, and what
 //! the call learns about itself: its findings, and for how long its answer holds.
 
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -46,6 +47,8 @@ pub(crate) struct CallState {
     /// `request.interval()`, computed once.
     pub start: DateTime<Utc>,
     pub findings: Mutex<Vec<Finding>>,
+    /// Findings recorded by every script of this check so far.
+    pub recorded: AtomicUsize,
     /// What the running script read that depends on the request's start time.
     pub stability: Mutex<Stability>,
 }
@@ -92,6 +95,7 @@ impl CallState {
                 tz: s.tz,
                 start: s.request.interval().start(),
                 findings: Mutex::new(Vec::new()),
+                recorded: AtomicUsize::new(0),
                 stability: Mutex::new(Stability::default()),
             },
         }

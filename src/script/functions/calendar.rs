@@ -7,14 +7,22 @@ use serde_json::Value;
 use super::instant::Instant;
 use crate::calendar::Calendar;
 use crate::model::ChangeRequest;
-use crate::script::convert::{json_to_dynamic, strings};
+use crate::script::convert::{bytes_cost, labels_map, strings};
+use crate::script::sandbox::charge;
 use crate::script::state::{CallState, state};
 use crate::time::Interval;
 
-fn deployment_map(d: &ChangeRequest, st: &CallState) -> Map {
+/// What building one deployment's map costs, beyond the bytes its strings copy.
+const DEPLOYMENT_COST: u64 = 64;
+
+fn deployment_map(d: &ChangeRequest, st: &CallState) -> Result<Map, Box<EvalAltResult>> {
+    charge(DEPLOYMENT_COST + bytes_cost(d.id.as_str().len()))?;
     let mut m = Map::new();
     m.insert("id".into(), Dynamic::from(d.id.to_string()));
-    m.insert("services".into(), Dynamic::from_array(strings(&d.services)));
+    m.insert(
+        "services".into(),
+        Dynamic::from_array(strings(&d.services)?),
+    );
     m.insert("environment".into(), Dynamic::from(d.environment.clone()));
     m.insert("type".into(), Dynamic::from(d.change_type.clone()));
     let iv = d.interval();
@@ -25,14 +33,9 @@ fn deployment_map(d: &ChangeRequest, st: &CallState) -> Map {
     m.insert("end".into(), Dynamic::from(Instant::fixed(iv.end(), st.tz)));
     m.insert(
         "labels".into(),
-        Dynamic::from_map(
-            d.labels
-                .iter()
-                .map(|(k, v)| (k.as_str().into(), json_to_dynamic(v)))
-                .collect(),
-        ),
+        Dynamic::from_map(labels_map(d.labels.iter())?),
     );
-    m
+    Ok(m)
 }
 
 /// The calendar, and the request's interval, with the next change of the queried set (the
@@ -75,10 +78,12 @@ fn ids_with_label(
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    Ok(ids
-        .into_iter()
-        .map(|id| Dynamic::from(id.to_owned()))
-        .collect())
+    ids.into_iter()
+        .map(|id| {
+            charge(bytes_cost(id.len()))?;
+            Ok(Dynamic::from(id.to_owned()))
+        })
+        .collect()
 }
 
 pub(super) fn register(engine: &mut Engine) {
@@ -89,8 +94,8 @@ pub(super) fn register(engine: &mut Engine) {
         let out: Array = calendar
             .overlapping_environment(&r.environment, interval)
             .filter(|d| d.id != r.id)
-            .map(|d| Dynamic::from_map(deployment_map(d, &st)))
-            .collect();
+            .map(|d| deployment_map(d, &st).map(Dynamic::from_map))
+            .collect::<Result<_, _>>()?;
         Ok::<_, Box<EvalAltResult>>(out)
     });
     engine.register_fn(
@@ -103,8 +108,8 @@ pub(super) fn register(engine: &mut Engine) {
             let out: Array = calendar
                 .overlapping_service(&r.environment, service, interval)
                 .filter(|d| d.id != r.id)
-                .map(|d| Dynamic::from_map(deployment_map(d, &st)))
-                .collect();
+                .map(|d| deployment_map(d, &st).map(Dynamic::from_map))
+                .collect::<Result<_, _>>()?;
             Ok::<_, Box<EvalAltResult>>(out)
         },
     );
@@ -141,18 +146,17 @@ pub(super) fn register(engine: &mut Engine) {
             let out: Array = calendar
                 .overlapping_service(&r.environment, service, iv)
                 .filter(|d| d.id != r.id)
-                .map(|d| Dynamic::from_map(deployment_map(d, &st)))
-                .collect();
+                .map(|d| deployment_map(d, &st).map(Dynamic::from_map))
+                .collect::<Result<_, _>>()?;
             Ok::<_, Box<EvalAltResult>>(out)
         },
     );
     engine.register_fn("deployment", |ctx: NativeCallContext, id: &str| {
         let st = state(&ctx)?;
         let calendar = st.calendar("deployment")?;
-        Ok::<_, Box<EvalAltResult>>(
-            calendar
-                .get(id)
-                .map_or(Dynamic::UNIT, |d| Dynamic::from_map(deployment_map(d, &st))),
-        )
+        match calendar.get(id) {
+            Some(d) => deployment_map(d, &st).map(Dynamic::from_map),
+            None => Ok(Dynamic::UNIT),
+        }
     });
 }

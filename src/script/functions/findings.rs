@@ -3,12 +3,14 @@
 //! script could allow the change, which the window search jumps to.
 
 use std::sync::PoisonError;
+use std::sync::atomic::Ordering;
 
 use rhai::{Engine, EvalAltResult, Map, NativeCallContext};
 
 use super::instant::Instant;
 use crate::decision::{Finding, Severity};
-use crate::script::convert::dynamic_to_json;
+use crate::script::convert::{bytes_cost, dynamic_to_json};
+use crate::script::sandbox::{charge, limits};
 use crate::script::state::state;
 use crate::time::format_utc;
 
@@ -26,6 +28,36 @@ fn record(
     if rule.trim().is_empty() {
         return Err("the rule name given to deny(), warn() or pending() must not be empty".into());
     }
+    if rule.len() > limits::RULE_ID_BYTES {
+        return Err(format!(
+            "the rule name given to deny(), warn() or pending() is longer than the limit of {} bytes",
+            limits::RULE_ID_BYTES
+        )
+        .into());
+    }
+    charge(bytes_cost(
+        rule.len() + message.len().min(limits::MESSAGE_BYTES),
+    ))?;
+    let in_call = st
+        .findings
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .len();
+    if in_call >= limits::FINDINGS_PER_CALL {
+        return Err(format!(
+            "the script recorded more than the limit of {} findings in one hook call",
+            limits::FINDINGS_PER_CALL
+        )
+        .into());
+    }
+    if st.recorded.fetch_add(1, Ordering::Relaxed) >= limits::FINDINGS_PER_CHECK {
+        return Err(format!(
+            "the scripts recorded more than the limit of {} findings in one check",
+            limits::FINDINGS_PER_CHECK
+        )
+        .into());
+    }
+    let message = truncate_message(message);
     // Each script's AST carries its file name as its source.
     let origin = ctx.call_source().unwrap_or("<script>");
     let source = match ctx.call_position().line() {
@@ -33,7 +65,14 @@ fn record(
         None => origin.to_owned(),
     };
     let mut finding = Finding::new(rule, severity, message, Some(source));
+    let mut budget = limits::DETAILS_BYTES;
     for (k, v) in details.iter().flatten() {
+        budget = budget.checked_sub(k.len()).ok_or_else(|| {
+            Box::<EvalAltResult>::from(format!(
+                "finding details are larger than the limit of {} bytes",
+                limits::DETAILS_BYTES
+            ))
+        })?;
         let value = match v.read_lock::<Instant>() {
             Some(t) => {
                 if k.as_str() == RETRY_AT && severity != Severity::Warn {
@@ -42,7 +81,11 @@ fn record(
                 }
                 format_utc(t.utc).into()
             }
-            None => dynamic_to_json(v),
+            None => {
+                let value = dynamic_to_json(v, budget)?;
+                budget = budget.saturating_sub(value.to_string().len());
+                value
+            }
         };
         finding.details.insert(k.to_string(), value);
     }
@@ -51,6 +94,21 @@ fn record(
         .unwrap_or_else(PoisonError::into_inner)
         .push(finding);
     Ok(())
+}
+
+/// The marker that ends a message cut at [`limits::MESSAGE_BYTES`].
+const CUT: &str = "… (message truncated)";
+
+/// `message`, cut at [`limits::MESSAGE_BYTES`] (on a character boundary) and marked.
+fn truncate_message(message: &str) -> std::borrow::Cow<'_, str> {
+    if message.len() <= limits::MESSAGE_BYTES {
+        return message.into();
+    }
+    let mut end = limits::MESSAGE_BYTES - CUT.len();
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{CUT}", &message[..end]).into()
 }
 
 pub(super) fn register(engine: &mut Engine) {

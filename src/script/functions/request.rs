@@ -7,7 +7,8 @@ use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
 use rhai::{Array, Dynamic, Engine, EvalAltResult, Map, NativeCallContext};
 
 use super::instant::{Anchor, Instant};
-use crate::script::convert::{json_to_dynamic, strings};
+use crate::script::convert::{bytes_cost, json_to_dynamic, labels_map, strings};
+use crate::script::sandbox::charge;
 use crate::script::state::{CallState, state};
 use crate::time::{parse_local_time, resolve_local};
 
@@ -110,25 +111,31 @@ pub(super) fn register(engine: &mut Engine) {
                 .clone()
                 .map_or(Dynamic::UNIT, Dynamic::from)
         })
-        .register_get("depends_on", |r: &mut ScriptRequest| -> Array {
-            r.0.request
-                .depends_on
-                .iter()
-                .map(|d| Dynamic::from(d.to_string()))
-                .collect()
-        })
-        .register_get("labels", |r: &mut ScriptRequest| -> Map {
-            r.0.request
-                .labels
-                .iter()
-                .map(|(k, v)| (k.as_str().into(), json_to_dynamic(v)))
-                .collect()
-        })
+        .register_get(
+            "depends_on",
+            |r: &mut ScriptRequest| -> Result<Array, Box<EvalAltResult>> {
+                r.0.request
+                    .depends_on
+                    .iter()
+                    .map(|d| {
+                        let d = d.to_string();
+                        charge(bytes_cost(d.len()))?;
+                        Ok(Dynamic::from(d))
+                    })
+                    .collect()
+            },
+        )
+        .register_get(
+            "labels",
+            |r: &mut ScriptRequest| -> Result<Map, Box<EvalAltResult>> {
+                labels_map(r.0.request.labels.iter())
+            },
+        )
         .register_fn("label", |r: &mut ScriptRequest, key: &str| {
             r.0.request
                 .labels
                 .get(key)
-                .map_or(Dynamic::UNIT, json_to_dynamic)
+                .map_or(Ok(Dynamic::UNIT), json_to_dynamic)
         })
         .register_get("start", |r: &mut ScriptRequest| {
             r.instant(chrono::TimeDelta::zero())
