@@ -481,7 +481,9 @@ def test_huge_values(policy: changegate.PolicySet) -> None:
     for field in ("start", "end", "duration", "requested_at"):
         e = invalid(lambda: policy.check_schedule(request(**{field: long}), now=NOW))
         assert e.field == f"request.{field}"
-        assert len(str(e)) < 1_200 and str(e).endswith("more characters)"), str(e)[-100:]
+        # (the core quotes at most a few hundred characters itself; the bindings cut what is
+        # still longer, ending with "more characters)")
+        assert len(str(e)) < 1_200, str(e)[-100:]
     e = invalid(lambda: changegate.ChangeRequest.from_text(f"id: x\nstart: {long}\n"))
     assert len(str(e)) < 1_200
     for special in (float("nan"), float("inf"), -float("inf")):
