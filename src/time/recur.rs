@@ -520,4 +520,40 @@ mod tests {
         assert!(rule.is_ok());
         assert!(RuleSpan::new("FREQ=FORTNIGHTLY", start, TimeDelta::hours(1), tz).is_err());
     }
+
+    #[test]
+    fn anchored_expansion_finds_what_expansion_from_the_start_finds() {
+        let tz: Tz = "UTC".parse().unwrap();
+        let at = |y, m, d, h| {
+            NaiveDate::from_ymd_opt(y, m, d)
+                .unwrap()
+                .and_hms_opt(h, 0, 0)
+                .unwrap()
+        };
+        let start = at(2000, 1, 6, 10); // a Thursday
+        for rule in [
+            "FREQ=WEEKLY;BYDAY=MO,FR",
+            "FREQ=WEEKLY;INTERVAL=3",
+            "FREQ=HOURLY;INTERVAL=7;BYMINUTE=0,30",
+            "FREQ=DAILY;INTERVAL=2;BYMONTH=3,6",
+            "FREQ=DAILY;BYHOUR=1,13;UNTIL=20300101T000000Z",
+        ] {
+            let span = RuleSpan::new(rule, start, TimeDelta::hours(2), tz).unwrap();
+            let (lo, hi) = (at(2026, 3, 1, 0), at(2026, 7, 1, 0));
+            let anchored = span.starts_overlapping(lo, hi);
+            assert_eq!(anchored.truncated, None, "{rule}");
+            let from = lo - TimeDelta::hours(2);
+            let full: Vec<NaiveDateTime> = span
+                .inner
+                .set
+                .clone()
+                .into_iter()
+                .map(|t| t.naive_utc())
+                .skip_while(|t| *t <= from)
+                .take_while(|t| *t < hi)
+                .collect();
+            assert!(!full.is_empty(), "{rule}");
+            assert_eq!(anchored.starts, full, "{rule}");
+        }
+    }
 }
