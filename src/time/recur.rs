@@ -429,6 +429,17 @@ impl RuleSpan {
     /// without the excluded ones, and where (if anywhere) expansion could not reach `hi`.
     pub(crate) fn starts_overlapping(&self, lo: NaiveDateTime, hi: NaiveDateTime) -> RuleStarts {
         let anchor = self.anchor_for(lo);
+        {
+            let cache = self
+                .inner
+                .cache
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            let ready = cache.iter.is_none() || cache.starts.last().is_some_and(|l| *l >= hi);
+            if cache.anchor == anchor && ready {
+                return self.pick(&cache, lo, hi);
+            }
+        }
         let mut guard = self
             .inner
             .cache
@@ -454,6 +465,11 @@ impl RuleSpan {
             }
         }
         Self::extend(cache, hi);
+        self.pick(cache, lo, hi)
+    }
+
+    /// The kept starts overlapping `[lo, hi)`, see [`Self::starts_overlapping`].
+    fn pick(&self, cache: &RuleCache, lo: NaiveDateTime, hi: NaiveDateTime) -> RuleStarts {
         let from = lo
             .checked_sub_signed(self.inner.length)
             .unwrap_or(NaiveDateTime::MIN);
