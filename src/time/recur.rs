@@ -245,6 +245,13 @@ impl RuleSpan {
         if length <= TimeDelta::zero() {
             return Err("an occurrence must last longer than zero".into());
         }
+        // The rrule crate slices `BYDAY` values by bytes and panics inside a multi-byte
+        // character (found by fuzz/check): a rule is ASCII or it is refused here.
+        if !text.is_ascii() {
+            return Err(format!(
+                "invalid recurrence rule `{text}`: only ASCII characters may appear in a rule"
+            ));
+        }
         // UNTIL is taken out and applied on the wall clock, like every other time here.
         let mut until = None;
         let mut parts = Vec::new();
@@ -535,6 +542,16 @@ mod tests {
         let rule = RuleSpan::new("FREQ=MONTHLY;BYDAY=-1FR", start, TimeDelta::hours(12), tz);
         assert!(rule.is_ok());
         assert!(RuleSpan::new("FREQ=FORTNIGHTLY", start, TimeDelta::hours(1), tz).is_err());
+        // Found by fuzz/check: rrule panicked on a multi-byte character in BYDAY.
+        assert!(
+            RuleSpan::new(
+                "FREQ=MONTHLY;BYDAY=-\u{3b9}R",
+                start,
+                TimeDelta::hours(1),
+                tz
+            )
+            .is_err()
+        );
     }
 
     #[test]
