@@ -47,3 +47,16 @@ python-test: $(PY_STAMP)
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+## Fuzzing (not part of `make test`): each cargo-fuzz target of fuzz/ for FUZZ_SECONDS, seeded
+## by fuzz/seed.sh from tests/cases, tests/windows, policies and examples. Needs nightly Rust
+## and cargo-fuzz (`cargo install cargo-fuzz`).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= request calendar policy script ics check
+
+.PHONY: fuzz
+fuzz:
+	./fuzz/seed.sh
+	for t in $(FUZZ_TARGETS); do \
+		cargo +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done

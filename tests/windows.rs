@@ -991,3 +991,73 @@ fn a_pending_finding_blocks_like_a_denial_and_is_reported() {
         "2026-06-01T23:59:00+00:00"
     );
 }
+
+fn one_blackout(yaml: &str) -> PolicySet {
+    bundle(&[(
+        "policy.yaml",
+        &format!(
+            "timezone: UTC\nenvironments:\n  production:\n    blackouts:\n      - name: b\n        {yaml}\n"
+        ),
+    )])
+}
+
+#[test]
+fn an_hourly_rule_from_1900_still_applies_today() {
+    // Expanded from its start, 1 000 000 hourly occurrences end in 2014: the rule used to stop.
+    let p =
+        one_blackout("rrule: {rule: \"FREQ=HOURLY\", start: \"1900-01-01T00:00\", duration: 30m}");
+    assert!(!allowed(&p, "2026-06-01T10:10:00Z", "10m"));
+    assert!(allowed(&p, "2026-06-01T10:40:00Z", "10m"));
+    let occ = occurrences(&p, "b", "2026-06-01T10:40:00Z", 2);
+    assert_eq!(
+        occ,
+        vec![
+            (
+                "2026-06-01T11:00:00+00:00".into(),
+                "2026-06-01T11:30:00+00:00".into()
+            ),
+            (
+                "2026-06-01T12:00:00+00:00".into(),
+                "2026-06-01T12:30:00+00:00".into()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn an_hourly_rule_with_every_minute_still_applies_in_2030() {
+    let minutes: Vec<String> = (0..60).map(|m| m.to_string()).collect();
+    let p = one_blackout(&format!(
+        "rrule: {{rule: \"FREQ=HOURLY;BYMINUTE={}\", start: \"2026-01-01T00:00\", duration: 1m}}",
+        minutes.join(",")
+    ));
+    assert!(!allowed(&p, "2027-12-31T10:00:00Z", "5m"));
+    assert!(!allowed(&p, "2030-06-01T10:00:00Z", "5m"));
+    assert_eq!(occurrences(&p, "b", "2030-06-01T10:00:30Z", 1).len(), 1);
+}
+
+#[test]
+fn a_rule_that_cannot_be_expanded_that_far_fails_closed() {
+    // Monthly rules are expanded from their start: 1 440 occurrences a month from 1950 reach
+    // the expansion limit around 2008. Past it the blackout blocks (and preview shows it).
+    let minutes: Vec<String> = (0..60).map(|m| m.to_string()).collect();
+    let hours: Vec<String> = (0..24).map(|m| m.to_string()).collect();
+    let p = one_blackout(&format!(
+        "rrule: {{rule: \"FREQ=MONTHLY;BYHOUR={};BYMINUTE={}\", start: \"1950-01-01T00:00\", duration: 30s}}",
+        hours.join(","),
+        minutes.join(",")
+    ));
+    assert!(!allowed(&p, "2026-06-15T10:00:00Z", "5m"));
+    assert!(!occurrences(&p, "b", "2026-06-15T10:00:00Z", 1).is_empty());
+}
+
+#[test]
+fn an_every_minute_cron_blackout_against_a_request_of_years_is_bounded() {
+    let p = one_blackout("cron: {start: \"* * * * *\", end: \"* * * * *\"}");
+    // Five years: 2.6 million one-minute periods, answered without enumerating them all.
+    assert!(!allowed(&p, "2026-06-01T10:00:00Z", "43800h"));
+    // Every minute from 09:00 to 09:59 until 10:00 (GitLab: start to the first end after it).
+    let q = one_blackout("cron: {start: \"* 9 * * *\", end: \"0 10 * * *\"}");
+    assert!(!allowed(&q, "2026-06-02T10:00:00Z", "26280h"));
+    assert!(allowed(&q, "2026-06-02T10:00:00Z", "23h"));
+}

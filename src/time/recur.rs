@@ -121,10 +121,23 @@ impl CronSpan {
     }
 }
 
-/// Most occurrences a [`RuleSpan`] keeps expanded; a rule queried further out than this many
-/// occurrences past its start stops producing occurrences (hourly rules reach it after a
-/// century).
-const MAX_RULE_OCCURRENCES: usize = 1_000_000;
+/// Most occurrences a [`RuleSpan`] expands from one anchor. Rules with a fixed period
+/// (`HOURLY`, `DAILY`, `WEEKLY` without `COUNT`) are expanded from an anchor moved forward by
+/// whole periods to within a year of the instants asked about, so this limit bounds the work
+/// of one query rather than the reach of the rule; a query that needs more occurrences than
+/// this from its anchor is answered fail-closed ([`RuleStarts::truncated`]).
+pub(crate) const MAX_RULE_OCCURRENCES: usize = 1_000_000;
+
+/// The local starts a [`RuleSpan`] has for a query, and whether expansion stopped at
+/// [`MAX_RULE_OCCURRENCES`] before the end of the query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RuleStarts {
+    /// Starts of the occurrences overlapping the query, in order, without the excluded ones.
+    pub(crate) starts: Vec<NaiveDateTime>,
+    /// `Some(t)`: occurrences could not be computed from local time `t` to the end of the
+    /// query; the caller must treat that part as covered (fail closed).
+    pub(crate) truncated: Option<NaiveDateTime>,
+}
 
 /// An RFC 5545 recurrence rule with a local start (`DTSTART`) and a length, e.g.
 /// `FREQ=MONTHLY;BYDAY=-1FR` from `2026-01-01T18:00` for `12h`: 18:00 on the last Friday of
@@ -150,13 +163,44 @@ struct RuleInner {
     exdates: BTreeSet<NaiveDateTime>,
     exdays: BTreeSet<NaiveDate>,
     set: RRuleSet,
+    /// The rule as parsed (with `UNTIL` applied), to rebuild it from a later anchor.
+    rule: RRule<Unvalidated>,
+    until: Option<NaiveDateTime>,
+    /// The length of one period when the rule can be started any whole number of periods
+    /// later without changing its occurrences (`HOURLY`, `DAILY`, `WEEKLY`, no `COUNT`).
+    period: Option<TimeDelta>,
     cache: Arc<RwLock<RuleCache>>,
 }
 
 struct RuleCache {
+    /// Where the expansion kept in `starts` began (the rule's start, or later by whole periods).
+    anchor: NaiveDateTime,
     starts: Vec<NaiveDateTime>,
     /// `None` once the rule has no more occurrences (or the limit was reached).
     iter: Option<RRuleSetIter>,
+    /// Whether expansion stopped at [`MAX_RULE_OCCURRENCES`] (not at the rule's end).
+    truncated: bool,
+}
+
+/// The period of a rule that may be shifted by whole periods, see [`RuleInner::period`].
+fn shift_period(rule: &RRule<Unvalidated>) -> Option<TimeDelta> {
+    if rule.get_count().is_some() {
+        return None;
+    }
+    let n = i64::from(rule.get_interval().max(1));
+    match rule.get_freq() {
+        Frequency::Hourly => Some(TimeDelta::hours(n)),
+        Frequency::Daily => Some(TimeDelta::days(n)),
+        Frequency::Weekly => Some(TimeDelta::weeks(n)),
+        _ => None,
+    }
+}
+
+/// How far apart anchors are: the whole periods in a year (at least one).
+fn anchor_step(period: TimeDelta) -> TimeDelta {
+    let year = TimeDelta::days(366);
+    let k = (year.num_seconds() / period.num_seconds().max(1)).max(1);
+    period * i32::try_from(k).unwrap_or(1)
 }
 
 /// A zone-less stand-in: local wall-clock times are expanded as if they were UTC, so the rrule
@@ -201,6 +245,13 @@ impl RuleSpan {
         if length <= TimeDelta::zero() {
             return Err("an occurrence must last longer than zero".into());
         }
+        // The rrule crate slices `BYDAY` values by bytes and panics inside a multi-byte
+        // character (found by fuzz/check): a rule is ASCII or it is refused here.
+        if !text.is_ascii() {
+            return Err(format!(
+                "invalid recurrence rule `{text}`: only ASCII characters may appear in a rule"
+            ));
+        }
         // UNTIL is taken out and applied on the wall clock, like every other time here.
         let mut until = None;
         let mut parts = Vec::new();
@@ -225,7 +276,9 @@ impl RuleSpan {
             Some(u) => parsed.until(floating(u)),
             None => parsed,
         };
+        let period = shift_period(&parsed);
         let set = parsed
+            .clone()
             .build(floating(start))
             .map_err(|e| format!("invalid recurrence rule `{text}`: {e}"))?
             .limit();
@@ -237,10 +290,15 @@ impl RuleSpan {
                 exdates: BTreeSet::new(),
                 exdays: BTreeSet::new(),
                 cache: Arc::new(RwLock::new(RuleCache {
+                    anchor: start,
                     starts: Vec::new(),
-                    iter: Some(set.into_iter()),
+                    iter: Some(set.clone().into_iter()),
+                    truncated: false,
                 })),
                 set,
+                rule: parsed,
+                until,
+                period,
             }),
         };
         if !span.occurs() {
@@ -318,27 +376,53 @@ impl RuleSpan {
         !cache.starts.is_empty()
     }
 
-    /// Expands the rule until its last kept occurrence is at or after `hi`.
-    fn extend_to(&self, hi: NaiveDateTime) {
-        let covered = |c: &RuleCache| c.iter.is_none() || c.starts.last().is_some_and(|l| *l >= hi);
-        if covered(
-            &self
-                .inner
-                .cache
-                .read()
-                .unwrap_or_else(PoisonError::into_inner),
-        ) {
-            return;
+    /// Where to expand from so that an occurrence overlapping local time `lo` is found:
+    /// the rule's start, or (for a rule with a fixed period) a later start by whole periods,
+    /// quantized to about a year so nearby queries share one expansion.
+    fn anchor_for(&self, lo: NaiveDateTime) -> NaiveDateTime {
+        let inner = &self.inner;
+        let Some(period) = inner.period else {
+            return inner.start;
+        };
+        let Some(needed) = lo.checked_sub_signed(inner.length) else {
+            return inner.start;
+        };
+        if needed <= inner.start {
+            return inner.start;
         }
-        let mut guard = self
-            .inner
-            .cache
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        let cache = &mut *guard;
+        let step = anchor_step(period);
+        let steps = (needed - inner.start).num_seconds() / step.num_seconds().max(1);
+        i32::try_from(steps)
+            .ok()
+            .and_then(|k| step.checked_mul(k))
+            .and_then(|d| inner.start.checked_add_signed(d))
+            .unwrap_or(inner.start)
+    }
+
+    /// A fresh expansion from `anchor` (`None` when nothing occurs from there).
+    fn iter_from(&self, anchor: NaiveDateTime) -> Result<Option<RRuleSetIter>, ()> {
+        let inner = &self.inner;
+        if anchor == inner.start {
+            return Ok(Some(inner.set.clone().into_iter()));
+        }
+        if inner.until.is_some_and(|u| u < anchor) {
+            return Ok(None);
+        }
+        inner
+            .rule
+            .clone()
+            .build(floating(anchor))
+            .map(|set| Some(set.limit().into_iter()))
+            .map_err(|_| ())
+    }
+
+    /// Expands the rule until its last kept occurrence is at or after `hi`.
+    fn extend(cache: &mut RuleCache, hi: NaiveDateTime) {
+        let covered = |c: &RuleCache| c.iter.is_none() || c.starts.last().is_some_and(|l| *l >= hi);
         while !covered(cache) {
             if cache.starts.len() >= MAX_RULE_OCCURRENCES {
                 cache.iter = None;
+                cache.truncated = true;
                 break;
             }
             match cache.iter.as_mut().and_then(Iterator::next) {
@@ -349,28 +433,67 @@ impl RuleSpan {
     }
 
     /// Local starts of the occurrences that overlap `[lo, hi)` on the wall clock, in order,
-    /// without the excluded ones.
-    pub(crate) fn starts_overlapping(
-        &self,
-        lo: NaiveDateTime,
-        hi: NaiveDateTime,
-    ) -> impl Iterator<Item = NaiveDateTime> + '_ {
-        self.extend_to(hi);
-        let cache = self
+    /// without the excluded ones, and where (if anywhere) expansion could not reach `hi`.
+    pub(crate) fn starts_overlapping(&self, lo: NaiveDateTime, hi: NaiveDateTime) -> RuleStarts {
+        let anchor = self.anchor_for(lo);
+        {
+            let cache = self
+                .inner
+                .cache
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            let ready = cache.iter.is_none() || cache.starts.last().is_some_and(|l| *l >= hi);
+            if cache.anchor == anchor && ready {
+                return self.pick(&cache, lo, hi);
+            }
+        }
+        let mut guard = self
             .inner
             .cache
-            .read()
+            .write()
             .unwrap_or_else(PoisonError::into_inner);
+        let cache = &mut *guard;
+        if cache.anchor != anchor {
+            match self.iter_from(anchor) {
+                Ok(iter) => {
+                    *cache = RuleCache {
+                        anchor,
+                        starts: Vec::new(),
+                        iter,
+                        truncated: false,
+                    };
+                }
+                Err(()) => {
+                    return RuleStarts {
+                        starts: Vec::new(),
+                        truncated: Some(lo),
+                    };
+                }
+            }
+        }
+        Self::extend(cache, hi);
+        self.pick(cache, lo, hi)
+    }
+
+    /// The kept starts overlapping `[lo, hi)`, see [`Self::starts_overlapping`].
+    fn pick(&self, cache: &RuleCache, lo: NaiveDateTime, hi: NaiveDateTime) -> RuleStarts {
         let from = lo
             .checked_sub_signed(self.inner.length)
             .unwrap_or(NaiveDateTime::MIN);
         let a = cache.starts.partition_point(|s| *s <= from);
         let b = cache.starts.partition_point(|s| *s < hi);
-        let picked: Vec<NaiveDateTime> = cache.starts.get(a..b).unwrap_or_default().to_vec();
-        drop(cache);
-        picked
-            .into_iter()
+        let reached = cache.starts.last().is_some_and(|l| *l >= hi);
+        let truncated = (cache.truncated && !reached)
+            .then(|| cache.starts.last().copied().unwrap_or(lo).max(lo));
+        let starts = cache
+            .starts
+            .get(a..b)
+            .unwrap_or_default()
+            .iter()
+            .copied()
             .filter(|s| !self.inner.exdates.contains(s) && !self.inner.exdays.contains(&s.date()))
+            .collect();
+        RuleStarts { starts, truncated }
     }
 }
 
@@ -419,5 +542,51 @@ mod tests {
         let rule = RuleSpan::new("FREQ=MONTHLY;BYDAY=-1FR", start, TimeDelta::hours(12), tz);
         assert!(rule.is_ok());
         assert!(RuleSpan::new("FREQ=FORTNIGHTLY", start, TimeDelta::hours(1), tz).is_err());
+        // Found by fuzz/check: rrule panicked on a multi-byte character in BYDAY.
+        assert!(
+            RuleSpan::new(
+                "FREQ=MONTHLY;BYDAY=-\u{3b9}R",
+                start,
+                TimeDelta::hours(1),
+                tz
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn anchored_expansion_finds_what_expansion_from_the_start_finds() {
+        let tz: Tz = "UTC".parse().unwrap();
+        let at = |y, m, d, h| {
+            NaiveDate::from_ymd_opt(y, m, d)
+                .unwrap()
+                .and_hms_opt(h, 0, 0)
+                .unwrap()
+        };
+        let start = at(2000, 1, 6, 10); // a Thursday
+        for rule in [
+            "FREQ=WEEKLY;BYDAY=MO,FR",
+            "FREQ=WEEKLY;INTERVAL=3",
+            "FREQ=HOURLY;INTERVAL=7;BYMINUTE=0,30",
+            "FREQ=DAILY;INTERVAL=2;BYMONTH=3,6",
+            "FREQ=DAILY;BYHOUR=1,13;UNTIL=20300101T000000Z",
+        ] {
+            let span = RuleSpan::new(rule, start, TimeDelta::hours(2), tz).unwrap();
+            let (lo, hi) = (at(2026, 3, 1, 0), at(2026, 7, 1, 0));
+            let anchored = span.starts_overlapping(lo, hi);
+            assert_eq!(anchored.truncated, None, "{rule}");
+            let from = lo - TimeDelta::hours(2);
+            let full: Vec<NaiveDateTime> = span
+                .inner
+                .set
+                .clone()
+                .into_iter()
+                .map(|t| t.naive_utc())
+                .skip_while(|t| *t <= from)
+                .take_while(|t| *t < hi)
+                .collect();
+            assert!(!full.is_empty(), "{rule}");
+            assert_eq!(anchored.starts, full, "{rule}");
+        }
     }
 }

@@ -116,17 +116,29 @@ impl Window {
                     span,
                     cursor: Some(span.walk_origin(lo)),
                     hi,
+                    work: 0,
                 }
             }
             Recurrence::Rule(rule) => {
                 let (lo, hi) = local_bounds(tz, bounded);
-                let items: Vec<Interval> = rule
-                    .starts_overlapping(lo, hi)
+                let found = rule.starts_overlapping(lo, hi);
+                let mut items: Vec<Interval> = found
+                    .starts
+                    .into_iter()
                     .filter_map(|s| {
                         let (from, to) = rule.occurrence(tz, s);
                         Interval::new(from, to)
                     })
                     .collect();
+                // Fail closed: where the occurrences could not be computed (too many to expand
+                // from the nearest anchor), the rest of the query counts as covered.
+                if let Some(t) = found.truncated {
+                    let from = resolve_local(tz, t).max(bounded.start());
+                    if let Some(rest) = Interval::new(from, bounded.end()) {
+                        items.push(rest);
+                        items.sort_unstable();
+                    }
+                }
                 State::Buffer(items.into_iter())
             }
             Recurrence::Calendar { events, .. } => {
@@ -158,6 +170,12 @@ impl Window {
             .intersection(&q)
     }
 }
+
+/// Most periods of a cron window computed for one query. A cron window that fires every
+/// minute against a request lasting years would otherwise enumerate millions of periods; past
+/// this many, the rest of the query is answered fail-closed as covered by the window (a
+/// blackout blocks it; a preferred window counts as met there).
+pub(crate) const MAX_CRON_PERIODS: usize = 100_000;
 
 /// The local wall-clock range to expand for `query`, a day wider on each side than the
 /// query's own local times (so that any UTC offset, and a fold, is covered).
@@ -212,6 +230,8 @@ enum State<'a> {
         span: &'a CronSpan,
         cursor: Option<NaiveDateTime>,
         hi: NaiveDateTime,
+        /// Periods computed so far for this query (bounded by [`MAX_CRON_PERIODS`]).
+        work: usize,
     },
     Buffer(std::vec::IntoIter<Interval>),
 }
@@ -279,10 +299,27 @@ impl Occurrences<'_> {
                         return Some(iv);
                     }
                 }
-                (State::Cron { span, cursor, hi }, _) => {
+                (
+                    State::Cron {
+                        span,
+                        cursor,
+                        hi,
+                        work,
+                    },
+                    _,
+                ) => {
                     let far = hi
                         .checked_add_signed(TimeDelta::days(1))
                         .unwrap_or(NaiveDateTime::MAX);
+                    if *work >= MAX_CRON_PERIODS {
+                        // Bounded work, fail closed: the rest of the query counts as covered.
+                        let from = (*cursor)?;
+                        *cursor = None;
+                        let rest = Interval::new(resolve_local(tz, from), self.query.end());
+                        self.state = State::Done;
+                        return rest;
+                    }
+                    *work += 1;
                     let (s, e) = cursor.and_then(|c| span.period_from(c, far))?;
                     if s >= *hi {
                         *cursor = None;
