@@ -9,7 +9,8 @@ PY     := $(VENV)/bin/python
 
 ## The main job: a real `changegate check` of the example request on the default policy.
 check:
-	cargo run --quiet --features cli -- check --request examples/request.yaml \
+	@echo "==> building the CLI and checking examples/request.yaml (first run: a minute or two of compiling)" >&2
+	cargo run --features cli -- check --request examples/request.yaml \
 		--calendar examples/calendar.yaml --now 2026-11-28T09:00:00Z
 
 ## Every test: Rust (unit, integration, data-driven cases, CLI, doctests), benches compile,
@@ -20,7 +21,8 @@ rust-test:
 	cargo test --all-features
 
 bench-build:
-	cargo bench --no-run --quiet
+	@echo "==> compiling the benches (they are run with cargo bench, not here)" >&2
+	cargo bench --no-run
 
 ## The Python bindings (bindings/python): build the extension into .venv (created on first
 ## use, tools pinned in bindings/python/requirements-dev.txt, reinstalled only when that file
@@ -32,13 +34,14 @@ CLI_BIN  := $(or $(CARGO_TARGET_DIR),target)/debug/changegate
 
 $(PY_STAMP): bindings/python/requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r bindings/python/requirements-dev.txt
+	@echo "==> installing maturin, pytest and mypy into $(VENV)" >&2
+	$(PY) -m pip install --disable-pip-version-check --progress-bar off -r bindings/python/requirements-dev.txt
 	touch $@
 
 python-test: $(PY_STAMP)
 	cargo build --quiet --features cli
 	VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(VENV))/bin:$$PATH \
-		$(VENV)/bin/maturin develop --release --quiet -m bindings/python/Cargo.toml
+		$(VENV)/bin/maturin develop --release -m bindings/python/Cargo.toml
 	CHANGEGATE_CLI=$(abspath $(CLI_BIN)) $(PY) -m pytest -q bindings/python/tests
 	MYPY_CACHE_DIR=$(VENV)/.mypy_cache $(PY) -m mypy.stubtest changegate._changegate
 	MYPY_CACHE_DIR=$(VENV)/.mypy_cache $(PY) -m mypy --strict --ignore-missing-imports \
