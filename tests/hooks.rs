@@ -101,3 +101,47 @@ fn the_cli_rejects_a_bundle_whose_script_defines_no_hook_or_shadows_deny() {
     assert!(err.contains("helpers.rhai:1"), "{err}");
     assert!(err.contains("defines `fn deny`"), "{err}");
 }
+
+#[test]
+fn nothing_prints_to_stderr_while_hostile_scripts_are_checked() {
+    // Scripts that used to panic the host (sleep, NaN sort), overflow its stack (deep nesting)
+    // or flood it with findings: the CLI answers with a decision and writes nothing to stderr.
+    // (The slow loops of tests/hostile are left to tests/hostile.rs: a debug build runs them for
+    // seconds.)
+    let hostile = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/hostile/");
+    for name in [
+        "sleep-float",
+        "sleep-int",
+        "nan-sort",
+        "comparer-sort",
+        "deep-deny",
+        "deep-print",
+        "deep-interpolate",
+        "deep-to-json",
+        "finding-flood",
+        "big-messages",
+        "long-rule",
+        "big-details",
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_changegate"))
+            .args(["check", "--format", "json", "--request"])
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/examples/request.yaml"
+            ))
+            .arg("--policy")
+            .arg(format!("{hostile}{name}"))
+            .args(["--now", "2026-11-28T09:00:00Z"])
+            .output()
+            .unwrap();
+        let code = out.status.code().unwrap();
+        assert!(matches!(code, 0 | 1), "{name}: exit {code}");
+        assert!(
+            out.stderr.is_empty(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let decision: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(decision["outcome"].is_string(), "{name}");
+    }
+}
