@@ -145,3 +145,69 @@ fn nothing_prints_to_stderr_while_hostile_scripts_are_checked() {
         assert!(decision["outcome"].is_string(), "{name}");
     }
 }
+
+#[test]
+fn a_busy_calendar_is_counted_or_read_page_by_page() {
+    use changegate::{Calendar, ChangeRequest};
+    use chrono::{DateTime, TimeDelta};
+    let start = DateTime::parse_from_rfc3339("2026-12-01T10:00:00+00:00").unwrap();
+    // 2 500 deployments overlapping the request, more than one query returns at once.
+    let deployments = (0..2_500)
+        .map(|i| {
+            ChangeRequest::new(
+                format!("dep-{i}"),
+                [format!("svc-{}", i % 50)],
+                "production",
+                "feature",
+                start,
+                TimeDelta::hours(2),
+            )
+        })
+        .collect();
+    let calendar = Calendar::new(deployments, Vec::new()).unwrap();
+    let request = ChangeRequest::new(
+        "dep-new",
+        ["search"],
+        "production",
+        "feature",
+        start + TimeDelta::hours(1),
+        TimeDelta::hours(1),
+    );
+    let policy = PolicySet::from_sources(
+        "bundle",
+        [
+            ("policy.yaml".to_owned(), POLICY.to_owned()),
+            (
+                "a_count.rhai".to_owned(),
+                "fn schedule(request) { warn(\"count\", `${count_overlapping_deployments()} and ${count_overlapping_deployments(\"svc-7\")}`); }\n".to_owned(),
+            ),
+            (
+                "b_pages.rhai".to_owned(),
+                "fn schedule(request) {\n  let total = 0; let page = 0;\n  loop {\n    let got = overlapping_deployments_page(page);\n    if got.is_empty() { break; }\n    total += got.len(); page += 1;\n  }\n  warn(\"pages\", `${total} in ${page} pages`);\n}\n".to_owned(),
+            ),
+            (
+                "c_all.rhai".to_owned(),
+                "fn schedule(request) { let all = overlapping_deployments(); }\n".to_owned(),
+            ),
+        ],
+    )
+    .unwrap();
+    let now = DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z").unwrap();
+    let d = policy.check_schedule(&request, &calendar, now);
+    let message = |rule: &str| {
+        d.findings_for(rule)
+            .next()
+            .map(|f| f.message.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(message("count"), "2500 and 50");
+    assert_eq!(message("pages"), "2500 in 3 pages");
+    // The whole answer at once is refused with the way out, and the change is denied.
+    let error = message("policy_error");
+    assert!(error.contains("c_all.rhai"), "{error}");
+    assert!(
+        error.contains("would return 2500 deployments, more than 1000 at once"),
+        "{error}"
+    );
+    assert!(!d.allowed);
+}

@@ -1,7 +1,7 @@
 //! Calendar queries, in `schedule` hooks only: small answers, never the calendar itself. Each
 //! query around the request tells the call's stability when its answer would next change.
 
-use rhai::{Array, Dynamic, Engine, EvalAltResult, Map, NativeCallContext};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, INT, Map, NativeCallContext};
 use serde_json::Value;
 
 use super::instant::Instant;
@@ -86,32 +86,109 @@ fn ids_with_label(
         .collect()
 }
 
+/// The most deployments one query returns: a bigger answer is read page by page
+/// (`overlapping_deployments_page`) or counted (`count_overlapping_deployments`), so that a
+/// busy calendar never runs a script into the collection limits.
+pub(crate) const QUERY_PAGE: usize = 1_000;
+
+/// The deployments overlapping the request (in its environment, or of `service`), other than
+/// the request itself.
+fn overlapping_iter<'a>(
+    calendar: &'a Calendar,
+    st: &'a CallState,
+    service: Option<&'a str>,
+    interval: Interval,
+) -> Box<dyn Iterator<Item = &'a ChangeRequest> + 'a> {
+    let r = &st.request;
+    let all: Box<dyn Iterator<Item = &'a ChangeRequest> + 'a> = match service {
+        Some(service) => Box::new(calendar.overlapping_service(&r.environment, service, interval)),
+        None => Box::new(calendar.overlapping_environment(&r.environment, interval)),
+    };
+    Box::new(all.filter(move |d| d.id != r.id))
+}
+
+/// `overlapping_deployments([service])`, or one page of it.
+fn overlapping(
+    ctx: &NativeCallContext,
+    function: &str,
+    service: Option<&str>,
+    page: Option<INT>,
+) -> Result<Array, Box<EvalAltResult>> {
+    let st = state(ctx)?;
+    let (calendar, interval) = around(&st, function, service, |_| true)?;
+    let skip = match page {
+        None => 0,
+        Some(p) => usize::try_from(p)
+            .ok()
+            .and_then(|p| p.checked_mul(QUERY_PAGE))
+            .ok_or_else(|| format!("{function}: page `{p}` must be 0 or more"))?,
+    };
+    let mut out = Array::new();
+    for d in overlapping_iter(calendar, &st, service, interval).skip(skip) {
+        charge(1)?;
+        if out.len() == QUERY_PAGE {
+            if page.is_none() {
+                let total = QUERY_PAGE
+                    + overlapping_iter(calendar, &st, service, interval)
+                        .skip(QUERY_PAGE)
+                        .count();
+                return Err(format!(
+                    "{function} would return {total} deployments, more than {QUERY_PAGE} at once: count them with count_overlapping_deployments, or read them with overlapping_deployments_page(page)"
+                )
+                .into());
+            }
+            break;
+        }
+        out.push(Dynamic::from_map(deployment_map(d, &st)?));
+    }
+    Ok(out)
+}
+
+/// `count_overlapping_deployments([service])`.
+fn count(ctx: &NativeCallContext, service: Option<&str>) -> Result<INT, Box<EvalAltResult>> {
+    let st = state(ctx)?;
+    let (calendar, interval) = around(&st, "count_overlapping_deployments", service, |_| true)?;
+    let mut n: INT = 0;
+    for _ in overlapping_iter(calendar, &st, service, interval) {
+        charge(1)?;
+        n = n.saturating_add(1);
+    }
+    Ok(n)
+}
+
 pub(super) fn register(engine: &mut Engine) {
     engine.register_fn("overlapping_deployments", |ctx: NativeCallContext| {
-        let st = state(&ctx)?;
-        let (calendar, interval) = around(&st, "overlapping_deployments", None, |_| true)?;
-        let r = &st.request;
-        let out: Array = calendar
-            .overlapping_environment(&r.environment, interval)
-            .filter(|d| d.id != r.id)
-            .map(|d| deployment_map(d, &st).map(Dynamic::from_map))
-            .collect::<Result<_, _>>()?;
-        Ok::<_, Box<EvalAltResult>>(out)
+        overlapping(&ctx, "overlapping_deployments", None, None)
     });
     engine.register_fn(
         "overlapping_deployments",
         |ctx: NativeCallContext, service: &str| {
-            let st = state(&ctx)?;
-            let (calendar, interval) =
-                around(&st, "overlapping_deployments", Some(service), |_| true)?;
-            let r = &st.request;
-            let out: Array = calendar
-                .overlapping_service(&r.environment, service, interval)
-                .filter(|d| d.id != r.id)
-                .map(|d| deployment_map(d, &st).map(Dynamic::from_map))
-                .collect::<Result<_, _>>()?;
-            Ok::<_, Box<EvalAltResult>>(out)
+            overlapping(&ctx, "overlapping_deployments", Some(service), None)
         },
+    );
+    engine.register_fn(
+        "overlapping_deployments_page",
+        |ctx: NativeCallContext, page: INT| {
+            overlapping(&ctx, "overlapping_deployments_page", None, Some(page))
+        },
+    );
+    engine.register_fn(
+        "overlapping_deployments_page",
+        |ctx: NativeCallContext, service: &str, page: INT| {
+            overlapping(
+                &ctx,
+                "overlapping_deployments_page",
+                Some(service),
+                Some(page),
+            )
+        },
+    );
+    engine.register_fn("count_overlapping_deployments", |ctx: NativeCallContext| {
+        count(&ctx, None)
+    });
+    engine.register_fn(
+        "count_overlapping_deployments",
+        |ctx: NativeCallContext, service: &str| count(&ctx, Some(service)),
     );
     engine.register_fn(
         "overlapping_with_same_label",

@@ -25,6 +25,8 @@ pub(crate) const HOST_FUNCTIONS: &[&str] = &[
     "next_local_time",
     "add_minutes",
     "overlapping_deployments",
+    "overlapping_deployments_page",
+    "count_overlapping_deployments",
     "overlapping_with_same_label",
     "overlapping_with_label",
     "deployments_between",
