@@ -1061,3 +1061,29 @@ fn an_every_minute_cron_blackout_against_a_request_of_years_is_bounded() {
     assert!(!allowed(&q, "2026-06-02T10:00:00Z", "26280h"));
     assert!(allowed(&q, "2026-06-02T10:00:00Z", "23h"));
 }
+
+#[test]
+fn a_failing_script_stops_the_search_at_once_and_says_so() {
+    // A script that never ends fails closed at every start; the search reports the failure at
+    // the first one instead of paying the script's whole budget at every candidate.
+    let p = utc_bundle("let i = 0; loop { i += 1; }");
+    let req = request("2026-06-02T10:00:00Z", "1h");
+    let answer = windows(
+        &p,
+        &Calendar::default(),
+        "2026-06-01T10:00:00Z",
+        &req,
+        3,
+        90,
+    );
+    assert!(answer.windows.is_empty());
+    assert_eq!(answer.confirmations, 1);
+    assert_eq!(answer.blocked.len(), 1);
+    assert_eq!(answer.blocked[0].rules, [RuleId::from("policy_error")]);
+    let note = answer.note.as_deref().unwrap();
+    assert!(
+        note.starts_with("stopped at 2026-06-01T10:00:00+00:00: a policy script failed there"),
+        "{note}"
+    );
+    assert!(note.contains("never.rhai"), "{note}");
+}

@@ -27,7 +27,7 @@ use crate::model::ChangeRequest;
 use crate::policy::{PolicySet, Schedule, Trail};
 use crate::rules::environment;
 use crate::rules::schedule::{Constraints, Label, ScheduleCtx, text};
-use crate::script::ScriptRun;
+use crate::script::{POLICY_ERROR, ScriptRun};
 use crate::time::{Interval, IntervalSet, format_duration};
 
 /// Most full checks (built-in rules and scripts) one [`PolicySet::next_windows`] question runs.
@@ -177,6 +177,9 @@ struct Search<'p, 'a> {
     probes: &'p mut HashMap<DateTime<Utc>, Checked>,
     /// Start times scripts denied, per finding.
     denied: Vec<(Label<'a>, IntervalSet)>,
+    /// Where a policy script failed, and its finding's message: the search stops there (a
+    /// broken policy is reported, not searched around).
+    failed: Option<(DateTime<Utc>, String)>,
 }
 
 impl<'a> Search<'_, 'a> {
@@ -294,6 +297,16 @@ impl<'a> Search<'_, 'a> {
                     answer.confirmation_limit_reached = true;
                     return s;
                 };
+                let failure = checked
+                    .decision
+                    .findings_for(POLICY_ERROR)
+                    .next()
+                    .map(|f| f.message.clone());
+                if let Some(message) = failure {
+                    self.deny(s, after_window.take().unwrap_or(s), add(s, STEP).min(h));
+                    self.failed = Some((s, message));
+                    return add(s, STEP).min(h);
+                }
                 if !checked.decision.allowed {
                     let next = checked
                         .denied_until(s)
@@ -469,6 +482,7 @@ impl PolicySet {
         // already run are remembered across rounds.
         let mut checked: HashMap<DateTime<Utc>, Checked> = HashMap::new();
         let mut probes: HashMap<DateTime<Utc>, Checked> = HashMap::new();
+        let mut failed: Option<(DateTime<Utc>, String)>;
         let ctx = ScheduleCtx::new(request, calendar, now);
         let mut span = TimeDelta::days(FIRST_STRETCH_DAYS).max(d.checked_mul(4).unwrap_or(horizon));
         let (c, range, denied, report_end) = loop {
@@ -495,14 +509,17 @@ impl PolicySet {
                 checked: &mut checked,
                 probes: &mut probes,
                 denied: Vec::new(),
+                failed: None,
             };
             let report_end = search.run(&c, range, &mut answer);
             let denied = search.denied;
+            failed = search.failed;
             let last_gap_open = answer
                 .windows
                 .last()
                 .is_some_and(|w| w.end.with_timezone(&Utc) >= end);
             let done = end >= h
+                || failed.is_some()
                 || answer.confirmation_limit_reached
                 || !c.never.is_empty()
                 || (answer.windows.len() >= count && !last_gap_open);
@@ -521,6 +538,11 @@ impl PolicySet {
                 .map(|l| format!("{}: {}", l.rule(), l.describe(None)))
                 .collect();
             Some(format!("never allowed: {}", why.join("; ")))
+        } else if let Some((at, message)) = &failed {
+            Some(format!(
+                "stopped at {}: a policy script failed there, so no later start was checked ({message})",
+                local(*at, tz).to_rfc3339()
+            ))
         } else if answer.confirmation_limit_reached {
             Some(format!(
                 "stopped after {MAX_CONFIRMATIONS} checks of candidate starts (scripts denied the others); found {} of {count}",
