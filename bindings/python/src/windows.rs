@@ -179,14 +179,14 @@ answer_class! {
             datetime(py, &self.inner.start)
         }
 
-        /// The end of the free stretch: the deployment must be over by then.
+        /// `latest_start` plus the duration: a deployment started in the window is over by then.
         #[getter]
         fn end<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDateTime>> {
             datetime(py, &self.inner.end)
         }
 
-        /// The last start that still ends by `end`, as far as built-in rules go (scripts were
-        /// asked about `start` only).
+        /// The last start confirmed allowed by every rule and script: every start from `start`
+        /// to `latest_start` is allowed.
         #[getter]
         fn latest_start<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDateTime>> {
             datetime(py, &self.inner.latest_start)
