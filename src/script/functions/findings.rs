@@ -12,7 +12,6 @@ use crate::decision::{Finding, Severity};
 use crate::script::convert::{bytes_cost, dynamic_to_json};
 use crate::script::sandbox::{charge, limits};
 use crate::script::state::state;
-use crate::time::format_utc;
 
 /// The detail a denial names the earliest start to try next with.
 pub(crate) const RETRY_AT: &str = "retry_at";
@@ -73,20 +72,15 @@ fn record(
                 limits::DETAILS_BYTES
             ))
         })?;
-        let value = match v.read_lock::<Instant>() {
-            Some(t) => {
-                if k.as_str() == RETRY_AT && severity != Severity::Warn {
-                    let mut stability = st.stability.lock().unwrap_or_else(PoisonError::into_inner);
-                    stability.retry_at = Some(stability.retry_at.map_or(t.utc, |r| r.max(t.utc)));
-                }
-                format_utc(t.utc).into()
+        if k.as_str() == RETRY_AT && severity != Severity::Warn {
+            if let Some(t) = v.read_lock::<Instant>() {
+                let mut stability = st.stability.lock().unwrap_or_else(PoisonError::into_inner);
+                stability.retry_at = Some(stability.retry_at.map_or(t.utc, |r| r.max(t.utc)));
             }
-            None => {
-                let value = dynamic_to_json(v, budget)?;
-                budget = budget.saturating_sub(value.to_string().len());
-                value
-            }
-        };
+        }
+        // Instants are written as UTC RFC 3339, like every other instant in a decision.
+        let value = dynamic_to_json(v, budget)?;
+        budget = budget.saturating_sub(value.to_string().len());
         finding.details.insert(k.to_string(), value);
     }
     st.findings
