@@ -28,7 +28,7 @@ use crate::policy::{PolicySet, Schedule, Trail};
 use crate::rules::environment;
 use crate::rules::schedule::{Constraints, Label, ScheduleCtx, text};
 use crate::script::{POLICY_ERROR, ScriptRun};
-use crate::time::{Interval, IntervalSet, format_duration};
+use crate::time::{Interval, IntervalSet, add_saturating, format_duration};
 
 /// Most full checks (built-in rules and scripts) one [`PolicySet::next_windows`] question runs.
 /// When it is reached the answer says so (`confirmation_limit_reached`) and holds the windows
@@ -125,12 +125,17 @@ fn ceil_minute(t: DateTime<Utc>) -> DateTime<Utc> {
     }
 }
 
+/// `t + d`, saturating at the ends of the instants changegate works with.
 fn add(t: DateTime<Utc>, d: TimeDelta) -> DateTime<Utc> {
-    t.checked_add_signed(d).unwrap_or(DateTime::<Utc>::MAX_UTC)
+    add_saturating(t, d)
 }
 
+/// `t - d`, likewise.
 fn sub(t: DateTime<Utc>, d: TimeDelta) -> DateTime<Utc> {
-    t.checked_sub_signed(d).unwrap_or(DateTime::<Utc>::MIN_UTC)
+    add_saturating(
+        t,
+        TimeDelta::zero().checked_sub(&d).unwrap_or(TimeDelta::MIN),
+    )
 }
 
 /// One full check of a candidate start, and what it tells about the starts after it.

@@ -8,7 +8,7 @@ use super::local;
 use crate::decision::RuleId;
 use crate::policy::PolicySet;
 use crate::rules::schedule::{blackout, preferred};
-use crate::time::Interval;
+use crate::time::{Interval, add_saturating};
 
 /// How a DST change touched one occurrence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -88,9 +88,7 @@ impl PolicySet {
     /// ```
     pub fn preview(&self, from: impl Into<DateTime<Utc>>, count: usize) -> Vec<WindowPreview> {
         let from = from.into();
-        let reach_end = from
-            .checked_add_signed(TimeDelta::days(366 * PREVIEW_REACH_YEARS))
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let reach_end = add_saturating(from, TimeDelta::days(366 * PREVIEW_REACH_YEARS));
         let reach = Interval::new(from, reach_end);
         let mut out = Vec::new();
         for env in self.environments() {
