@@ -272,3 +272,30 @@ fn a_legitimate_calendar_script_stays_within_the_budget() {
     assert_eq!(d.findings.len(), 1, "{:?}", d.findings);
     assert_eq!(d.findings[0].message, "1200");
 }
+
+#[test]
+fn reading_a_large_array_by_reference_is_not_charged_as_a_copy() {
+    // Building a 10 000-item array with `push` and reading it back by index pass the variable by
+    // reference: only copies (`let b = a;`, `f(a)`) are charged per item, so this stays within
+    // the budget where 30 copies of the same array would not.
+    let script = "fn schedule(request) {\n    let a = [];\n    for i in 0..10000 { a.push(i); }\n    let s = 0;\n    for i in 0..a.len() { s += a[i]; }\n    warn(\"sum\", `${s}`);\n}\n";
+    let policy = PolicySet::from_sources(
+        "b",
+        [policy_yaml(), ("ok.rhai".to_owned(), script.to_owned())],
+    )
+    .unwrap();
+    let d = policy.check_schedule(&request(0), &calendar(0), now());
+    assert_eq!(d.findings.len(), 1, "{:?}", d.findings);
+    assert_eq!(d.findings[0].message, "49995000");
+
+    let copies = "fn schedule(request) {\n    let a = [];\n    a.pad(10000, 1);\n    let n = 0;\n    for i in 0..100 { let b = a; n += b.len(); }\n    warn(\"n\", `${n}`);\n}\n";
+    let policy = PolicySet::from_sources(
+        "b",
+        [policy_yaml(), ("copies.rhai".to_owned(), copies.to_owned())],
+    )
+    .unwrap();
+    let d = policy.check_schedule(&request(0), &calendar(0), now());
+    assert_eq!(d.outcome, changegate::Outcome::Deny, "{:?}", d.findings);
+    assert_eq!(d.findings[0].rule.as_str(), "policy_error");
+    assert_eq!(d.findings[0].details["limit"], "cost budget");
+}

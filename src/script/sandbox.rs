@@ -151,6 +151,7 @@ pub(crate) fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, String> {
     quiet_panics();
     COST.with(|c| c.set(0));
     OPS.with(|c| c.set(0));
+    let _ = rhai::copies::take();
     VAR_READS.with(|c| c.set(0));
     NEXT_SCAN.with(|c| c.set(limits::SCAN_EVERY));
     STARTED.with(|s| s.set(Some(std::time::Instant::now())));
@@ -185,6 +186,12 @@ fn quiet_panics() {
 /// operations: `Some` stops the call.
 fn on_progress(ops: u64) -> Option<Dynamic> {
     OPS.with(|c| c.set(ops));
+    // Values copied by reading a variable (`let b = a;`, `f(a)`), counted by the patched rhai:
+    // one unit per item or map entry copied.
+    let copied = rhai::copies::take();
+    if copied > 0 {
+        COST.with(|c| c.set(c.get().saturating_add(copied)));
+    }
     if ops.saturating_add(COST.with(Cell::get)) > limits::COST_BUDGET {
         return Some(COST_EXCEEDED.into());
     }
