@@ -64,6 +64,7 @@ use serde_json::Value;
 
 use crate::calendar::Calendar;
 use crate::config::case::read_case;
+use crate::config::{InputLimits, read_input_file};
 use crate::decision::{Decision, Finding};
 use crate::error::{InputError, LoadError, Location};
 use crate::model::ChangeRequest;
@@ -129,8 +130,20 @@ impl Case {
     /// assert!(err.to_string().starts_with("c.yaml:2:1: `2026-11-25T09:00:00` has no UTC offset"));
     /// ```
     pub fn from_yaml(text: &str, path: impl AsRef<Path>) -> Result<Self, InputError> {
+        Self::from_yaml_with_limits(text, path, &InputLimits::default())
+    }
+
+    /// [`Case::from_yaml`] with other [`InputLimits`] than the defaults.
+    ///
+    /// # Errors
+    /// As [`Case::from_yaml`], and text larger or nested deeper than `limits`.
+    pub fn from_yaml_with_limits(
+        text: &str,
+        path: impl AsRef<Path>,
+        limits: &InputLimits,
+    ) -> Result<Self, InputError> {
         let path = path.as_ref();
-        let file = read_case(text, &path.display().to_string())?;
+        let file = read_case(text, &path.display().to_string(), limits)?;
         let policy = file.policy.map(|rel| {
             let dir = path.parent().unwrap_or(Path::new(""));
             normalize(&dir.join(rel))
@@ -146,22 +159,36 @@ impl Case {
         })
     }
 
-    /// Reads the case file at `path` (see [`Case::from_yaml`]).
+    /// Reads the case file at `path` (see [`Case::from_yaml`]) through the same capped reader
+    /// as every other input ([`read_input_file`] with the default [`InputLimits`]): a file
+    /// larger than 16 MiB, or one that is not a regular file (a directory, a FIFO, a device), is
+    /// an error naming it, never a hang or unbounded memory.
     ///
     /// # Errors
-    /// The file cannot be read, or its content is not a valid case.
+    /// The file cannot be read, is not a regular file or is too large, or its content is not a
+    /// valid case.
+    ///
+    /// # Example
+    /// ```
+    /// use changegate::testing::Case;
+    /// let err = Case::load("/").unwrap_err();
+    /// assert!(err.message.contains("not a regular file"), "{err}");
+    /// ```
     pub fn load(path: impl AsRef<Path>) -> Result<Self, InputError> {
+        Self::load_with_limits(path, &InputLimits::default())
+    }
+
+    /// [`Case::load`] with other [`InputLimits`] than the defaults.
+    ///
+    /// # Errors
+    /// As [`Case::load`], with `limits` instead of the defaults.
+    pub fn load_with_limits(
+        path: impl AsRef<Path>,
+        limits: &InputLimits,
+    ) -> Result<Self, InputError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| InputError {
-            location: Location {
-                file: path.display().to_string(),
-                line: None,
-                column: None,
-            },
-            field: None,
-            message: format!("cannot read the case: {e}"),
-        })?;
-        Self::from_yaml(&text, path)
+        let text = read_input_file(path, limits)?;
+        Self::from_yaml_with_limits(&text, path, limits)
     }
 
     /// The case file's path, as given.

@@ -154,7 +154,11 @@ fn split_field(field: &str) -> Vec<Part<'_>> {
 /// Unknown or missing fields, an empty description, a `now` without an offset, a request or
 /// calendar that does not parse: each is an [`InputError`] naming the case file, the line and
 /// column, and the field (`request.start`, `calendar.deployments[0].id`, `expect.outcome`, ...).
-pub(crate) fn read_case(text: &str, origin: &str) -> Result<CaseFile, InputError> {
+pub(crate) fn read_case(
+    text: &str,
+    origin: &str,
+    limits: &super::InputLimits,
+) -> Result<CaseFile, InputError> {
     let ctx = CaseCtx { text, origin };
     if text.trim().is_empty() {
         return Err(InputError {
@@ -163,14 +167,11 @@ pub(crate) fn read_case(text: &str, origin: &str) -> Result<CaseFile, InputError
             message: "the case is empty".into(),
         });
     }
-    let doc: CaseDoc =
-        from_yaml(text, &super::InputLimits::default()).map_err(|(message, pos, field)| {
-            InputError {
-                location: Location::new(origin, pos),
-                field,
-                message: format!("{message} in case"),
-            }
-        })?;
+    let doc: CaseDoc = from_yaml(text, limits).map_err(|(message, pos, field)| InputError {
+        location: Location::new(origin, pos),
+        field,
+        message: format!("{message} in case"),
+    })?;
     if doc.description.trim().is_empty() {
         return Err(ctx.error(
             &[Seg::Key("description")],

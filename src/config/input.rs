@@ -258,51 +258,73 @@ impl InputCtx<'_> {
     /// with a "did you mean", rather than an entry that silently never applies.
     pub(super) fn calendar_for(&self, known: &[&str]) -> Result<Calendar, InputError> {
         let calendar = self.calendar()?;
-        let unknown = |env: &str, path: &[Seg]| {
-            let hint = crate::rules::environment::suggest(env, known)
-                .map(|k| format!(" (did you mean `{k}`?)"))
-                .unwrap_or_default();
-            let list: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
-            self.error(
-                path,
-                format!(
-                    "environment `{}` is not in the policy{hint}; it knows {}",
-                    quote(env),
-                    if list.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        list.join(", ")
-                    }
-                ),
-            )
-        };
-        for (i, d) in calendar.deployments().iter().enumerate() {
-            if !known.contains(&d.environment.as_str()) {
-                return Err(unknown(
-                    &d.environment,
-                    &[
-                        Seg::Key("deployments"),
-                        Seg::Index(i),
-                        Seg::Key("environment"),
-                    ],
-                ));
+        match first_unknown_environment(&calendar, known) {
+            Some((env, path)) => Err(self.error(&path, unknown_environment(env, known))),
+            None => Ok(calendar),
+        }
+    }
+}
+
+/// The first deployment or blackout of `calendar` (in that order, each in the order given)
+/// naming an environment not in `known`: the environment and the path of its field.
+pub(super) fn first_unknown_environment<'c>(
+    calendar: &'c Calendar,
+    known: &[&str],
+) -> Option<(&'c str, Vec<Seg<'static>>)> {
+    for (i, d) in calendar.deployments().iter().enumerate() {
+        if !known.contains(&d.environment.as_str()) {
+            let path = vec![
+                Seg::Key("deployments"),
+                Seg::Index(i),
+                Seg::Key("environment"),
+            ];
+            return Some((&d.environment, path));
+        }
+    }
+    for (i, b) in calendar.blackouts().iter().enumerate() {
+        for (j, env) in b.environments.iter().flatten().enumerate() {
+            if !known.contains(&env.as_str()) {
+                let path = vec![
+                    Seg::Key("blackouts"),
+                    Seg::Index(i),
+                    Seg::Key("environments"),
+                    Seg::Index(j),
+                ];
+                return Some((env, path));
             }
         }
-        for (i, b) in calendar.blackouts().iter().enumerate() {
-            for (j, env) in b.environments.iter().flatten().enumerate() {
-                if !known.contains(&env.as_str()) {
-                    return Err(unknown(
-                        env,
-                        &[
-                            Seg::Key("blackouts"),
-                            Seg::Index(i),
-                            Seg::Key("environments"),
-                            Seg::Index(j),
-                        ],
-                    ));
-                }
-            }
+    }
+    None
+}
+
+/// The message for a calendar entry naming `env`, which is not in `known`, with a "did you
+/// mean".
+pub(super) fn unknown_environment(env: &str, known: &[&str]) -> String {
+    let hint = crate::rules::environment::suggest(env, known)
+        .map(|k| format!(" (did you mean `{k}`?)"))
+        .unwrap_or_default();
+    let list: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+    format!(
+        "environment `{}` is not in the policy{hint}; it knows {}",
+        quote(env),
+        if list.is_empty() {
+            "none".to_owned()
+        } else {
+            list.join(", ")
         }
-        Ok(calendar)
+    )
+}
+
+/// Checks that every environment `calendar` names is in `known`, see
+/// [`crate::PolicySet::check_calendar`]; the error has no line (the calendar may not come from
+/// text) but names the field.
+pub(crate) fn check_calendar(calendar: &Calendar, known: &[&str]) -> Result<(), InputError> {
+    match first_unknown_environment(calendar, known) {
+        None => Ok(()),
+        Some((env, path)) => Err(InputError {
+            location: Location::new("<calendar>", None),
+            field: Some(path_string(&path)),
+            message: bound_message(unknown_environment(env, known)),
+        }),
     }
 }

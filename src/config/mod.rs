@@ -20,6 +20,7 @@ mod windows;
 mod yaml;
 
 pub(crate) use bundle::{BundleFiles, EnvironmentPolicy, PolicyConfig};
+pub(crate) use input::check_calendar;
 pub(crate) use limits::strip_bom;
 pub use limits::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, InputLimits, read_input_file};
 

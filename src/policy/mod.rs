@@ -12,6 +12,7 @@ use chrono_tz::Tz;
 use crate::calendar::Calendar;
 use crate::config::PolicyConfig;
 use crate::decision::Decision;
+use crate::error::InputError;
 use crate::model::ChangeRequest;
 use crate::rules::schedule::{ScheduleCtx, ScheduleRules};
 use crate::script::Scripts;
@@ -76,12 +77,49 @@ impl PolicySet {
         &self.inner.files
     }
 
+    /// Checks that every environment `calendar`'s deployments and blackouts name is one the
+    /// policy knows. A calendar entry for an unknown environment (`prod` for `production`)
+    /// would silently never apply: [`PolicySet::check_schedule`] does not look for it, so call
+    /// this once when a calendar is built from anything but
+    /// [`Calendar::from_yaml_checked`] (which makes the same check, with line and column).
+    ///
+    /// It walks the calendar once (every deployment and blackout), so call it when the
+    /// calendar is built, not before every check.
+    ///
+    /// # Errors
+    /// The first deployment (then blackout) naming an unknown environment, in the order given:
+    /// the same message as [`Calendar::from_yaml_checked`], with a "did you mean", and the
+    /// field (`deployments[3].environment`, `blackouts[0].environments[1]`); the location is
+    /// `<calendar>` without a line.
+    ///
+    /// # Example
+    /// ```
+    /// use changegate::{Calendar, PolicySet};
+    /// let policy = PolicySet::builtin()?;
+    /// let text = "blackouts:\n  - {name: x, from: 2026-12-01T00:00:00Z, to: 2026-12-02T00:00:00Z, environments: [prod]}\n";
+    /// // `from_yaml` does not know the policy: the calendar reads.
+    /// let calendar = Calendar::from_yaml(text, "c.yaml").unwrap();
+    /// let err = policy.check_calendar(&calendar).unwrap_err();
+    /// assert_eq!(err.field.as_deref(), Some("blackouts[0].environments[0]"));
+    /// assert!(err.message.contains("did you mean `production`?"), "{err}");
+    /// assert!(policy.check_calendar(&Calendar::default()).is_ok());
+    /// # Ok::<(), changegate::LoadError>(())
+    /// ```
+    pub fn check_calendar(&self, calendar: &Calendar) -> Result<(), InputError> {
+        let known: Vec<&str> = self.environments().collect();
+        crate::config::check_calendar(calendar, &known)
+    }
+
     /// Decides whether `request` may run when it asks to, given what is already in `calendar`.
     ///
     /// `now` is the time of the check (advance notice is measured from `requested_at`, or from
     /// `now` when the request has none); nothing reads the clock. Built-in rules run first, then
     /// every script's `schedule` hook; a failing script adds a `policy_error` deny and the
     /// other rules still report.
+    ///
+    /// The calendar is not checked against the policy here: an entry naming an environment
+    /// the policy does not know simply never applies. Read calendars with
+    /// [`Calendar::from_yaml_checked`], or check them once with [`PolicySet::check_calendar`].
     pub fn check_schedule(
         &self,
         request: &ChangeRequest,

@@ -28,4 +28,4 @@ pub(crate) use interval::{Interval, IntervalSet, add_saturating};
 pub(crate) use local::resolve_local;
 pub(crate) use recur::{CronPattern, CronSpan, RuleSpan};
 pub(crate) use text::{format_local, last_writable, parse_local_time, parse_weekday};
-pub(crate) use window::{Recurrence, Window};
+pub(crate) use window::{Recurrence, Truncation, Window};

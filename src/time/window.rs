@@ -85,7 +85,17 @@ impl Window {
     /// Local times are resolved by [`resolve_local`]; an occurrence whose end does not come
     /// after its start once resolved (both in one DST gap) is left out. A query reaching past
     /// [`earliest`] or [`latest`] is cut there.
+    ///
+    /// Fail closed: where the occurrences could not be computed (past [`MAX_CRON_PERIODS`] or
+    /// the RRULE occurrence limit), the rest of the query is yielded as one occurrence, so a
+    /// blackout blocks it. [`Window::for_each_computed`] leaves that part out instead.
     pub(crate) fn occurrences(&self, query: Interval) -> Occurrences<'_> {
+        self.occurrences_in(query, true)
+    }
+
+    /// [`Window::occurrences`], with the part that could not be computed yielded as covered
+    /// (`fail_closed`) or left out and reported by [`Occurrences::truncation`].
+    fn occurrences_in(&self, query: Interval, fail_closed: bool) -> Occurrences<'_> {
         let tz = self.tz;
         let Some(bounded) = Interval::new(query.start().max(earliest()), query.end().min(latest()))
         else {
@@ -93,8 +103,11 @@ impl Window {
                 window: self,
                 query,
                 state: State::Done,
+                fail_closed,
+                truncation: None,
             };
         };
+        let mut truncation = None;
         let state = match &self.recurrence {
             Recurrence::Once(iv) => State::Once(Some(*iv)),
             // The local dates are bracketed from UTC with a slack wider than any UTC offset
@@ -130,20 +143,30 @@ impl Window {
                         Interval::new(from, to)
                     })
                     .collect();
-                // Fail closed: where the occurrences could not be computed (too many to expand
-                // from the nearest anchor), the rest of the query counts as covered.
+                // Where the occurrences could not be computed (too many to expand from the
+                // nearest anchor), the rest of the query counts as covered when failing closed.
                 if let Some(t) = found.truncated {
                     let from = resolve_local(tz, t).max(bounded.start());
                     if let Some(rest) = Interval::new(from, bounded.end()) {
-                        items.push(rest);
-                        items.sort_unstable();
+                        truncation = Some(Truncation {
+                            from,
+                            limit: Limit::RuleOccurrences,
+                        });
+                        if fail_closed {
+                            items.push(rest);
+                            items.sort_unstable();
+                        }
                     }
                 }
                 State::Buffer(items.into_iter())
             }
             Recurrence::Calendar { events, .. } => {
-                let mut items: Vec<Interval> =
-                    events.iter().flat_map(|w| w.occurrences(query)).collect();
+                let mut items = Vec::new();
+                for event in events {
+                    let mut occ = event.occurrences_in(query, fail_closed);
+                    items.extend(&mut occ);
+                    truncation = Truncation::earliest(truncation, occ.truncation);
+                }
                 items.sort_unstable();
                 State::Buffer(items.into_iter())
             }
@@ -152,7 +175,25 @@ impl Window {
             window: self,
             query,
             state,
+            fail_closed,
+            truncation,
         }
+    }
+
+    /// Calls `f` with every occurrence that overlaps `query` and could be computed, in order
+    /// of start; returns where computing stopped at a limit, if it did. Unlike
+    /// [`Window::for_each_overlapping`], the part past the limit is not passed to `f`: a
+    /// preferred window must not count as met where it could not be checked.
+    pub(crate) fn for_each_computed(
+        &self,
+        query: &Interval,
+        mut f: impl FnMut(Interval),
+    ) -> Option<Truncation> {
+        let mut occ = self.occurrences_in(*query, false);
+        for iv in &mut occ {
+            f(iv);
+        }
+        occ.truncation
     }
 
     /// Calls `f` with every occurrence that overlaps `query`, in order of start.
@@ -174,8 +215,52 @@ impl Window {
 /// Most periods of a cron window computed for one query. A cron window that fires every
 /// minute against a request lasting years would otherwise enumerate millions of periods; past
 /// this many, the rest of the query is answered fail-closed as covered by the window (a
-/// blackout blocks it; a preferred window counts as met there).
+/// blackout blocks it), or left out and reported ([`Window::for_each_computed`]: a preferred
+/// window does not count as met there).
 pub(crate) const MAX_CRON_PERIODS: usize = 100_000;
+
+/// Which limit stopped the computation of a window's occurrences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Limit {
+    /// [`MAX_CRON_PERIODS`] periods of a cron window.
+    CronPeriods,
+    /// [`MAX_RULE_OCCURRENCES`](super::recur::MAX_RULE_OCCURRENCES) occurrences of an RRULE.
+    RuleOccurrences,
+}
+
+impl fmt::Display for Limit {
+    /// E.g. `more than 100000 periods of a cron window`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Limit::CronPeriods => write!(f, "more than {MAX_CRON_PERIODS} periods of cron window"),
+            Limit::RuleOccurrences => write!(
+                f,
+                "more than {} occurrences of recurrence rule window",
+                super::recur::MAX_RULE_OCCURRENCES
+            ),
+        }
+    }
+}
+
+/// Where the occurrences of a window over a query stopped being computed: from `from` to the
+/// end of the query, they are unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Truncation {
+    /// The first instant not computed.
+    pub(crate) from: DateTime<Utc>,
+    /// The limit that was reached.
+    pub(crate) limit: Limit,
+}
+
+impl Truncation {
+    /// The one of `a` and `b` that starts earlier.
+    pub(crate) fn earliest(a: Option<Self>, b: Option<Self>) -> Option<Self> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(if b.from < a.from { b } else { a }),
+            (a, b) => a.or(b),
+        }
+    }
+}
 
 /// The local wall-clock range to expand for `query`, a day wider on each side than the
 /// query's own local times (so that any UTC offset, and a fold, is covered).
@@ -212,6 +297,10 @@ pub(crate) struct Occurrences<'a> {
     window: &'a Window,
     query: Interval,
     state: State<'a>,
+    /// Whether the part past a limit is yielded as one covering occurrence.
+    fail_closed: bool,
+    /// Where computing stopped at a limit, once it has.
+    truncation: Option<Truncation>,
 }
 
 #[derive(Debug)]
@@ -312,12 +401,19 @@ impl Occurrences<'_> {
                         .checked_add_signed(TimeDelta::days(1))
                         .unwrap_or(NaiveDateTime::MAX);
                     if *work >= MAX_CRON_PERIODS {
-                        // Bounded work, fail closed: the rest of the query counts as covered.
+                        // Bounded work: the rest of the query is unknown; failing closed, it
+                        // counts as covered.
                         let from = (*cursor)?;
                         *cursor = None;
                         let rest = Interval::new(resolve_local(tz, from), self.query.end());
                         self.state = State::Done;
-                        return rest;
+                        if let Some(rest) = rest {
+                            self.truncation = Some(Truncation {
+                                from: rest.start(),
+                                limit: Limit::CronPeriods,
+                            });
+                        }
+                        return rest.filter(|_| self.fail_closed);
                     }
                     *work += 1;
                     let (s, e) = cursor.and_then(|c| span.period_from(c, far))?;

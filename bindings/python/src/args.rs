@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use changegate::{Calendar, ChangeRequest};
+use changegate::{Calendar, ChangeRequest, PolicySet};
 use chrono::{DateTime, TimeDelta, Utc};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDelta, PyDeltaAccess, PyDict, PyInt, PyString};
 
 use crate::convert::{self, Path};
-use crate::errors::{Problem, guard_py};
+use crate::errors::{Problem, guard, guard_py};
 use crate::inputs::{self, PyCalendar, PyChangeRequest};
 
 /// Reads a request argument named `name` (`request`, `requests[3]`): a `ChangeRequest` (shared,
@@ -51,13 +51,31 @@ impl<'a, 'py> FromPyObject<'a, 'py> for RequestArg {
 }
 
 /// `calendar`: a `Calendar` (a parameter `Option<CalendarArg>` also takes `None`, the empty
-/// calendar).
-pub(crate) struct CalendarArg(pub(crate) Calendar);
+/// calendar), with the environments it names.
+pub(crate) struct CalendarArg(pub(crate) Calendar, Arc<[String]>);
 
 impl CalendarArg {
-    /// The calendar given, or the empty one.
-    pub(crate) fn or_empty(arg: Option<CalendarArg>) -> Calendar {
-        arg.map(|c| c.0).unwrap_or_default()
+    /// The calendar given, or the empty one, checked against `policy`: an environment the
+    /// policy does not know is an input error naming the field under `calendar`, with the
+    /// core's message ([`PolicySet::check_calendar`]). The common case compares the few
+    /// environments the calendar names, collected when it was built; only an unknown one
+    /// walks the calendar, to name the first entry that names it.
+    pub(crate) fn checked(
+        arg: Option<CalendarArg>,
+        policy: &PolicySet,
+    ) -> Result<Calendar, Problem> {
+        let Some(CalendarArg(calendar, named)) = arg else {
+            return Ok(Calendar::default());
+        };
+        if named.iter().all(|e| policy.environments().any(|k| k == e)) {
+            return Ok(calendar);
+        }
+        guard(|| {
+            policy
+                .check_calendar(&calendar)
+                .map_err(|e| Problem::from_generated(e, "calendar"))
+        })?;
+        Ok(calendar)
     }
 }
 
@@ -67,7 +85,10 @@ impl<'a, 'py> FromPyObject<'a, 'py> for CalendarArg {
     fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
         match obj.cast::<PyCalendar>() {
             // Cheap: a calendar's indexes are shared.
-            Ok(c) => Ok(CalendarArg(c.get().inner.clone())),
+            Ok(c) => {
+                let c = c.get();
+                Ok(CalendarArg(c.inner.clone(), Arc::clone(&c.environments)))
+            }
             Err(_) => Err(Problem::input(
                 "calendar",
                 format!(

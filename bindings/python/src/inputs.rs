@@ -141,9 +141,33 @@ impl PyChangeRequest {
 
 /// Deployments already scheduled and one-off blackouts, indexed once; share it between checks
 /// and threads.
+///
+/// Every check that takes a calendar checks it against its policy first: a deployment or
+/// blackout naming an environment the policy does not know raises `InvalidInputError` naming
+/// the field (`calendar.deployments[3].environment`), with a "did you mean".
 #[pyclass(frozen, module = "changegate", name = "Calendar")]
 pub(crate) struct PyCalendar {
     pub(crate) inner: Calendar,
+    /// Every environment the calendar names, each once (collected when it is built, so that
+    /// checking it against a policy costs the number of environments, not of deployments).
+    pub(crate) environments: Arc<[String]>,
+}
+
+impl PyCalendar {
+    fn of(inner: Calendar) -> Self {
+        let mut named = std::collections::BTreeSet::new();
+        for d in inner.deployments() {
+            named.insert(d.environment.as_str());
+        }
+        for b in inner.blackouts() {
+            named.extend(b.environments.iter().flatten().map(String::as_str));
+        }
+        let environments = named.into_iter().map(str::to_owned).collect();
+        Self {
+            inner,
+            environments,
+        }
+    }
 }
 
 fn calendar_from_value(py: Python<'_>, value: serde_json::Value) -> Result<Calendar, Problem> {
@@ -173,9 +197,7 @@ impl PyCalendar {
         blackouts: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         if deployments.is_none() && blackouts.is_none() {
-            return Ok(Self {
-                inner: Calendar::default(),
-            });
+            return Ok(Self::of(Calendar::default()));
         }
         let root = Path::Root("calendar");
         let mut map = serde_json::Map::new();
@@ -190,7 +212,7 @@ impl PyCalendar {
             map.insert("blackouts".to_owned(), v);
         }
         let inner = calendar_from_value(py, serde_json::Value::Object(map)).or_raise(py)?;
-        Ok(Self { inner })
+        Ok(Self::of(inner))
     }
 
     /// Reads a calendar from a dict with `deployments` (requests) and optional `blackouts`.
@@ -199,7 +221,7 @@ impl PyCalendar {
         let value =
             convert::to_json(data, Shape::Calendar, &Path::Root("calendar")).or_raise(py)?;
         let inner = calendar_from_value(py, value).or_raise(py)?;
-        Ok(Self { inner })
+        Ok(Self::of(inner))
     }
 
     /// Reads a calendar from YAML or JSON text; `origin` names it in errors.
@@ -207,7 +229,7 @@ impl PyCalendar {
     #[pyo3(signature = (text, origin = "<calendar>"))]
     fn from_text(py: Python<'_>, text: &str, origin: &str) -> PyResult<Self> {
         let inner = calendar_from_text(py, text, origin).or_raise(py)?;
-        Ok(Self { inner })
+        Ok(Self::of(inner))
     }
 
     /// Reads a calendar file (YAML or JSON).
@@ -215,7 +237,7 @@ impl PyCalendar {
     fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
         let text = read_file(&path).or_raise(py)?;
         let inner = calendar_from_text(py, &text, &path.display().to_string()).or_raise(py)?;
-        Ok(Self { inner })
+        Ok(Self::of(inner))
     }
 
     /// The ids of the scheduled deployments, in the order given.

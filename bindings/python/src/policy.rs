@@ -85,6 +85,10 @@ impl PyPolicySet {
     ///
     /// `request` is a dict, JSON/YAML text or a `ChangeRequest`; `now` (an aware datetime or
     /// RFC 3339 text) is the time of the check. The GIL is released while the rules run.
+    ///
+    /// The calendar is checked against the policy first (as by every method that takes one):
+    /// an entry naming an environment the policy does not know raises `InvalidInputError`
+    /// naming the field, e.g. `calendar.deployments[3].environment`, with a "did you mean".
     #[pyo3(signature = (request, *, calendar = None, now))]
     fn check_schedule(
         &self,
@@ -93,7 +97,7 @@ impl PyPolicySet {
         calendar: Option<CalendarArg>,
         now: Now,
     ) -> PyResult<PyDecision> {
-        let calendar = CalendarArg::or_empty(calendar);
+        let calendar = CalendarArg::checked(calendar, &self.inner).or_raise(py)?;
         let policy = &self.inner;
         let request = request.0;
         let inner = py
@@ -145,7 +149,7 @@ impl PyPolicySet {
             }
             Ok(read)
         })?;
-        let calendar = CalendarArg::or_empty(calendar);
+        let calendar = CalendarArg::checked(calendar, &self.inner).or_raise(py)?;
         let policy = &self.inner;
         let decisions = py
             .detach(|| {
@@ -177,7 +181,7 @@ impl PyPolicySet {
         count: Count,
         horizon: Horizon,
     ) -> PyResult<windows::PyNextWindows> {
-        let calendar = CalendarArg::or_empty(calendar);
+        let calendar = CalendarArg::checked(calendar, &self.inner).or_raise(py)?;
         windows::next_windows(py, &self.inner, request.0, &calendar, now.0, count, horizon)
     }
 
@@ -206,7 +210,7 @@ impl PyPolicySet {
         now: Now,
         n: usize,
     ) -> PyResult<f64> {
-        let calendar = CalendarArg::or_empty(calendar);
+        let calendar = CalendarArg::checked(calendar, &self.inner).or_raise(py)?;
         let request: Arc<_> = request.0;
         let policy = &self.inner;
         py.detach(|| {

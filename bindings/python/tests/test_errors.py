@@ -236,6 +236,46 @@ def test_calendar_errors_name_the_field() -> None:
     assert str(e) == "calendar.deployments[0]: expected a dict, got int"
 
 
+def test_calendar_environments_are_checked_against_the_policy_by_every_method(
+    policy: changegate.PolicySet,
+) -> None:
+    # Built without a policy, a calendar reads; every method that takes it checks it.
+    deployments = [request(id=f"dep-{i}", environment="production") for i in range(5)]
+    deployments[3]["environment"] = "prod"
+    calendar = changegate.Calendar.from_dict({"deployments": deployments})
+    r = request(id="dep-new")
+    calls: list[Callable[[], object]] = [
+        lambda: policy.check_schedule(r, calendar=calendar, now=NOW),
+        lambda: policy.check_schedule_many([r], calendar=calendar, now=NOW),
+        lambda: policy.next_windows(r, calendar=calendar, now=NOW),
+    ]
+    for call in calls:
+        e = raises(InvalidInputError, call)
+        assert e.field == "calendar.deployments[3].environment"
+        assert str(e).startswith(
+            "calendar.deployments[3].environment: environment `prod` is not in the policy "
+            "(did you mean `production`?)"
+        ), str(e)
+    # The same check, the same words, for a calendar read from text and for blackouts.
+    text = (
+        "blackouts:\n  - {name: x, from: 2026-12-01T00:00:00Z, to: 2026-12-02T00:00:00Z, "
+        "environments: [production, stagng]}\n"
+    )
+    calendar = changegate.Calendar.from_text(text)
+    e = raises(InvalidInputError, lambda: policy.check_schedule(r, calendar=calendar, now=NOW))
+    assert e.field == "calendar.blackouts[0].environments[1]"
+    assert "did you mean `staging`?" in str(e)
+    # Known environments (and none named) pass.
+    ok = changegate.Calendar.from_dict(
+        {
+            "deployments": [request(id="dep-0", service="other")],
+            "blackouts": [{"name": "x", "from": NOW, "to": NOW + dt.timedelta(hours=1)}],
+        }
+    )
+    assert policy.check_schedule(r, calendar=ok, now=NOW).allowed
+    assert policy.next_windows(r, calendar=ok, now=NOW).windows
+
+
 # --- policies ------------------------------------------------------------------------------
 
 

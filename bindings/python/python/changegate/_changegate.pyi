@@ -90,7 +90,14 @@ class ChangeRequest:
 
 @final
 class Calendar:
-    """Scheduled deployments and one-off blackouts, indexed once."""
+    """Scheduled deployments and one-off blackouts, indexed once.
+
+    Every method that takes a calendar checks it against its policy first: a deployment or
+    blackout naming an environment the policy does not know raises ``InvalidInputError``
+    naming the field (``calendar.deployments[3].environment``), with a "did you mean". The
+    environments a calendar names are collected once, when it is built, so the check costs
+    little per call.
+    """
 
     def __new__(
         cls,
