@@ -39,8 +39,8 @@ pub(crate) fn check(rule: &Rule<()>, ctx: &ScheduleCtx, out: &mut Vec<Finding>) 
     let start = ctx.interval.start();
     let failing = |dep: &&str| {
         ctx.calendar
-            .get(dep)
-            .is_none_or(|d| d.interval().end() > start)
+            .get_with_interval(dep)
+            .is_none_or(|(_, iv)| iv.end() > start)
     };
     let count = deps(ctx).filter(failing).count();
     if count > MAX_FINDINGS {
@@ -68,9 +68,9 @@ pub(crate) fn check(rule: &Rule<()>, ctx: &ScheduleCtx, out: &mut Vec<Finding>) 
         return;
     }
     for dep in deps(ctx) {
-        let finding = match ctx.calendar.get(dep) {
+        let finding = match ctx.calendar.get_with_interval(dep) {
             None => deny(ID, rule, missing(dep)),
-            Some(d) if d.interval().end() > start => deny(
+            Some((d, iv)) if iv.end() > start => deny(
                 ID,
                 rule,
                 format!(
@@ -79,7 +79,7 @@ pub(crate) fn check(rule: &Rule<()>, ctx: &ScheduleCtx, out: &mut Vec<Finding>) 
                     request.start.to_rfc3339()
                 ),
             )
-            .with_detail("ends", format_utc(d.interval().end())),
+            .with_detail("ends", format_utc(iv.end())),
             Some(_) => continue,
         };
         out.push(finding.with_detail("deployment", dep));
