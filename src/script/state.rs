@@ -158,23 +158,56 @@ thread_local! {
 
 /// `request` as a shared value for the hooks, which need one they own: the last call's copy
 /// when it is the same request (checking one request many times, or many requests against
-/// one policy in a loop, compares instead of copying), else a new copy.
+/// one policy in a loop, compares instead of copying), also when only its start moved (the
+/// window search) and no earlier call still holds that copy (its start is then updated in
+/// place), else a new copy.
 fn shared_request(request: &ChangeRequest) -> Arc<SharedRequest> {
     LAST_REQUEST.with(|last| {
         let mut last = last.borrow_mut();
-        match last.as_ref() {
-            Some(shared) if shared.request == *request => shared.clone(),
-            _ => {
-                let shared = Arc::new(SharedRequest {
-                    request: request.clone(),
-                    environment: request.environment.as_str().into(),
-                    change_type: request.change_type.as_str().into(),
-                });
-                *last = Some(shared.clone());
-                shared
+        if let Some(shared) = last.as_mut() {
+            if same_but_start(&shared.request, request) {
+                if shared.request.start == request.start {
+                    return shared.clone();
+                }
+                if let Some(only) = Arc::get_mut(shared) {
+                    only.request.start = request.start;
+                    return shared.clone();
+                }
             }
         }
+        let shared = Arc::new(SharedRequest {
+            request: request.clone(),
+            environment: request.environment.as_str().into(),
+            change_type: request.change_type.as_str().into(),
+        });
+        *last = Some(shared.clone());
+        shared
     })
+}
+
+/// Whether `a` and `b` are equal in every field but `start`.
+fn same_but_start(a: &ChangeRequest, b: &ChangeRequest) -> bool {
+    let ChangeRequest {
+        id,
+        services,
+        environment,
+        change_type,
+        start: _,
+        duration,
+        requested_by,
+        requested_at,
+        depends_on,
+        labels,
+    } = a;
+    *id == b.id
+        && *duration == b.duration
+        && *environment == b.environment
+        && *change_type == b.change_type
+        && *services == b.services
+        && *requested_at == b.requested_at
+        && *requested_by == b.requested_by
+        && *depends_on == b.depends_on
+        && *labels == b.labels
 }
 
 #[derive(Clone)]
