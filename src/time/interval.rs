@@ -9,21 +9,30 @@
 //! them in any zone or offset can still be represented (docs/time-semantics.md, "Extreme
 //! values").
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, TimeDelta, Utc};
 
 /// The earliest instant changegate works with: a day after the earliest one chrono represents,
 /// so that its local time in any offset (all are under a day) exists.
 pub(crate) fn earliest() -> DateTime<Utc> {
-    DateTime::<Utc>::MIN_UTC
-        .checked_add_signed(TimeDelta::days(1))
-        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    // Computed once: every interval a rule builds is clamped to these bounds.
+    static EARLIEST: LazyLock<DateTime<Utc>> = LazyLock::new(|| {
+        DateTime::<Utc>::MIN_UTC
+            .checked_add_signed(TimeDelta::days(1))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    });
+    *EARLIEST
 }
 
 /// The latest instant changegate works with: a day before the latest one chrono represents.
 pub(crate) fn latest() -> DateTime<Utc> {
-    DateTime::<Utc>::MAX_UTC
-        .checked_sub_signed(TimeDelta::days(1))
-        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    static LATEST: LazyLock<DateTime<Utc>> = LazyLock::new(|| {
+        DateTime::<Utc>::MAX_UTC
+            .checked_sub_signed(TimeDelta::days(1))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    });
+    *LATEST
 }
 
 /// The longest a change occupies its services, as far as the rules are concerned: 36 600 days
