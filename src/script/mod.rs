@@ -330,7 +330,10 @@ impl Scripts {
             return;
         }
         sandbox::clear_trace();
-        let st = Arc::new(CallState::new(input));
+        let mut st = CallState::new(input);
+        // Only the window search reads how long each answer holds.
+        st.tracks_stability = runs.is_some();
+        let st = Arc::new(st);
         for (index, script) in self.scripts.iter().enumerate() {
             let Some(hook_line) = script.defines(hook) else {
                 continue;

@@ -56,6 +56,9 @@ pub(crate) struct CallState {
     pub recorded: AtomicUsize,
     /// What the running script read that depends on the request's start time.
     pub stability: Mutex<Stability>,
+    /// Whether anyone reads `stability` (the window search does; a plain check does not, and
+    /// then calendar queries skip looking for their next change).
+    pub tracks_stability: bool,
 }
 
 /// For how long the running script's answer holds when only the request's start moves (the
@@ -103,6 +106,7 @@ impl CallState {
                 findings: Mutex::new(Vec::new()),
                 recorded: AtomicUsize::new(0),
                 stability: Mutex::new(Stability::default()),
+                tracks_stability: true,
             },
         }
     }

@@ -49,8 +49,10 @@ fn around<'a>(
     let calendar = st.calendar(function)?;
     let r = &st.request;
     let interval = st.interval;
-    if let Some(at) = calendar.next_change(&r.environment, service, interval, matches) {
-        st.depends_until(at);
+    if st.tracks_stability {
+        if let Some(at) = calendar.next_change(&r.environment, service, interval, matches) {
+            st.depends_until(at);
+        }
     }
     Ok((calendar, interval))
 }
