@@ -32,7 +32,7 @@ pub use evidence::{RiskEvidence, ValidationResults};
 pub use history::History;
 pub use model::{
     Blackout, ChangeOutcome, ChangeRequest, DeploymentId, HistoryEntry, Incident, IncidentSeverity,
-    ValidationResult, ValidationStatus,
+    RiskLevel, ValidationResult, ValidationStatus,
 };
 pub use policy::{PolicySet, builtin_files};
 pub use render::{TextStyle, preview_to_json, preview_to_text};

@@ -16,7 +16,9 @@ pub(crate) mod case;
 mod ics;
 mod input;
 mod limits;
+mod risk;
 mod schedule;
+mod validation;
 mod windows;
 mod yaml;
 

@@ -177,5 +177,6 @@ impl Blackout {
 
 mod evidence;
 pub use evidence::{
-    ChangeOutcome, HistoryEntry, Incident, IncidentSeverity, ValidationResult, ValidationStatus,
+    ChangeOutcome, HistoryEntry, Incident, IncidentSeverity, RiskLevel, ValidationResult,
+    ValidationStatus,
 };

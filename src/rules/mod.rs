@@ -7,6 +7,8 @@
 //! agreement.
 
 pub(crate) mod environment;
+pub(crate) mod risk;
+pub(crate) mod validation;
 pub(crate) mod schedule;
 
 use crate::model::ChangeRequest;
