@@ -39,9 +39,7 @@ impl History {
         let mut by_service: HashMap<String, HashMap<String, Vec<(DateTime<Utc>, usize)>>> =
             HashMap::new();
         for (i, e) in entries.iter().enumerate() {
-            let services = by_service
-                .entry(e.change.environment.clone())
-                .or_default();
+            let services = by_service.entry(e.change.environment.clone()).or_default();
             let start = e.change.start.with_timezone(&Utc);
             for s in &e.change.services {
                 services.entry(s.clone()).or_default().push((start, i));
@@ -115,8 +113,8 @@ mod tests {
     use crate::model::{ChangeOutcome, ChangeRequest};
 
     fn entry(id: &str, services: &[&str], day: u32) -> HistoryEntry {
-        let start = chrono::DateTime::parse_from_rfc3339(&format!("2026-11-{day:02}T10:00:00Z"))
-            .unwrap();
+        let start =
+            chrono::DateTime::parse_from_rfc3339(&format!("2026-11-{day:02}T10:00:00Z")).unwrap();
         HistoryEntry::new(
             ChangeRequest::new(
                 id,

@@ -66,8 +66,8 @@ use crate::calendar::Calendar;
 use crate::config::case::read_case;
 use crate::config::{InputLimits, read_input_file};
 use crate::decision::{Decision, Finding};
-use crate::evidence::RiskEvidence;
 use crate::error::{InputError, LoadError, Location};
+use crate::evidence::RiskEvidence;
 use crate::model::ChangeRequest;
 use crate::policy::PolicySet;
 
@@ -525,7 +525,11 @@ fn compare_risk(expect: &ExpectedRisk, decision: &Decision, problems: &mut Vec<M
             }
         }
     };
-    check("score", expect.score.map(Value::from), actual["score"].clone());
+    check(
+        "score",
+        expect.score.map(Value::from),
+        actual["score"].clone(),
+    );
     check(
         "level",
         expect.level.clone().map(Value::from),
@@ -544,10 +548,11 @@ fn compare_risk(expect: &ExpectedRisk, decision: &Decision, problems: &mut Vec<M
         .collect();
     check(
         "factors",
-        expect
-            .factors
-            .as_ref()
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), Value::from(*v))).collect()),
+        expect.factors.as_ref().map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), Value::from(*v)))
+                .collect()
+        }),
         Value::Object(factors),
     );
     check(

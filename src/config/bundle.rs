@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
+use super::risk::RiskDoc;
 use super::schedule::{
     ConcurrencyDoc, MaxDurationDoc, NoticeDoc, PreferredDoc, ScheduleDoc, ToggleDoc,
 };
-use super::risk::RiskDoc;
 use super::validation::ValidationDoc;
 use super::windows::WindowDoc;
 use super::yaml::{Seg, locate, path_string};

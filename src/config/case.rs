@@ -19,9 +19,9 @@ use serde::Deserialize;
 use super::yaml::{Seg, from_yaml, locate};
 use crate::calendar::Calendar;
 use crate::error::{InputError, Location};
-use crate::model::ChangeRequest;
 use crate::evidence::{RiskEvidence, ValidationResults};
 use crate::history::History;
+use crate::model::ChangeRequest;
 use crate::testing::{Expectation, ExpectedFinding, ExpectedRisk};
 use crate::time::parse_instant;
 

@@ -11,8 +11,8 @@
 //! This file holds the entry points.
 
 mod bundle;
-pub(crate) mod evidence;
 pub(crate) mod case;
+pub(crate) mod evidence;
 mod ics;
 mod input;
 mod limits;

@@ -258,8 +258,11 @@ impl PolicyCtx<'_> {
             for (name, c) in d.categories {
                 if c.warning > c.failed {
                     return Err(self.error(
-                        &[&path[..], &[Seg::Key("categories"), Seg::Key(&name), Seg::Key("warning")]]
-                            .concat(),
+                        &[
+                            &path[..],
+                            &[Seg::Key("categories"), Seg::Key(&name), Seg::Key("warning")],
+                        ]
+                        .concat(),
                         format!(
                             "`warning` {} is above `failed` {}: a failure would lower the risk",
                             c.warning, c.failed
@@ -306,7 +309,10 @@ impl PolicyCtx<'_> {
             if !(0.0..1.0).contains(&d.above) {
                 return Err(self.error(
                     &[&path[..], &[Seg::Key("above")]].concat(),
-                    format!("`above` is a share of changes from 0 to below 1, not {}", d.above),
+                    format!(
+                        "`above` is a share of changes from 0 to below 1, not {}",
+                        d.above
+                    ),
                 ));
             }
             rules.failure_rate = Some(self.factor(

@@ -77,7 +77,11 @@ impl PolicyCtx<'_> {
             let mut checks = Vec::with_capacity(c.checks.len());
             for (check, t) in c.checks {
                 let at = |key| {
-                    [&path[..], &[Seg::Key("checks"), Seg::Key(&check), Seg::Key(key)]].concat()
+                    [
+                        &path[..],
+                        &[Seg::Key("checks"), Seg::Key(&check), Seg::Key(key)],
+                    ]
+                    .concat()
                 };
                 for (key, v) in [
                     ("min", t.min),
@@ -86,7 +90,9 @@ impl PolicyCtx<'_> {
                     ("warn_max", t.warn_max),
                 ] {
                     if v.is_some_and(|v| !v.is_finite()) {
-                        return Err(self.error(&at(key), format!("`{key}` must be a finite number")));
+                        return Err(
+                            self.error(&at(key), format!("`{key}` must be a finite number"))
+                        );
                     }
                 }
                 if let (Some(min), Some(max)) = (t.min, t.max) {

@@ -8,8 +8,8 @@
 
 pub(crate) mod environment;
 pub(crate) mod risk;
-pub(crate) mod validation;
 pub(crate) mod schedule;
+pub(crate) mod validation;
 
 use crate::model::ChangeRequest;
 use crate::time::Window;

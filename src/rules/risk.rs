@@ -270,7 +270,9 @@ impl RiskRules {
         }
         if let Some(f) = &self.services {
             let n = u32::try_from(request.services.len()).unwrap_or(u32::MAX);
-            let p = n.saturating_sub(f.value.over).saturating_mul(f.value.points);
+            let p = n
+                .saturating_sub(f.value.over)
+                .saturating_mul(f.value.points);
             a.add(
                 "services".into(),
                 f.capped(p),
@@ -376,14 +378,20 @@ impl RiskRules {
                         .checked_sub_signed(f.value.window)
                         .unwrap_or(DateTime::<Utc>::MIN_UTC);
                     let (mut total, mut failed) = (0u32, 0u32);
-                    h.for_each_change(&request.environment, &request.services, from, ctx.now, |e| {
-                        if e.change.id != request.id {
-                            total = total.saturating_add(1);
-                            if e.outcome.is_failure() {
-                                failed = failed.saturating_add(1);
+                    h.for_each_change(
+                        &request.environment,
+                        &request.services,
+                        from,
+                        ctx.now,
+                        |e| {
+                            if e.change.id != request.id {
+                                total = total.saturating_add(1);
+                                if e.outcome.is_failure() {
+                                    failed = failed.saturating_add(1);
+                                }
                             }
-                        }
-                    });
+                        },
+                    );
                     // Changes short of `min_changes` count as failed (fail safe, monotonic).
                     let lacking = f.value.min_changes.saturating_sub(total);
                     let denominator = total.max(f.value.min_changes);
@@ -436,20 +444,28 @@ impl RiskRules {
                         .unwrap_or(DateTime::<Utc>::MIN_UTC);
                     let mut counts = [0u32; 4];
                     let mut p = 0u32;
-                    h.for_each_change(&request.environment, &request.services, from, ctx.now, |e| {
-                        for inc in &e.incidents {
-                            let i = match inc.severity {
-                                IncidentSeverity::P1 => 0,
-                                IncidentSeverity::P2 => 1,
-                                IncidentSeverity::P3 => 2,
-                                IncidentSeverity::P4 => 3,
-                            };
-                            if let (Some(c), Some(pts)) = (counts.get_mut(i), f.value.points.get(i)) {
-                                *c = c.saturating_add(1);
-                                p = p.saturating_add(*pts);
+                    h.for_each_change(
+                        &request.environment,
+                        &request.services,
+                        from,
+                        ctx.now,
+                        |e| {
+                            for inc in &e.incidents {
+                                let i = match inc.severity {
+                                    IncidentSeverity::P1 => 0,
+                                    IncidentSeverity::P2 => 1,
+                                    IncidentSeverity::P3 => 2,
+                                    IncidentSeverity::P4 => 3,
+                                };
+                                if let (Some(c), Some(pts)) =
+                                    (counts.get_mut(i), f.value.points.get(i))
+                                {
+                                    *c = c.saturating_add(1);
+                                    p = p.saturating_add(*pts);
+                                }
                             }
-                        }
-                    });
+                        },
+                    );
                     let listed: Vec<String> = IncidentSeverity::ALL
                         .iter()
                         .zip(counts)
@@ -471,7 +487,12 @@ impl RiskRules {
         }
         for o in &self.overrides {
             if o.when.matches(ctx) {
-                a.overridden = Some((o.name.clone(), o.at_least, o.source.clone(), o.reason.clone()));
+                a.overridden = Some((
+                    o.name.clone(),
+                    o.at_least,
+                    o.source.clone(),
+                    o.reason.clone(),
+                ));
                 break;
             }
         }
@@ -492,8 +513,7 @@ impl OverrideWhen {
             && (self.between.is_empty()
                 || self.between.iter().any(|w| {
                     let mut hit = false;
-                    w.window
-                        .for_each_overlapping(&ctx.interval, |_| hit = true);
+                    w.window.for_each_overlapping(&ctx.interval, |_| hit = true);
                     hit
                 }))
     }

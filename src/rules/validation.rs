@@ -48,22 +48,37 @@ pub(crate) struct CheckRule {
 
 impl CheckRule {
     fn has_threshold(&self) -> bool {
-        self.min.is_some() || self.max.is_some() || self.warn_min.is_some() || self.warn_max.is_some()
+        self.min.is_some()
+            || self.max.is_some()
+            || self.warn_min.is_some()
+            || self.warn_max.is_some()
     }
 
     /// The status `value` gets, and the bound it crossed.
     fn judge(&self, value: f64) -> (ValidationStatus, Option<String>) {
         if let Some(m) = self.min.filter(|m| value < *m) {
-            return (ValidationStatus::Failed, Some(format!("below the minimum {m}")));
+            return (
+                ValidationStatus::Failed,
+                Some(format!("below the minimum {m}")),
+            );
         }
         if let Some(m) = self.max.filter(|m| value > *m) {
-            return (ValidationStatus::Failed, Some(format!("above the maximum {m}")));
+            return (
+                ValidationStatus::Failed,
+                Some(format!("above the maximum {m}")),
+            );
         }
         if let Some(m) = self.warn_min.filter(|m| value < *m) {
-            return (ValidationStatus::Warning, Some(format!("below the warning bound {m}")));
+            return (
+                ValidationStatus::Warning,
+                Some(format!("below the warning bound {m}")),
+            );
         }
         if let Some(m) = self.warn_max.filter(|m| value > *m) {
-            return (ValidationStatus::Warning, Some(format!("above the warning bound {m}")));
+            return (
+                ValidationStatus::Warning,
+                Some(format!("above the warning bound {m}")),
+            );
         }
         (ValidationStatus::Passed, None)
     }
@@ -121,7 +136,10 @@ impl State {
             State::Passed => format!("`{category}` passed"),
             State::Warning { check, why } => format!("`{category}` check `{check}` warned: {why}"),
             State::Failed { check, why } => format!("`{category}` check `{check}` failed: {why}"),
-            State::Missing { check: Some(c), why } => format!("`{category}` check `{c}` {why}"),
+            State::Missing {
+                check: Some(c),
+                why,
+            } => format!("`{category}` check `{c}` {why}"),
             State::Missing { check: None, why } => format!("`{category}` {why}"),
             State::Stale { newest } => format!(
                 "`{category}` has no result newer than {} (the newest is from {})",
@@ -145,7 +163,10 @@ fn status_of(result: &ValidationResult, rule: Option<&CheckRule>) -> (Validation
     match (result.value, rule.filter(|r| r.has_threshold())) {
         (Some(v), Some(r)) => {
             let (status, why) = r.judge(v);
-            (status, why.map_or_else(|| format!("value {v}"), |w| format!("value {v} is {w}")))
+            (
+                status,
+                why.map_or_else(|| format!("value {v}"), |w| format!("value {v} is {w}")),
+            )
         }
         (_, _) => match result.status {
             Some(s) => (s, format!("reported `{s}`")),
@@ -167,9 +188,8 @@ impl CategoryRule {
             };
         };
         let fresh = |r: &ValidationResult| {
-            self.max_age.is_none_or(|age| {
-                now.signed_duration_since(r.at.with_timezone(&Utc)) <= age
-            })
+            self.max_age
+                .is_none_or(|age| now.signed_duration_since(r.at.with_timezone(&Utc)) <= age)
         };
         // The latest result of each check: a result is latest when no result of the same
         // check is newer.
@@ -243,7 +263,11 @@ impl CategoryRule {
         }
         if !counted {
             return match newest {
-                Some(n) if self.max_age.is_some_and(|age| now.signed_duration_since(n) > age) => {
+                Some(n)
+                    if self
+                        .max_age
+                        .is_some_and(|age| now.signed_duration_since(n) > age) =>
+                {
                     State::Stale { newest: n }
                 }
                 Some(_) => State::Missing {
@@ -279,7 +303,10 @@ impl ValidationRules {
 
 /// The deny findings of `deny` categories that failed, are missing or are stale.
 pub(crate) fn findings(outcomes: &[CategoryOutcome], out: &mut Vec<Finding>) {
-    for o in outcomes.iter().filter(|o| o.rule.on_failure == OnFailure::Deny) {
+    for o in outcomes
+        .iter()
+        .filter(|o| o.rule.on_failure == OnFailure::Deny)
+    {
         let id = match &o.state {
             State::Failed { .. } => FAILED_ID,
             s if s.is_missing() => MISSING_ID,
@@ -294,7 +321,10 @@ pub(crate) fn findings(outcomes: &[CategoryOutcome], out: &mut Vec<Finding>) {
         .with_detail("category", o.rule.name.as_str())
         .with_detail("state", o.state.as_str());
         match &o.state {
-            State::Failed { check, .. } | State::Missing { check: Some(check), .. } => {
+            State::Failed { check, .. }
+            | State::Missing {
+                check: Some(check), ..
+            } => {
                 f = f.with_detail("check", check.as_str());
             }
             State::Stale { newest } => {
