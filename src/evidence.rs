@@ -30,19 +30,28 @@ pub struct ValidationResults {
 #[derive(Debug, Default)]
 struct ResultsData {
     results: Vec<ValidationResult>,
-    by_category: HashMap<String, Vec<usize>>,
+    /// The results again, grouped by category (stable: in the order given within one).
+    grouped: Vec<ValidationResult>,
+    /// category -> its range in `grouped`
+    by_category: HashMap<String, (usize, usize)>,
 }
 
 impl ValidationResults {
     /// Indexes `results` (any order).
     pub fn new(results: Vec<ValidationResult>) -> Self {
-        let mut by_category: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, r) in results.iter().enumerate() {
-            by_category.entry(r.category.clone()).or_default().push(i);
+        let mut grouped = results.clone();
+        grouped.sort_by(|a, b| a.category.cmp(&b.category));
+        let mut by_category: HashMap<String, (usize, usize)> = HashMap::new();
+        for (i, r) in grouped.iter().enumerate() {
+            by_category
+                .entry(r.category.clone())
+                .and_modify(|range| range.1 = i + 1)
+                .or_insert((i, i + 1));
         }
         Self {
             inner: Arc::new(ResultsData {
                 results,
+                grouped,
                 by_category,
             }),
         }
@@ -63,12 +72,16 @@ impl ValidationResults {
         &'a self,
         category: &str,
     ) -> impl Iterator<Item = &'a ValidationResult> + 'a {
+        self.category(category).iter()
+    }
+
+    /// The results of one category as a slice, in the order given.
+    pub(crate) fn category(&self, category: &str) -> &[ValidationResult] {
         self.inner
             .by_category
             .get(category)
-            .into_iter()
-            .flatten()
-            .filter_map(|&i| self.inner.results.get(i))
+            .and_then(|&(a, b)| self.inner.grouped.get(a..b))
+            .unwrap_or_default()
     }
 }
 

@@ -158,22 +158,24 @@ pub(crate) struct CategoryOutcome<'a> {
 }
 
 /// The status of one result: the policy's threshold judges a value; a value without a
-/// status or a threshold is an error (nothing can say it passed).
-fn status_of(result: &ValidationResult, rule: Option<&CheckRule>) -> (ValidationStatus, String) {
+/// status or a threshold is an error (nothing can say it passed). Writes nothing.
+fn status_of(result: &ValidationResult, rule: Option<&CheckRule>) -> ValidationStatus {
+    match (result.value, rule.filter(|r| r.has_threshold())) {
+        (Some(v), Some(r)) => r.judge(v).0,
+        _ => result.status.unwrap_or(ValidationStatus::Error),
+    }
+}
+
+/// Why a result has its status, for people: written only for results that warn or fail.
+fn why_of(result: &ValidationResult, rule: Option<&CheckRule>) -> String {
     match (result.value, rule.filter(|r| r.has_threshold())) {
         (Some(v), Some(r)) => {
-            let (status, why) = r.judge(v);
-            (
-                status,
-                why.map_or_else(|| format!("value {v}"), |w| format!("value {v} is {w}")),
-            )
+            let (_, why) = r.judge(v);
+            why.map_or_else(|| format!("value {v}"), |w| format!("value {v} is {w}"))
         }
-        (_, _) => match result.status {
-            Some(s) => (s, format!("reported `{s}`")),
-            None => (
-                ValidationStatus::Error,
-                "has a value but no status, and the policy has no threshold for it".to_owned(),
-            ),
+        _ => match result.status {
+            Some(s) => format!("reported `{s}`"),
+            None => "has a value but no status, and the policy has no threshold for it".to_owned(),
         },
     }
 }
@@ -191,31 +193,30 @@ impl CategoryRule {
             self.max_age
                 .is_none_or(|age| now.signed_duration_since(r.at.with_timezone(&Utc)) <= age)
         };
+        // The category's results, looked up once.
+        let rs = results.category(&self.name);
         // The latest result of each check: a result is latest when no result of the same
         // check is newer.
-        let is_latest = |r: &ValidationResult| {
-            !results
-                .in_category(&self.name)
-                .any(|o| o.check == r.check && o.at > r.at)
-        };
+        let is_latest =
+            |r: &ValidationResult| !rs.iter().any(|o| o.check == r.check && o.at > r.at);
         let mut failed: Option<State> = None;
         let mut warning: Option<State> = None;
         let mut counted = false;
         let mut newest: Option<DateTime<Utc>> = None;
-        for r in results.in_category(&self.name) {
+        for r in rs {
             let at = r.at.with_timezone(&Utc);
             newest = Some(newest.map_or(at, |n| n.max(at)));
             if !fresh(r) || !is_latest(r) {
                 continue;
             }
             let rule = self.checks.iter().find(|c| c.name == r.check);
-            let (status, why) = status_of(r, rule);
+            let status = status_of(r, rule);
             match status {
                 ValidationStatus::Failed | ValidationStatus::Error => {
                     if failed.is_none() {
                         failed = Some(State::Failed {
                             check: r.check.clone(),
-                            why,
+                            why: why_of(r, rule),
                         });
                     }
                 }
@@ -224,7 +225,7 @@ impl CategoryRule {
                     if warning.is_none() {
                         warning = Some(State::Warning {
                             check: r.check.clone(),
-                            why,
+                            why: why_of(r, rule),
                         });
                     }
                 }
@@ -236,8 +237,8 @@ impl CategoryRule {
             return f;
         }
         for check in &self.checks {
-            let latest = results
-                .in_category(&self.name)
+            let latest = rs
+                .iter()
                 .filter(|r| r.check == check.name)
                 .max_by_key(|r| r.at);
             match latest {
