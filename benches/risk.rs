@@ -131,7 +131,13 @@ mod floor {
                     Some(ValidationStatus::Warning) => 1,
                     _ => 0,
                 };
-                (cat, r.check.clone(), rank, r.value, r.at.with_timezone(&Utc))
+                (
+                    cat,
+                    r.check.clone(),
+                    rank,
+                    r.value,
+                    r.at.with_timezone(&Utc),
+                )
             })
             .collect();
         Data { history, results }

@@ -26,18 +26,20 @@ pub struct History {
     inner: Arc<HistoryData>,
 }
 
+/// service -> (start, index of the entry), sorted by start
+type ServiceIndex = HashMap<String, Vec<(DateTime<Utc>, usize)>>;
+
 #[derive(Debug, Default)]
 struct HistoryData {
     entries: Vec<HistoryEntry>,
     /// environment -> service -> (start, index of the entry), sorted by start
-    by_service: HashMap<String, HashMap<String, Vec<(DateTime<Utc>, usize)>>>,
+    by_service: HashMap<String, ServiceIndex>,
 }
 
 impl History {
     /// Indexes `entries` (any order).
     pub fn new(entries: Vec<HistoryEntry>) -> Self {
-        let mut by_service: HashMap<String, HashMap<String, Vec<(DateTime<Utc>, usize)>>> =
-            HashMap::new();
+        let mut by_service: HashMap<String, ServiceIndex> = HashMap::new();
         for (i, e) in entries.iter().enumerate() {
             let services = by_service.entry(e.change.environment.clone()).or_default();
             let start = e.change.start.with_timezone(&Utc);

@@ -11,6 +11,9 @@
 //! now: 2026-11-25T09:00:00Z
 //! request: {id: dep-1, service: search, environment: production, type: feature, ...}
 //! calendar: {deployments: [...], blackouts: [...]}   # optional
+//! check: risk                  # optional: `schedule` (the default) or `risk`
+//! validation: [...]            # optional validation results (ValidationResults::from_yaml)
+//! history: {changes: [...]}    # optional history (History::from_yaml)
 //! expect:
 //!   outcome: deny                # allow | warn | deny (the decision's `outcome`)
 //!   findings:                    # the exact list of (rule, severity), in order
@@ -20,7 +23,18 @@
 //!       message_contains: weekend-freeze      # optional, a string or a list of strings
 //!       source: policies/policy.yaml:16       # optional: exact, or `file:*` for any line
 //!   trace: [...]                 # optional, exactly what scripts printed
+//!   risk:                        # optional, for `check: risk`: each part when given
+//!     score: 25                  #   exactly
+//!     level: medium              #   exactly
+//!     factors: {change_type: 10, failure_rate: 15}   # every factor that scored, exactly
+//!     missing: [history]         #   exactly, in order
+//!     override: payments-holiday-season              # the override that matched
 //! ```
+//!
+//! A `check: risk` case runs [`PolicySet::assess_risk`] with the case's `validation` and
+//! `history` (absent ones are missing evidence). A schedule case with `validation` or
+//! `history` runs [`PolicySet::check_schedule_with_risk`], so the risk level drives the
+//! `stricter:` schedule rules; without them, [`PolicySet::check_schedule`].
 //!
 //! The request and calendar are read by the same parsers as every other input
 //! ([`ChangeRequest::from_yaml`], [`Calendar::from_yaml`]); an error in them, or in the case
@@ -253,8 +267,11 @@ impl Case {
     /// Checks the case's request with `policy` (whatever the case names) and compares the
     /// decision with the expectation.
     pub fn check(&self, policy: &PolicySet) -> CaseOutcome {
+        let has_evidence = self.evidence.validation.is_some() || self.evidence.history.is_some();
         let decision = if self.risk {
             policy.assess_risk(&self.request, &self.evidence, self.now)
+        } else if has_evidence {
+            policy.check_schedule_with_risk(&self.request, &self.calendar, &self.evidence, self.now)
         } else {
             policy.check_schedule(&self.request, &self.calendar, self.now)
         };

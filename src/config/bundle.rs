@@ -15,7 +15,7 @@ use super::windows::WindowDoc;
 use super::yaml::{Seg, locate, path_string};
 use crate::error::{LoadError, LoadErrorKind, Location};
 use crate::rules::Rule;
-use crate::rules::risk::RiskRules;
+use crate::rules::risk::{RiskRules, RiskSchedule};
 use crate::rules::schedule::ScheduleRules;
 use crate::rules::validation::ValidationRules;
 
@@ -132,6 +132,8 @@ impl PolicyCtx<'_> {
 pub(crate) struct EnvironmentPolicy {
     /// The schedule rules (`advance_notice`, `blackouts`, ...).
     pub schedule: ScheduleRules,
+    /// How the risk level tightens the schedule rules (`stricter:`).
+    pub schedule_risk: RiskSchedule,
     /// The required validation categories (`validation:`); none when absent.
     pub validation: ValidationRules,
     /// The risk factors (`risk:`); every change is `low` when absent.
@@ -146,7 +148,7 @@ impl PolicyCtx<'_> {
         let mut environments = BTreeMap::new();
         for (name, env) in doc.environments {
             let (schedule, validation, risk) = env.split();
-            let schedule = self.schedule(&name, schedule, timezone)?;
+            let (schedule, schedule_risk) = self.schedule(&name, schedule, timezone)?;
             let validation = validation
                 .map(|v| self.validation(&name, v))
                 .transpose()?
@@ -156,6 +158,7 @@ impl PolicyCtx<'_> {
                 name,
                 EnvironmentPolicy {
                     schedule,
+                    schedule_risk,
                     validation,
                     risk,
                 },

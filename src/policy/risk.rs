@@ -6,17 +6,23 @@
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use serde_json::Map;
 
 use super::PolicySet;
+use super::evaluate::Question;
 use crate::calendar::Calendar;
-use crate::decision::{Check, Decision, PolicyInfo};
+use crate::config::EnvironmentPolicy;
+use crate::decision::{Check, Decision, Finding, PolicyInfo, Severity};
 use crate::evidence::RiskEvidence;
 use crate::model::{ChangeRequest, RiskLevel};
+use crate::rules::Rule;
 use crate::rules::environment;
 use crate::rules::risk::{Assessment, RiskCtx, RiskRules};
+use crate::rules::schedule::notice;
 use crate::rules::schedule::{ScheduleCtx, preferred};
 use crate::rules::validation;
+use crate::script::{HookInput, ScheduleInput};
 
 /// The calendar the preferred-window rule is asked with: it does not read the calendar.
 static NO_CALENDAR: LazyLock<Calendar> = LazyLock::new(Calendar::default);
@@ -114,5 +120,141 @@ impl PolicySet {
         now: impl Into<DateTime<Utc>>,
     ) -> Option<RiskLevel> {
         self.assess_risk(request, evidence, now).risk_level()
+    }
+}
+
+/// The schedule question at a known risk level: the schedule rules as written, then the
+/// environment's `stricter:` entries for that level (more notice, a preferred window that
+/// denies).
+struct ScheduleAtRisk<'a> {
+    ctx: ScheduleCtx<'a>,
+    level: RiskLevel,
+}
+
+impl Question for ScheduleAtRisk<'_> {
+    const CHECK: Check = Check::Schedule;
+
+    fn environment(&self) -> &str {
+        &self.ctx.request.environment
+    }
+
+    fn builtin(&self, policy: &EnvironmentPolicy, out: &mut Vec<Finding>) {
+        let first = out.len();
+        policy.schedule.check(&self.ctx, out);
+        let ty = self.ctx.request.change_type.as_str();
+        let by_risk = &policy.schedule_risk;
+        // More notice: only when the rule applies to the type and did not deny already.
+        if policy
+            .schedule
+            .advance_notice
+            .as_ref()
+            .is_some_and(|r| r.applies_to(ty))
+        {
+            let denied = out
+                .get(first..)
+                .unwrap_or_default()
+                .iter()
+                .any(|f| f.rule.as_str() == notice::ID);
+            if let Some((min, source)) = by_risk.notice_for(self.level).filter(|_| !denied) {
+                let stricter = Rule {
+                    value: min,
+                    exempt_types: Vec::new(),
+                    source: source.to_owned(),
+                };
+                let before = out.len();
+                notice::check(&stricter, &self.ctx, out);
+                for f in out.get_mut(before..).unwrap_or_default() {
+                    f.message.push_str(&format!(" (risk `{}`)", self.level));
+                    f.details
+                        .insert("risk_level".into(), self.level.as_str().into());
+                }
+            }
+        }
+        // A preferred window that denies from a level on.
+        if let Some((at, source)) = by_risk.preferred_deny.as_ref() {
+            if self.level >= *at {
+                for f in out
+                    .get_mut(first..)
+                    .unwrap_or_default()
+                    .iter_mut()
+                    .filter(|f| f.rule.as_str() == preferred::ID)
+                {
+                    f.severity = Severity::Deny;
+                    f.message.push_str(&format!(
+                        "; a `{}` risk change must run inside it",
+                        self.level
+                    ));
+                    f.source = Some(source.clone());
+                    f.details
+                        .insert("risk_level".into(), self.level.as_str().into());
+                }
+            }
+        }
+    }
+
+    fn hook_input(&self, tz: Tz) -> HookInput<'_> {
+        HookInput::Schedule(ScheduleInput {
+            request: self.ctx.request,
+            calendar: self.ctx.calendar,
+            now: self.ctx.now,
+            tz,
+        })
+    }
+}
+
+impl PolicySet {
+    /// [`PolicySet::check_schedule`] for a change whose risk level is known: the schedule
+    /// rules as written, then the environment's `stricter:` entries for `level`
+    /// (`advance_notice.stricter: [{when: {risk_at_least: critical}, min: 48h}]`,
+    /// `preferred_window.stricter: [{when: {risk_at_least: high}, severity: deny}]`); the
+    /// findings they change carry `details.risk_level`. Without a `stricter:` entry for the
+    /// level, the decision is the one of [`PolicySet::check_schedule`].
+    ///
+    /// # Example
+    /// ```
+    /// use changegate::{Calendar, ChangeRequest, PolicySet, RiskLevel};
+    /// let policy = PolicySet::builtin()?;
+    /// // A Tuesday afternoon: outside the weeknight window.
+    /// let request = ChangeRequest::from_yaml(
+    ///     "id: dep-1\nservice: search\nenvironment: production\ntype: feature\n\
+    ///      start: 2026-12-01T14:00:00+01:00\nduration: 2h\n", "request.yaml")?;
+    /// let now = chrono::DateTime::parse_from_rfc3339("2026-11-25T09:00:00Z").unwrap();
+    /// let low = policy.check_schedule_at_risk(&request, &Calendar::default(), RiskLevel::Low, now);
+    /// assert_eq!(low.outcome.as_str(), "warn");
+    /// let high = policy.check_schedule_at_risk(&request, &Calendar::default(), RiskLevel::High, now);
+    /// assert_eq!(high.outcome.as_str(), "deny");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_schedule_at_risk(
+        &self,
+        request: &ChangeRequest,
+        calendar: &Calendar,
+        level: RiskLevel,
+        now: impl Into<DateTime<Utc>>,
+    ) -> Decision {
+        self.evaluate(
+            &ScheduleAtRisk {
+                ctx: ScheduleCtx::new(request, calendar, now.into()),
+                level,
+            },
+            None,
+        )
+    }
+
+    /// Assesses the risk of `request` from `evidence` ([`PolicySet::assess_risk`]) and checks
+    /// its schedule at that level ([`PolicySet::check_schedule_at_risk`]); an environment the
+    /// policy does not know is denied as by [`PolicySet::check_schedule`].
+    pub fn check_schedule_with_risk(
+        &self,
+        request: &ChangeRequest,
+        calendar: &Calendar,
+        evidence: &RiskEvidence,
+        now: impl Into<DateTime<Utc>>,
+    ) -> Decision {
+        let now = now.into();
+        match self.risk_level(request, evidence, now) {
+            Some(level) => self.check_schedule_at_risk(request, calendar, level, now),
+            None => self.check_schedule(request, calendar, now),
+        }
     }
 }

@@ -518,3 +518,26 @@ impl OverrideWhen {
                 }))
     }
 }
+
+/// How the risk level tightens the schedule rules of an environment (`stricter:` under
+/// `advance_notice` and `preferred_window`). Applied only when a check knows the level
+/// ([`crate::PolicySet::check_schedule_with_risk`]); without it the schedule rules are as
+/// written.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RiskSchedule {
+    /// From this level on, at least this much notice; with the entry's source.
+    pub notice: Vec<(RiskLevel, TimeDelta, String)>,
+    /// From this level on, running outside the preferred window denies; with its source.
+    pub preferred_deny: Option<(RiskLevel, String)>,
+}
+
+impl RiskSchedule {
+    /// The most notice `level` requires beyond the rule's own, with its source.
+    pub fn notice_for(&self, level: RiskLevel) -> Option<(TimeDelta, &str)> {
+        self.notice
+            .iter()
+            .filter(|(at, _, _)| level >= *at)
+            .max_by_key(|(_, min, _)| *min)
+            .map(|(_, min, source)| (*min, source.as_str()))
+    }
+}
