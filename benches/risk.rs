@@ -8,7 +8,13 @@
 //! 45 with 100 000: the figures differ by that walk and the binary searches, never by a scan.
 //!
 //! Run: `cargo bench --bench risk`. Figures go to docs/performance.md as ratios.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::type_complexity,
+    missing_docs
+)]
 
 use std::hint::black_box;
 
