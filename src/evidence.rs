@@ -30,7 +30,7 @@ pub struct ValidationResults {
 #[derive(Debug, Default)]
 struct ResultsData {
     results: Vec<ValidationResult>,
-    /// The results again, grouped by category (stable: in the order given within one).
+    /// The results again, sorted by category, check and time (stable).
     grouped: Vec<ValidationResult>,
     /// category -> its range in `grouped`
     by_category: HashMap<String, (usize, usize)>,
@@ -40,7 +40,8 @@ impl ValidationResults {
     /// Indexes `results` (any order).
     pub fn new(results: Vec<ValidationResult>) -> Self {
         let mut grouped = results.clone();
-        grouped.sort_by(|a, b| a.category.cmp(&b.category));
+        // By category, then check, then time: the latest result of a check ends its run.
+        grouped.sort_by(|a, b| (&a.category, &a.check, a.at).cmp(&(&b.category, &b.check, b.at)));
         let mut by_category: HashMap<String, (usize, usize)> = HashMap::new();
         for (i, r) in grouped.iter().enumerate() {
             by_category
@@ -67,7 +68,7 @@ impl ValidationResults {
         self.inner.results.is_empty()
     }
 
-    /// The results of one category, in the order given.
+    /// The results of one category, by check and then time.
     pub fn in_category<'a>(
         &'a self,
         category: &str,
@@ -75,7 +76,8 @@ impl ValidationResults {
         self.category(category).iter()
     }
 
-    /// The results of one category as a slice, in the order given.
+    /// The results of one category as a slice, sorted by check and then time, so that the
+    /// latest result of a check is the last of its run.
     pub(crate) fn category(&self, category: &str) -> &[ValidationResult] {
         self.inner
             .by_category

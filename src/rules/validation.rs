@@ -195,18 +195,20 @@ impl CategoryRule {
         };
         // The category's results, looked up once.
         let rs = results.category(&self.name);
-        // The latest result of each check: a result is latest when no result of the same
-        // check is newer.
-        let is_latest =
-            |r: &ValidationResult| !rs.iter().any(|o| o.check == r.check && o.at > r.at);
         let mut failed: Option<State> = None;
         let mut warning: Option<State> = None;
         let mut counted = false;
         let mut newest: Option<DateTime<Utc>> = None;
-        for r in rs {
+        // `rs` is sorted by check and time: each check's run ends with its latest results
+        // (several when they share the latest time); only those count.
+        let latest = rs.chunk_by(|a, b| a.check == b.check).flat_map(|run| {
+            let last = run.last().map(|r| r.at);
+            run.iter().filter(move |r| Some(r.at) == last)
+        });
+        for r in latest {
             let at = r.at.with_timezone(&Utc);
             newest = Some(newest.map_or(at, |n| n.max(at)));
-            if !fresh(r) || !is_latest(r) {
+            if !fresh(r) {
                 continue;
             }
             let rule = self.checks.iter().find(|c| c.name == r.check);
