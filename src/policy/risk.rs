@@ -98,7 +98,7 @@ impl PolicySet {
                     outside_preferred,
                 };
                 let assessment: Assessment = rules.assess(&ctx);
-                details.insert("risk".into(), assessment.to_json(&rules.levels));
+                details.insert("risk".into(), assessment.into_json(&rules.levels));
             }
         }
         let mut decision = Decision::from_findings(

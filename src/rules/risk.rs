@@ -216,24 +216,30 @@ impl Assessment {
     }
 
     /// `details.risk`.
-    pub fn to_json(&self, levels: &[u32; 3]) -> Value {
+    pub fn into_json(self, levels: &[u32; 3]) -> Value {
+        let level = self.level(levels);
         let factors: Vec<Value> = self
             .factors
-            .iter()
+            .into_iter()
             .map(|f| {
-                json!({"name": f.name, "points": f.points, "reason": f.reason, "source": f.source})
+                let mut m = Map::with_capacity(4);
+                m.insert("name".into(), f.name.into());
+                m.insert("points".into(), f.points.into());
+                m.insert("reason".into(), f.reason.into());
+                m.insert("source".into(), f.source.into());
+                Value::Object(m)
             })
             .collect();
-        let mut risk = Map::new();
+        let mut risk = Map::with_capacity(6);
         risk.insert("score".into(), self.score.into());
-        risk.insert("level".into(), self.level(levels).as_str().into());
+        risk.insert("level".into(), level.as_str().into());
         risk.insert("factors".into(), factors.into());
-        risk.insert("missing".into(), self.missing.clone().into());
-        risk.insert("mitigations".into(), self.mitigations.clone().into());
-        if let Some((name, level, source, reason)) = &self.overridden {
+        risk.insert("missing".into(), self.missing.into());
+        risk.insert("mitigations".into(), self.mitigations.into());
+        if let Some((name, level, source, reason)) = self.overridden {
             let mut o = json!({"name": name, "at_least": level.as_str(), "source": source});
             if let (Some(r), Some(obj)) = (reason, o.as_object_mut()) {
-                obj.insert("reason".into(), r.as_str().into());
+                obj.insert("reason".into(), r.into());
             }
             risk.insert("override".into(), o);
         }
@@ -360,6 +366,7 @@ impl RiskRules {
                 );
             }
         }
+        let walk = ctx.history.map(|h| self.walk(ctx, h)).unwrap_or_default();
         if let Some(f) = &self.failure_rate {
             let max = f.capped(f.value.points);
             match ctx.history {
@@ -372,26 +379,8 @@ impl RiskRules {
                         "no history was given; scored as its maximum".into(),
                     );
                 }
-                Some(h) => {
-                    let from = ctx
-                        .now
-                        .checked_sub_signed(f.value.window)
-                        .unwrap_or(DateTime::<Utc>::MIN_UTC);
-                    let (mut total, mut failed) = (0u32, 0u32);
-                    h.for_each_change(
-                        &request.environment,
-                        &request.services,
-                        from,
-                        ctx.now,
-                        |e| {
-                            if e.change.id != request.id {
-                                total = total.saturating_add(1);
-                                if e.outcome.is_failure() {
-                                    failed = failed.saturating_add(1);
-                                }
-                            }
-                        },
-                    );
+                Some(_) => {
+                    let (total, failed) = (walk.total, walk.failed);
                     // Changes short of `min_changes` count as failed (fail safe, monotonic).
                     let lacking = f.value.min_changes.saturating_sub(total);
                     let denominator = total.max(f.value.min_changes);
@@ -437,35 +426,8 @@ impl RiskRules {
                         "no history was given; scored as its maximum".into(),
                     );
                 }
-                Some(h) => {
-                    let from = ctx
-                        .now
-                        .checked_sub_signed(f.value.window)
-                        .unwrap_or(DateTime::<Utc>::MIN_UTC);
-                    let mut counts = [0u32; 4];
-                    let mut p = 0u32;
-                    h.for_each_change(
-                        &request.environment,
-                        &request.services,
-                        from,
-                        ctx.now,
-                        |e| {
-                            for inc in &e.incidents {
-                                let i = match inc.severity {
-                                    IncidentSeverity::P1 => 0,
-                                    IncidentSeverity::P2 => 1,
-                                    IncidentSeverity::P3 => 2,
-                                    IncidentSeverity::P4 => 3,
-                                };
-                                if let (Some(c), Some(pts)) =
-                                    (counts.get_mut(i), f.value.points.get(i))
-                                {
-                                    *c = c.saturating_add(1);
-                                    p = p.saturating_add(*pts);
-                                }
-                            }
-                        },
-                    );
+                Some(_) => {
+                    let (counts, p) = (walk.incidents, walk.incident_points);
                     let listed: Vec<String> = IncidentSeverity::ALL
                         .iter()
                         .zip(counts)
@@ -497,6 +459,71 @@ impl RiskRules {
             }
         }
         a
+    }
+}
+
+/// What one walk of the history found for the history factors.
+#[derive(Debug, Default)]
+struct Walk {
+    total: u32,
+    failed: u32,
+    incidents: [u32; 4],
+    incident_points: u32,
+}
+
+impl RiskRules {
+    /// One walk of the changes of the request's services over the longer of the two history
+    /// windows, counting each factor's part inside its own window.
+    fn walk(&self, ctx: &RiskCtx, history: &History) -> Walk {
+        let since = |window: TimeDelta| {
+            ctx.now
+                .checked_sub_signed(window)
+                .unwrap_or(DateTime::<Utc>::MIN_UTC)
+        };
+        let from_rate = self.failure_rate.as_ref().map(|f| since(f.value.window));
+        let incidents = self
+            .incidents
+            .as_ref()
+            .map(|f| (since(f.value.window), &f.value.points));
+        let Some(from) = [from_rate, incidents.map(|i| i.0)]
+            .into_iter()
+            .flatten()
+            .min()
+        else {
+            return Walk::default();
+        };
+        let mut w = Walk::default();
+        let request = ctx.request;
+        history.for_each_change(
+            &request.environment,
+            &request.services,
+            from,
+            ctx.now,
+            |e| {
+                let start = e.change.start.with_timezone(&Utc);
+                if from_rate.is_some_and(|t| start >= t) {
+                    w.total = w.total.saturating_add(1);
+                    if e.outcome.is_failure() {
+                        w.failed = w.failed.saturating_add(1);
+                    }
+                }
+                if let Some((_, points)) = incidents.filter(|(t, _)| start >= *t) {
+                    for inc in &e.incidents {
+                        let i = match inc.severity {
+                            IncidentSeverity::P1 => 0,
+                            IncidentSeverity::P2 => 1,
+                            IncidentSeverity::P3 => 2,
+                            IncidentSeverity::P4 => 3,
+                        };
+                        if let (Some(c), Some(pts)) = (w.incidents.get_mut(i), points.get(i)) {
+                            *c = c.saturating_add(1);
+                            w.incident_points = w.incident_points.saturating_add(*pts);
+                        }
+                    }
+                }
+            },
+        );
+        w
     }
 }
 
