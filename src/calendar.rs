@@ -21,6 +21,8 @@ pub struct Calendar {
 #[derive(Debug, Default)]
 struct CalendarData {
     deployments: Vec<ChangeRequest>,
+    /// `deployments[i].interval()`, computed once: rules read it many times per check.
+    intervals: Vec<Interval>,
     by_id: HashMap<DeploymentId, usize>,
     /// environment -> index of every deployment in it
     by_environment: HashMap<String, IntervalIndex>,
@@ -33,6 +35,7 @@ struct CalendarData {
 /// binary search for `start < e` followed by a walk back while `start > s - longest`.
 #[derive(Debug, Default)]
 struct IntervalIndex {
+    /// (start, end, index into the deployments), sorted.
     entries: Vec<(DateTime<Utc>, DateTime<Utc>, usize)>,
     longest: TimeDelta,
 }
@@ -47,7 +50,8 @@ impl IntervalIndex {
         self.entries.sort_unstable();
     }
 
-    fn overlapping(&self, query: Interval) -> impl Iterator<Item = usize> + '_ {
+    /// The entries that overlap `query`, in order of start, as (index, interval).
+    fn overlapping(&self, query: Interval) -> impl Iterator<Item = (usize, Interval)> + '_ {
         let hi = self.entries.partition_point(|e| e.0 < query.end());
         let earliest = query
             .start()
@@ -57,7 +61,7 @@ impl IntervalIndex {
         self.entries[lo..hi]
             .iter()
             .filter(move |e| e.1 > query.start())
-            .map(|e| e.2)
+            .filter_map(|e| Interval::new(e.0, e.1).map(|iv| (e.2, iv)))
     }
 
     /// The first start time after `query.start()` at which a query of the same length would
@@ -157,6 +161,7 @@ impl Calendar {
             .values_mut()
             .flat_map(HashMap::values_mut)
             .for_each(IntervalIndex::finish);
+        data.intervals = deployments.iter().map(ChangeRequest::interval).collect();
         data.deployments = deployments;
         Ok(Self {
             inner: Arc::new(data),
@@ -186,6 +191,16 @@ impl Calendar {
             .and_then(|&i| self.inner.deployments.get(i))
     }
 
+    /// The deployment with this id and the interval it occupies (`interval()`, computed when
+    /// the calendar was built).
+    pub(crate) fn get_with_interval(&self, id: &str) -> Option<(&ChangeRequest, Interval)> {
+        let i = *self.inner.by_id.get(id)?;
+        self.inner
+            .deployments
+            .get(i)
+            .zip(self.inner.intervals.get(i).copied())
+    }
+
     /// Deployments in `environment` touching `service` that overlap `interval`, in order of start.
     pub(crate) fn overlapping_service<'a>(
         &'a self,
@@ -199,7 +214,7 @@ impl Calendar {
             .and_then(|m| m.get(service))
             .into_iter()
             .flat_map(move |idx| idx.overlapping(interval))
-            .filter_map(|i| self.inner.deployments.get(i))
+            .filter_map(|(i, _)| self.inner.deployments.get(i))
     }
 
     /// The first start time after `interval.start()` at which the deployments that overlap an
@@ -227,11 +242,22 @@ impl Calendar {
         environment: &str,
         interval: Interval,
     ) -> impl Iterator<Item = &'a ChangeRequest> + 'a {
+        self.overlapping_environment_spans(environment, interval)
+            .map(|(d, _)| d)
+    }
+
+    /// Deployments in `environment` that overlap `interval`, in order of start, each with the
+    /// interval it occupies (computed when the calendar was built).
+    pub(crate) fn overlapping_environment_spans<'a>(
+        &'a self,
+        environment: &str,
+        interval: Interval,
+    ) -> impl Iterator<Item = (&'a ChangeRequest, Interval)> + 'a {
         self.inner
             .by_environment
             .get(environment)
             .into_iter()
             .flat_map(move |idx| idx.overlapping(interval))
-            .filter_map(|i| self.inner.deployments.get(i))
+            .filter_map(|(i, iv)| self.inner.deployments.get(i).map(|d| (d, iv)))
     }
 }

@@ -16,7 +16,8 @@
 //! - preferred window Mon-Thu 22:00 to 06:00 next day, Europe/Berlin (a warning outside it);
 //! - conflicts: another deployment of one of the services in the environment overlaps;
 //! - concurrency: at most 3 at once in the environment, the request included (peak by sweep);
-//! - dependencies: each must be in the calendar and end by the start.
+//! - dependencies: each must be in the calendar and end by the start;
+//! - and `start_in_past`, which has no policy key: the start may not be before `now`.
 
 use std::collections::HashMap;
 
@@ -43,6 +44,8 @@ pub const CONFLICT: u8 = 1 << 3;
 pub const CONCURRENCY: u8 = 1 << 4;
 /// See [`ADVANCE_NOTICE`].
 pub const DEPENDENCY: u8 = 1 << 5;
+/// See [`ADVANCE_NOTICE`].
+pub const START_IN_PAST: u8 = 1 << 6;
 
 /// A deployment or request, as plain data.
 #[derive(Debug, Clone)]
@@ -164,6 +167,9 @@ impl Floor {
         let ty = req.change_type.as_str();
         let emergency = ty == "emergency";
         let mut denied = 0;
+        if start < now {
+            denied |= START_IN_PAST;
+        }
         if !(ty == "hotfix" || emergency) && start - req.requested_at.unwrap_or(now) < NOTICE {
             denied |= ADVANCE_NOTICE;
         }

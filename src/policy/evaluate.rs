@@ -49,6 +49,7 @@ impl Question for Schedule<'_> {
     fn hook_input(&self, tz: Tz) -> HookInput<'_> {
         HookInput::Schedule(ScheduleInput {
             request: self.0.request,
+            interval: self.0.interval,
             calendar: self.0.calendar,
             now: self.0.now,
             tz,

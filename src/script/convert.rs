@@ -2,7 +2,7 @@
 //! is depth-limited ([`limits::NESTING_DEPTH`]) and charges the call's cost budget for the
 //! items and bytes it copies.
 
-use rhai::{Array, Dynamic, EvalAltResult, Map};
+use rhai::{Array, Dynamic, EvalAltResult, ImmutableString, Map};
 use serde_json::Value;
 
 use super::functions::instant::Instant;
@@ -55,7 +55,8 @@ fn json_at(v: &Value, depth: usize) -> Result<Dynamic, Box<EvalAltResult>> {
         }
         Value::String(s) => {
             charge(bytes_cost(s.len()))?;
-            Dynamic::from(s.clone())
+            // Straight into rhai's string, without an intermediate `String` copy.
+            Dynamic::from(ImmutableString::from(s.as_str()))
         }
         Value::Array(a) => {
             charge(1)?;
@@ -178,7 +179,7 @@ pub(crate) fn strings(items: &[String]) -> Result<Array, Box<EvalAltResult>> {
         .iter()
         .map(|s| {
             charge(bytes_cost(s.len()))?;
-            Ok(Dynamic::from(s.clone()))
+            Ok(Dynamic::from(ImmutableString::from(s.as_str())))
         })
         .collect()
 }

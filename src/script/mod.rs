@@ -253,6 +253,27 @@ fn check_size(origin: &str, text: &str) -> Result<(), LoadError> {
     Ok(())
 }
 
+thread_local! {
+    /// The scope hook calls on this thread run in, empty between calls: reused so that a call
+    /// does not allocate a new one.
+    static SCOPE: std::cell::RefCell<Scope<'static>> = std::cell::RefCell::new(Scope::new());
+}
+
+/// Runs `f` with an empty scope, this thread's reused one when it is free, and empties it
+/// again afterwards (dropping the call's variables and arguments). Every call sees exactly
+/// what a new `Scope` would give it.
+fn with_scope<R>(f: impl FnOnce(&mut Scope<'static>) -> R) -> R {
+    SCOPE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scope) => {
+            scope.clear();
+            let result = f(&mut scope);
+            scope.clear();
+            result
+        }
+        Err(_) => f(&mut Scope::new()),
+    })
+}
+
 impl Scripts {
     /// Compiles every script; `files` holds `(origin, text)` pairs in the order hooks run.
     pub(crate) fn compile(files: &[(String, String)]) -> Result<Self, LoadError> {
@@ -322,13 +343,15 @@ impl Scripts {
                 .rewind_scope(false)
                 .with_tag(Ctx(st.clone()));
             let result = sandbox::guarded(|| {
-                self.engine.call_fn_with_options::<Dynamic>(
-                    options,
-                    &mut Scope::new(),
-                    &script.ast,
-                    hook.name(),
-                    (ScriptRequest(st.clone()),),
-                )
+                with_scope(|scope| {
+                    self.engine.call_fn_with_options::<Dynamic>(
+                        options,
+                        scope,
+                        &script.ast,
+                        hook.name(),
+                        (ScriptRequest(st.clone()),),
+                    )
+                })
             })
             .unwrap_or_else(|panic| {
                 Err(EvalAltResult::ErrorSystem(

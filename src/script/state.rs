@@ -6,16 +6,19 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
-use rhai::{EvalAltResult, NativeCallContext};
+use rhai::{EvalAltResult, ImmutableString, NativeCallContext};
 
 use super::hooks::Hook;
 use crate::calendar::Calendar;
 use crate::decision::Finding;
 use crate::model::ChangeRequest;
+use crate::time::Interval;
 
 /// The input of a `schedule` hook.
 pub(crate) struct ScheduleInput<'a> {
     pub request: &'a ChangeRequest,
+    /// `request.interval()`, as the caller computed it.
+    pub interval: Interval,
     pub calendar: &'a Calendar,
     pub now: DateTime<Utc>,
     pub tz: Tz,
@@ -39,12 +42,14 @@ pub(crate) struct CallState {
     pub hook: Hook,
     /// The request, shared with the calls before this one on this thread when it is the same
     /// (see [`shared_request`]).
-    pub request: Arc<ChangeRequest>,
+    pub request: Arc<SharedRequest>,
     /// The calendar, in a `schedule` hook.
     pub calendar: Option<Calendar>,
     pub now: DateTime<Utc>,
     pub tz: Tz,
     /// `request.interval()`, computed once.
+    pub interval: Interval,
+    /// `interval.start()`.
     pub start: DateTime<Utc>,
     pub findings: Mutex<Vec<Finding>>,
     /// Findings recorded by every script of this check so far.
@@ -93,7 +98,8 @@ impl CallState {
                 calendar: Some(s.calendar.clone()),
                 now: s.now,
                 tz: s.tz,
-                start: s.request.interval().start(),
+                interval: s.interval,
+                start: s.interval.start(),
                 findings: Mutex::new(Vec::new()),
                 recorded: AtomicUsize::new(0),
                 stability: Mutex::new(Stability::default()),
@@ -127,27 +133,81 @@ impl CallState {
     }
 }
 
+/// The request as hooks hold it, with the strings scripts read most already in rhai's form,
+/// so that `request.environment` and `request.type` hand out a shared string instead of
+/// copying one on every read.
+pub(crate) struct SharedRequest {
+    pub request: ChangeRequest,
+    pub environment: ImmutableString,
+    pub change_type: ImmutableString,
+}
+
+impl std::ops::Deref for SharedRequest {
+    type Target = ChangeRequest;
+
+    fn deref(&self) -> &ChangeRequest {
+        &self.request
+    }
+}
+
 thread_local! {
     /// The request of the last call on this thread.
-    static LAST_REQUEST: std::cell::RefCell<Option<Arc<ChangeRequest>>> =
+    static LAST_REQUEST: std::cell::RefCell<Option<Arc<SharedRequest>>> =
         const { std::cell::RefCell::new(None) };
 }
 
 /// `request` as a shared value for the hooks, which need one they own: the last call's copy
 /// when it is the same request (checking one request many times, or many requests against
-/// one policy in a loop, compares instead of copying), else a new copy.
-fn shared_request(request: &ChangeRequest) -> Arc<ChangeRequest> {
+/// one policy in a loop, compares instead of copying), also when only its start moved (the
+/// window search) and no earlier call still holds that copy (its start is then updated in
+/// place), else a new copy.
+fn shared_request(request: &ChangeRequest) -> Arc<SharedRequest> {
     LAST_REQUEST.with(|last| {
         let mut last = last.borrow_mut();
-        match last.as_ref() {
-            Some(shared) if **shared == *request => shared.clone(),
-            _ => {
-                let shared = Arc::new(request.clone());
-                *last = Some(shared.clone());
-                shared
+        if let Some(shared) = last.as_mut() {
+            if same_but_start(&shared.request, request) {
+                if shared.request.start == request.start {
+                    return shared.clone();
+                }
+                if let Some(only) = Arc::get_mut(shared) {
+                    only.request.start = request.start;
+                    return shared.clone();
+                }
             }
         }
+        let shared = Arc::new(SharedRequest {
+            request: request.clone(),
+            environment: request.environment.as_str().into(),
+            change_type: request.change_type.as_str().into(),
+        });
+        *last = Some(shared.clone());
+        shared
     })
+}
+
+/// Whether `a` and `b` are equal in every field but `start`.
+fn same_but_start(a: &ChangeRequest, b: &ChangeRequest) -> bool {
+    let ChangeRequest {
+        id,
+        services,
+        environment,
+        change_type,
+        start: _,
+        duration,
+        requested_by,
+        requested_at,
+        depends_on,
+        labels,
+    } = a;
+    *id == b.id
+        && *duration == b.duration
+        && *environment == b.environment
+        && *change_type == b.change_type
+        && *services == b.services
+        && *requested_at == b.requested_at
+        && *requested_by == b.requested_by
+        && *depends_on == b.depends_on
+        && *labels == b.labels
 }
 
 #[derive(Clone)]

@@ -4,9 +4,8 @@ use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
 
-use super::{Blocker, Constraints, MAX_LISTED, ScheduleCtx, deny, listed};
+use super::{Blocker, Constraints, MAX_LISTED, ScheduleCtx, deny, listed_json};
 use crate::decision::Finding;
-use crate::model::ChangeRequest;
 use crate::rules::Rule;
 use crate::time::{Interval, IntervalSet};
 
@@ -15,35 +14,44 @@ pub(crate) const ID: &str = "concurrency";
 
 pub(crate) fn check(rule: &Rule<u32>, ctx: &ScheduleCtx, out: &mut Vec<Finding>) {
     let (request, interval) = (ctx.request, ctx.interval);
+    // Each deployment's interval comes from the calendar's index, never recomputed here.
     let overlapping = || {
         ctx.calendar
-            .overlapping_environment(&request.environment, interval)
-            .filter(|d| d.id != request.id)
+            .overlapping_environment_spans(&request.environment, interval)
+            .filter(|(d, _)| d.id != request.id)
     };
     // Counted first, so that a passing check allocates nothing.
-    if overlapping().count() < rule.value as usize {
+    let count = overlapping().count();
+    if count < rule.value as usize {
         return;
     }
-    let others: Vec<&ChangeRequest> = overlapping().collect();
     // Peak number of other deployments running at one instant inside `interval`: a sweep over
     // their clipped starts (+1) and ends (-1); at equal instants ends come first (half-open).
-    let mut events: Vec<(DateTime<Utc>, i32)> = Vec::with_capacity(others.len() * 2);
-    for d in &others {
-        let iv = d.interval();
-        events.push((iv.start().max(interval.start()), 1));
-        events.push((iv.end().min(interval.end()), -1));
+    // The index yields them in order of start, so only the ends need sorting.
+    let mut starts: Vec<DateTime<Utc>> = Vec::with_capacity(count);
+    let mut ends: Vec<DateTime<Utc>> = Vec::with_capacity(count);
+    let mut ids: Vec<&str> = Vec::with_capacity(count);
+    for (d, iv) in overlapping() {
+        starts.push(iv.start().max(interval.start()));
+        ends.push(iv.end().min(interval.end()));
+        ids.push(d.id.as_str());
     }
-    events.sort_unstable();
-    let (mut running, mut peak) = (0i64, 0i64);
-    for (_, delta) in events {
-        running += i64::from(delta);
+    starts.sort_unstable();
+    ends.sort_unstable();
+    let (mut running, mut peak, mut e) = (0i64, 0i64, 0usize);
+    for s in &starts {
+        while ends.get(e).is_some_and(|end| end <= s) {
+            running -= 1;
+            e += 1;
+        }
+        running += 1;
         peak = peak.max(running);
     }
     let total = peak + 1;
     if total <= i64::from(rule.value) {
         return;
     }
-    let (ids_json, _, count) = listed(others.iter().map(|d| d.id.as_str()));
+    let (ids_json, count) = listed_json(ids);
     let mut finding = deny(
         ID,
         rule,

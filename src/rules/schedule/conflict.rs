@@ -14,26 +14,28 @@ use crate::time::{Interval, IntervalSet};
 /// The rule's id.
 pub(crate) const ID: &str = "conflict";
 
-pub(crate) fn check(rule: &Rule<()>, ctx: &ScheduleCtx, out: &mut Vec<Finding>) {
+pub(crate) fn check<'a>(rule: &Rule<()>, ctx: &ScheduleCtx<'a>, out: &mut Vec<Finding>) {
     let request = ctx.request;
-    let mut ids = BTreeSet::new();
-    let mut services = BTreeSet::new();
-    for service in &request.services {
-        for other in ctx
-            .calendar
+    let others = |service: &'a str| {
+        ctx.calendar
             .overlapping_service(&request.environment, service, ctx.interval)
-        {
-            if other.id != request.id {
-                ids.insert(other.id.as_str());
-                services.insert(service.as_str());
-            }
-        }
-    }
-    if ids.is_empty() {
+            .filter(|other| other.id != request.id)
+    };
+    // Looked for first without collecting, so that a passing check allocates nothing.
+    if !request.services.iter().any(|s| others(s).next().is_some()) {
         return;
     }
-    let (ids_json, list, count) = listed(ids.iter().copied());
-    let (svc_listed, svc, _) = listed(services.iter().copied());
+    let mut ids = Vec::new();
+    let mut services = Vec::new();
+    for service in &request.services {
+        let before = ids.len();
+        ids.extend(others(service).map(|other| other.id.as_str()));
+        if ids.len() > before {
+            services.push(service.as_str());
+        }
+    }
+    let (ids_json, list, count) = listed(ids);
+    let (svc_listed, svc, _) = listed(services);
     let mut finding = deny(
         ID,
         rule,

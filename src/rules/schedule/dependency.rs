@@ -39,10 +39,15 @@ pub(crate) fn check(rule: &Rule<()>, ctx: &ScheduleCtx, out: &mut Vec<Finding>) 
     let start = ctx.interval.start();
     let failing = |dep: &&str| {
         ctx.calendar
-            .get(dep)
-            .is_none_or(|d| d.interval().end() > start)
+            .get_with_interval(dep)
+            .is_none_or(|(_, iv)| iv.end() > start)
     };
-    let count = deps(ctx).filter(failing).count();
+    // Up to `MAX_FINDINGS` dependencies cannot fail more than that: no need to count them.
+    let count = if request.depends_on.len() > MAX_FINDINGS {
+        deps(ctx).filter(failing).count()
+    } else {
+        0
+    };
     if count > MAX_FINDINGS {
         let first: Vec<&str> = deps(ctx).filter(failing).take(MAX_FINDINGS).collect();
         let missing = deps(ctx).filter(|d| ctx.calendar.get(d).is_none()).count();
@@ -68,9 +73,9 @@ pub(crate) fn check(rule: &Rule<()>, ctx: &ScheduleCtx, out: &mut Vec<Finding>) 
         return;
     }
     for dep in deps(ctx) {
-        let finding = match ctx.calendar.get(dep) {
+        let finding = match ctx.calendar.get_with_interval(dep) {
             None => deny(ID, rule, missing(dep)),
-            Some(d) if d.interval().end() > start => deny(
+            Some((d, iv)) if iv.end() > start => deny(
                 ID,
                 rule,
                 format!(
@@ -79,7 +84,7 @@ pub(crate) fn check(rule: &Rule<()>, ctx: &ScheduleCtx, out: &mut Vec<Finding>) 
                     request.start.to_rfc3339()
                 ),
             )
-            .with_detail("ends", format_utc(d.interval().end())),
+            .with_detail("ends", format_utc(iv.end())),
             Some(_) => continue,
         };
         out.push(finding.with_detail("deployment", dep));

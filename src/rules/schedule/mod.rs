@@ -22,7 +22,6 @@ pub(crate) mod notice;
 pub(crate) mod past;
 pub(crate) mod preferred;
 
-use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -189,19 +188,42 @@ pub(crate) const MAX_LISTED: usize = 20;
 /// The first [`MAX_LISTED`] of sorted, deduplicated `ids` as a JSON array, the message's list
 /// of them (each quoted in backticks, "and N more" when cut) and how many there are.
 fn listed<'a>(ids: impl IntoIterator<Item = &'a str>) -> (Value, String, usize) {
-    let set: BTreeSet<&str> = ids.into_iter().collect();
-    let count = set.len();
-    let first: Vec<&str> = set.into_iter().take(MAX_LISTED).collect();
-    let mut text: Vec<String> = first
-        .iter()
-        .map(|id| format!("`{}`", crate::error::quote(id)))
-        .collect();
-    if count > MAX_LISTED {
-        text.push(format!("and {} more", count - MAX_LISTED));
+    let ids = sorted_unique(ids);
+    let mut text = String::new();
+    for id in ids.iter().take(MAX_LISTED) {
+        if !text.is_empty() {
+            text.push_str(", ");
+        }
+        text.push('`');
+        text.push_str(&crate::error::quote(id));
+        text.push('`');
     }
-    (
-        Value::from(first.into_iter().map(Value::from).collect::<Vec<_>>()),
-        text.join(", "),
-        count,
-    )
+    if ids.len() > MAX_LISTED {
+        text.push_str(&format!(", and {} more", ids.len() - MAX_LISTED));
+    }
+    let (json, count) = first_json(&ids);
+    (json, text, count)
+}
+
+/// [`listed`] without the message's list.
+fn listed_json<'a>(ids: impl IntoIterator<Item = &'a str>) -> (Value, usize) {
+    first_json(&sorted_unique(ids))
+}
+
+/// `ids` sorted and deduplicated.
+fn sorted_unique<'a>(ids: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut ids: Vec<&str> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// The first [`MAX_LISTED`] of `ids` as a JSON array, and how many there are.
+fn first_json(ids: &[&str]) -> (Value, usize) {
+    let first = ids
+        .iter()
+        .take(MAX_LISTED)
+        .map(|id| Value::from(*id))
+        .collect();
+    (Value::Array(first), ids.len())
 }

@@ -48,7 +48,7 @@ fn around<'a>(
 ) -> Result<(&'a Calendar, Interval), Box<EvalAltResult>> {
     let calendar = st.calendar(function)?;
     let r = &st.request;
-    let interval = r.interval();
+    let interval = st.interval;
     if let Some(at) = calendar.next_change(&r.environment, service, interval, matches) {
         st.depends_until(at);
     }
@@ -81,7 +81,7 @@ fn ids_with_label(
     ids.into_iter()
         .map(|id| {
             charge(bytes_cost(id.len()))?;
-            Ok(Dynamic::from(id.to_owned()))
+            Ok(Dynamic::from(rhai::ImmutableString::from(id)))
         })
         .collect()
 }

@@ -53,7 +53,7 @@ fn within_hours(r: &mut ScriptRequest, from: &str, to: &str) -> Result<bool, Box
     }
     let st = &r.0;
     let tz = st.tz;
-    let length = st.request.interval().length();
+    let length = st.interval.length();
     let open = |d: NaiveDate| resolve_local(tz, d.and_time(open_at));
     let close = |d: NaiveDate| match close_at {
         Some(c) => Some(resolve_local(tz, d.and_time(c))),
@@ -95,7 +95,9 @@ fn within_hours(r: &mut ScriptRequest, from: &str, to: &str) -> Result<bool, Box
 pub(super) fn register(engine: &mut Engine) {
     engine
         .register_type_with_name::<ScriptRequest>("Request")
-        .register_get("id", |r: &mut ScriptRequest| r.0.request.id.to_string())
+        .register_get("id", |r: &mut ScriptRequest| {
+            rhai::ImmutableString::from(r.0.request.id.as_str())
+        })
         .register_get("services", |r: &mut ScriptRequest| {
             strings(&r.0.request.services)
         })
@@ -141,7 +143,7 @@ pub(super) fn register(engine: &mut Engine) {
             r.instant(chrono::TimeDelta::zero())
         })
         .register_get("end", |r: &mut ScriptRequest| {
-            r.instant(r.0.request.interval().length())
+            r.instant(r.0.interval.length())
         })
         .register_get("duration_minutes", |r: &mut ScriptRequest| {
             r.0.request.duration.num_minutes()
