@@ -195,6 +195,7 @@ impl Question for ScheduleAtRisk<'_> {
     fn hook_input(&self, tz: Tz) -> HookInput<'_> {
         HookInput::Schedule(ScheduleInput {
             request: self.ctx.request,
+            interval: self.ctx.interval,
             calendar: self.ctx.calendar,
             now: self.ctx.now,
             tz,
