@@ -3,7 +3,8 @@
 //! finding), then the `risk:` factors are scored, and the decision carries
 //! `details.risk = {score, level, factors, missing, mitigations}`.
 
-use std::sync::LazyLock;
+use std::cell::RefCell;
+use std::sync::{LazyLock, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -13,16 +14,85 @@ use super::PolicySet;
 use super::evaluate::Question;
 use crate::calendar::Calendar;
 use crate::config::EnvironmentPolicy;
-use crate::decision::{Check, Decision, Finding, PolicyInfo, Severity};
+use crate::decision::{Check, Decision, Finding, Severity};
 use crate::evidence::RiskEvidence;
 use crate::model::{ChangeRequest, RiskLevel};
 use crate::rules::Rule;
-use crate::rules::environment;
 use crate::rules::risk::{Assessment, RiskCtx, RiskRules};
 use crate::rules::schedule::notice;
 use crate::rules::schedule::{ScheduleCtx, preferred};
 use crate::rules::validation;
-use crate::script::{HookInput, ScheduleInput};
+use crate::script::{HookInput, RiskAddition, RiskInput, ScheduleInput};
+
+/// How risky is this change? The built-in part judges the validation results (deny findings)
+/// and scores the factors; the `risk` hook may add points; the assessment is kept here until
+/// the decision is made.
+struct Risk<'a> {
+    request: &'a ChangeRequest,
+    evidence: &'a RiskEvidence,
+    now: DateTime<Utc>,
+    interval: crate::time::Interval,
+    /// The built-in assessment and the environment's levels, once `builtin` ran.
+    assessment: RefCell<Option<(Assessment, [u32; 3])>>,
+    /// Points the scripts added.
+    added: Mutex<Vec<RiskAddition>>,
+}
+
+impl Question for Risk<'_> {
+    const CHECK: Check = Check::Risk;
+
+    fn environment(&self) -> &str {
+        &self.request.environment
+    }
+
+    fn builtin(&self, policy: &EnvironmentPolicy, out: &mut Vec<Finding>) {
+        let (request, now) = (self.request, self.now);
+        let outcomes = policy
+            .validation
+            .assess(self.evidence.validation.as_ref(), now);
+        validation::findings(&outcomes, out);
+        let empty = RiskRules::default();
+        let rules = policy.risk.as_ref().unwrap_or(&empty);
+        let preferred = policy
+            .schedule
+            .preferred_window
+            .as_ref()
+            .filter(|r| r.applies_to(&request.change_type));
+        let outside_preferred = rules.outside_preferred_window.is_some()
+            && preferred.is_some_and(|rule| {
+                let mut scratch = Vec::new();
+                let ctx = ScheduleCtx::new(request, &NO_CALENDAR, now);
+                preferred::check(rule, &ctx, &mut scratch);
+                !scratch.is_empty()
+            });
+        let ctx = RiskCtx {
+            request,
+            interval: self.interval,
+            now,
+            validation: &outcomes,
+            history: self.evidence.history.as_ref(),
+            preferred,
+            outside_preferred,
+        };
+        *self.assessment.borrow_mut() = Some((rules.assess(&ctx), rules.levels));
+    }
+
+    fn hook_input(&self, tz: Tz) -> HookInput<'_> {
+        let score = self
+            .assessment
+            .borrow()
+            .as_ref()
+            .map_or(0, |(a, _)| a.score);
+        HookInput::Risk(RiskInput {
+            request: self.request,
+            interval: self.interval,
+            now: self.now,
+            tz,
+            score,
+            added: &self.added,
+        })
+    }
+}
 
 /// The calendar the preferred-window rule is asked with: it does not read the calendar.
 static NO_CALENDAR: LazyLock<Calendar> = LazyLock::new(Calendar::default);
@@ -60,54 +130,27 @@ impl PolicySet {
         evidence: &RiskEvidence,
         now: impl Into<DateTime<Utc>>,
     ) -> Decision {
-        let now = now.into();
-        let inner = &*self.inner;
-        let mut findings = Vec::new();
-        let mut details = Map::new();
-        match inner.config.environments.get(&request.environment) {
-            None => findings.push(environment::finding(
-                &request.environment,
-                self.environments(),
-                &inner.config.environments_source,
-            )),
-            Some(policy) => {
-                let outcomes = policy.validation.assess(evidence.validation.as_ref(), now);
-                validation::findings(&outcomes, &mut findings);
-                let empty = RiskRules::default();
-                let rules = policy.risk.as_ref().unwrap_or(&empty);
-                let preferred = policy
-                    .schedule
-                    .preferred_window
-                    .as_ref()
-                    .filter(|r| r.applies_to(&request.change_type));
-                let interval = request.interval();
-                let outside_preferred = rules.outside_preferred_window.is_some()
-                    && preferred.is_some_and(|rule| {
-                        let mut scratch = Vec::new();
-                        let ctx = ScheduleCtx::new(request, &NO_CALENDAR, now);
-                        preferred::check(rule, &ctx, &mut scratch);
-                        !scratch.is_empty()
-                    });
-                let ctx = RiskCtx {
-                    request,
-                    interval,
-                    now,
-                    validation: &outcomes,
-                    history: evidence.history.as_ref(),
-                    preferred,
-                    outside_preferred,
-                };
-                let assessment: Assessment = rules.assess(&ctx);
-                details.insert("risk".into(), assessment.into_json(&rules.levels));
+        let question = Risk {
+            request,
+            evidence,
+            now: now.into(),
+            interval: request.interval(),
+            assessment: RefCell::new(None),
+            added: Mutex::new(Vec::new()),
+        };
+        let mut decision = self.evaluate(&question, None);
+        if let Some((mut assessment, levels)) = question.assessment.into_inner() {
+            let added = question
+                .added
+                .into_inner()
+                .unwrap_or_else(PoisonError::into_inner);
+            for a in added {
+                assessment.add_script(a.points, a.reason, a.source);
             }
+            let mut details = Map::new();
+            details.insert("risk".into(), assessment.into_json(&levels));
+            decision.details = details;
         }
-        let mut decision = Decision::from_findings(
-            Check::Risk,
-            findings,
-            PolicyInfo::new(&inner.digest),
-            Vec::new(),
-        );
-        decision.details = details;
         decision
     }
 

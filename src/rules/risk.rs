@@ -215,6 +215,17 @@ impl Assessment {
         }
     }
 
+    /// Adds points a script gave (`add_risk`), with its reason and `file:line`.
+    pub fn add_script(&mut self, points: u32, reason: String, source: String) {
+        self.score = self.score.saturating_add(points);
+        self.factors.push(FactorHit {
+            name: "script".into(),
+            points,
+            reason,
+            source,
+        });
+    }
+
     /// `details.risk`.
     pub fn into_json(self, levels: &[u32; 3]) -> Value {
         let level = self.level(levels);
