@@ -6,6 +6,8 @@ mod calendar;
 mod config;
 mod decision;
 mod error;
+mod evidence;
+mod history;
 mod model;
 mod policy;
 mod render;
@@ -26,6 +28,11 @@ pub use decision::{
 pub use error::{
     InputError, LoadError, LoadErrorKind, Location, MAX_MESSAGE_CHARS, MAX_QUOTE_CHARS,
 };
-pub use model::{Blackout, ChangeRequest, DeploymentId};
+pub use evidence::{RiskEvidence, ValidationResults};
+pub use history::History;
+pub use model::{
+    Blackout, ChangeOutcome, ChangeRequest, DeploymentId, HistoryEntry, Incident, IncidentSeverity,
+    RiskLevel, ValidationResult, ValidationStatus,
+};
 pub use policy::{PolicySet, builtin_files};
 pub use render::{TextStyle, preview_to_json, preview_to_text};

@@ -11,6 +11,9 @@
 //! now: 2026-11-25T09:00:00Z
 //! request: {id: dep-1, service: search, environment: production, type: feature, ...}
 //! calendar: {deployments: [...], blackouts: [...]}   # optional
+//! check: risk                  # optional: `schedule` (the default) or `risk`
+//! validation: [...]            # optional validation results (ValidationResults::from_yaml)
+//! history: {changes: [...]}    # optional history (History::from_yaml)
 //! expect:
 //!   outcome: deny                # allow | warn | deny (the decision's `outcome`)
 //!   findings:                    # the exact list of (rule, severity), in order
@@ -20,7 +23,18 @@
 //!       message_contains: weekend-freeze      # optional, a string or a list of strings
 //!       source: policies/policy.yaml:16       # optional: exact, or `file:*` for any line
 //!   trace: [...]                 # optional, exactly what scripts printed
+//!   risk:                        # optional, for `check: risk`: each part when given
+//!     score: 25                  #   exactly
+//!     level: medium              #   exactly
+//!     factors: {change_type: 10, failure_rate: 15}   # every factor that scored, exactly
+//!     missing: [history]         #   exactly, in order
+//!     override: payments-holiday-season              # the override that matched
 //! ```
+//!
+//! A `check: risk` case runs [`PolicySet::assess_risk`] with the case's `validation` and
+//! `history` (absent ones are missing evidence). A schedule case with `validation` or
+//! `history` runs [`PolicySet::check_schedule_with_risk`], so the risk level drives the
+//! `stricter:` schedule rules; without them, [`PolicySet::check_schedule`].
 //!
 //! The request and calendar are read by the same parsers as every other input
 //! ([`ChangeRequest::from_yaml`], [`Calendar::from_yaml`]); an error in them, or in the case
@@ -67,6 +81,7 @@ use crate::config::case::read_case;
 use crate::config::{InputLimits, read_input_file};
 use crate::decision::{Decision, Finding};
 use crate::error::{InputError, LoadError, Location};
+use crate::evidence::RiskEvidence;
 use crate::model::ChangeRequest;
 use crate::policy::PolicySet;
 
@@ -80,6 +95,24 @@ pub struct Expectation {
     pub findings: Vec<ExpectedFinding>,
     /// What scripts must have printed, exactly; `None` when the case does not say.
     pub trace: Option<Vec<String>>,
+    /// For `check: risk`, what `details.risk` must say; `None` when the case does not say.
+    pub risk: Option<ExpectedRisk>,
+}
+
+/// What a risk case expects of `details.risk`; each part is compared when given.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ExpectedRisk {
+    /// The score, exactly.
+    pub score: Option<u64>,
+    /// The level, exactly (`low`, `medium`, `high`, `critical`).
+    pub level: Option<String>,
+    /// Every factor that scored, by name, with its points: exactly these.
+    pub factors: Option<std::collections::BTreeMap<String, u64>>,
+    /// The evidence listed as missing, exactly, in order.
+    pub missing: Option<Vec<String>>,
+    /// The name of the override that matched.
+    pub override_name: Option<String>,
 }
 
 /// One finding a case expects.
@@ -107,6 +140,8 @@ pub struct Case {
     now: DateTime<Utc>,
     request: ChangeRequest,
     calendar: Calendar,
+    risk: bool,
+    evidence: RiskEvidence,
     expect: Expectation,
 }
 
@@ -155,6 +190,8 @@ impl Case {
             now: file.now,
             request: file.request,
             calendar: file.calendar,
+            risk: file.risk,
+            evidence: file.evidence,
             expect: file.expect,
         })
     }
@@ -230,7 +267,14 @@ impl Case {
     /// Checks the case's request with `policy` (whatever the case names) and compares the
     /// decision with the expectation.
     pub fn check(&self, policy: &PolicySet) -> CaseOutcome {
-        let decision = policy.check_schedule(&self.request, &self.calendar, self.now);
+        let has_evidence = self.evidence.validation.is_some() || self.evidence.history.is_some();
+        let decision = if self.risk {
+            policy.assess_risk(&self.request, &self.evidence, self.now)
+        } else if has_evidence {
+            policy.check_schedule_with_risk(&self.request, &self.calendar, &self.evidence, self.now)
+        } else {
+            policy.check_schedule(&self.request, &self.calendar, self.now)
+        };
         let mismatches = compare(&self.expect, &decision);
         CaseOutcome {
             path: self.path.clone(),
@@ -484,6 +528,62 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
+/// Compares `details.risk` with what a case expects of it.
+fn compare_risk(expect: &ExpectedRisk, decision: &Decision, problems: &mut Vec<Mismatch>) {
+    let actual = decision.details.get("risk").cloned().unwrap_or(Value::Null);
+    let mut check = |field: &str, expected: Option<Value>, actual: Value| {
+        if let Some(e) = expected {
+            if e != actual {
+                problems.push(Mismatch::new(
+                    format!("risk.{field}"),
+                    e.to_string(),
+                    actual.to_string(),
+                ));
+            }
+        }
+    };
+    check(
+        "score",
+        expect.score.map(Value::from),
+        actual["score"].clone(),
+    );
+    check(
+        "level",
+        expect.level.clone().map(Value::from),
+        actual["level"].clone(),
+    );
+    let factors: serde_json::Map<String, Value> = actual["factors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            (
+                f["name"].as_str().unwrap_or("").to_owned(),
+                f["points"].clone(),
+            )
+        })
+        .collect();
+    check(
+        "factors",
+        expect.factors.as_ref().map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), Value::from(*v)))
+                .collect()
+        }),
+        Value::Object(factors),
+    );
+    check(
+        "missing",
+        expect.missing.clone().map(Value::from),
+        actual["missing"].clone(),
+    );
+    check(
+        "override",
+        expect.override_name.clone().map(Value::from),
+        actual["override"]["name"].clone(),
+    );
+}
+
 /// Whether `expected` is a subset of `actual`: objects key by key (recursively), everything
 /// else equal.
 fn is_subset(expected: &Value, actual: &Value) -> bool {
@@ -585,6 +685,9 @@ fn diff_lines(expected: &[String], actual: &[String]) -> Vec<String> {
 
 fn compare(expect: &Expectation, decision: &Decision) -> Vec<Mismatch> {
     let mut problems = Vec::new();
+    if let Some(risk) = &expect.risk {
+        compare_risk(risk, decision, &mut problems);
+    }
     let outcome = decision.outcome.as_str();
     if outcome != expect.outcome {
         problems.push(Mismatch::new(

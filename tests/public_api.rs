@@ -432,3 +432,85 @@ fn pending_from_a_script_is_not_allowed_and_renders_as_text() {
         env!("CARGO_PKG_VERSION")
     );
 }
+
+/// The risk question through the public API: evidence built with plain constructors, the
+/// level on the decision, and the schedule at a low or medium level is the schedule as today.
+#[test]
+fn risk_from_plain_constructors_and_schedule_at_low_risk_is_unchanged() {
+    let policy = PolicySet::builtin().unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-25T08:00:00Z").unwrap();
+    let categories = [
+        "infrastructure",
+        "code_quality",
+        "tests",
+        "security",
+        "performance",
+        "dependencies",
+        "operations",
+        "compliance",
+    ];
+    let mut results: Vec<ValidationResult> = categories
+        .iter()
+        .map(|c| ValidationResult::new(*c, "main", ValidationStatus::Passed, at))
+        .collect();
+    results.push(ValidationResult::measured(
+        "code_quality",
+        "coverage",
+        0.9,
+        at,
+    ));
+    results.push(ValidationResult::measured(
+        "performance",
+        "p95_ms",
+        900.0,
+        at,
+    ));
+    let history = History::new(
+        (1..=3)
+            .map(|d| {
+                let start =
+                    chrono::DateTime::parse_from_rfc3339(&format!("2026-11-0{d}T22:00:00Z"))
+                        .unwrap();
+                HistoryEntry::new(
+                    ChangeRequest::new(
+                        format!("h{d}"),
+                        ["search"],
+                        "production",
+                        "feature",
+                        start,
+                        chrono::TimeDelta::hours(1),
+                    ),
+                    ChangeOutcome::Succeeded,
+                )
+            })
+            .collect(),
+    );
+    let evidence = RiskEvidence::new(Some(ValidationResults::new(results)), Some(history));
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-25T09:00:00Z").unwrap();
+    for (start, hours) in [
+        ("2026-12-01T22:00:00+01:00", 2),
+        ("2026-12-01T14:00:00+01:00", 2),
+        ("2026-12-05T10:00:00+01:00", 1),
+        ("2026-11-25T12:00:00+01:00", 1),
+    ] {
+        let start = chrono::DateTime::parse_from_rfc3339(start).unwrap();
+        let request = ChangeRequest::new(
+            "dep-1",
+            ["search"],
+            "production",
+            "feature",
+            start,
+            chrono::TimeDelta::hours(hours),
+        );
+        let risk = policy.assess_risk(&request, &evidence, now);
+        assert_eq!(risk.check, Check::Risk);
+        assert!(risk.risk_level().unwrap() <= RiskLevel::Medium, "{risk:?}");
+        let today = policy.check_schedule(&request, &Calendar::default(), now);
+        for level in [RiskLevel::Low, RiskLevel::Medium] {
+            let at_risk = policy.check_schedule_at_risk(&request, &Calendar::default(), level, now);
+            assert_eq!(at_risk, today, "{level} {start}");
+        }
+        let with = policy.check_schedule_with_risk(&request, &Calendar::default(), &evidence, now);
+        assert_eq!(with, today, "{start}");
+    }
+}

@@ -6,14 +6,18 @@ use std::collections::BTreeMap;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
+use super::risk::RiskDoc;
 use super::schedule::{
     ConcurrencyDoc, MaxDurationDoc, NoticeDoc, PreferredDoc, ScheduleDoc, ToggleDoc,
 };
+use super::validation::ValidationDoc;
 use super::windows::WindowDoc;
 use super::yaml::{Seg, locate, path_string};
 use crate::error::{LoadError, LoadErrorKind, Location};
 use crate::rules::Rule;
+use crate::rules::risk::{RiskRules, RiskSchedule};
 use crate::rules::schedule::ScheduleRules;
+use crate::rules::validation::ValidationRules;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -43,12 +47,14 @@ pub(super) struct EnvDoc {
     conflicts: Option<ToggleDoc>,
     concurrency: Option<ConcurrencyDoc>,
     dependencies: Option<ToggleDoc>,
+    validation: Option<ValidationDoc>,
+    risk: Option<RiskDoc>,
 }
 
 impl EnvDoc {
-    /// The schedule section of the environment.
-    fn schedule(self) -> ScheduleDoc {
-        ScheduleDoc {
+    /// The schedule section of the environment, and the `validation:` and `risk:` sections.
+    fn split(self) -> (ScheduleDoc, Option<ValidationDoc>, Option<RiskDoc>) {
+        let schedule = ScheduleDoc {
             advance_notice: self.advance_notice,
             max_duration: self.max_duration,
             blackouts: self.blackouts,
@@ -56,7 +62,8 @@ impl EnvDoc {
             conflicts: self.conflicts,
             concurrency: self.concurrency,
             dependencies: self.dependencies,
-        }
+        };
+        (schedule, self.validation, self.risk)
     }
 }
 
@@ -125,6 +132,12 @@ impl PolicyCtx<'_> {
 pub(crate) struct EnvironmentPolicy {
     /// The schedule rules (`advance_notice`, `blackouts`, ...).
     pub schedule: ScheduleRules,
+    /// How the risk level tightens the schedule rules (`stricter:`).
+    pub schedule_risk: RiskSchedule,
+    /// The required validation categories (`validation:`); none when absent.
+    pub validation: ValidationRules,
+    /// The risk factors (`risk:`); every change is `low` when absent.
+    pub risk: Option<RiskRules>,
 }
 
 impl PolicyCtx<'_> {
@@ -134,8 +147,22 @@ impl PolicyCtx<'_> {
         let timezone = self.zone(&doc.timezone, &[Seg::Key("timezone")])?;
         let mut environments = BTreeMap::new();
         for (name, env) in doc.environments {
-            let schedule = self.schedule(&name, env.schedule(), timezone)?;
-            environments.insert(name, EnvironmentPolicy { schedule });
+            let (schedule, validation, risk) = env.split();
+            let (schedule, schedule_risk) = self.schedule(&name, schedule, timezone)?;
+            let validation = validation
+                .map(|v| self.validation(&name, v))
+                .transpose()?
+                .unwrap_or_default();
+            let risk = risk.map(|r| self.risk(&name, r, timezone)).transpose()?;
+            environments.insert(
+                name,
+                EnvironmentPolicy {
+                    schedule,
+                    schedule_risk,
+                    validation,
+                    risk,
+                },
+            );
         }
         Ok(PolicyConfig {
             timezone,

@@ -11,14 +11,18 @@
 //! then moved into the case file: its field gets the `request.` or `calendar.` prefix and its
 //! line and column are those of the field in the case file.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::yaml::{Seg, from_yaml, locate};
 use crate::calendar::Calendar;
 use crate::error::{InputError, Location};
+use crate::evidence::{RiskEvidence, ValidationResults};
+use crate::history::History;
 use crate::model::ChangeRequest;
-use crate::testing::{Expectation, ExpectedFinding};
+use crate::testing::{Expectation, ExpectedFinding, ExpectedRisk};
 use crate::time::parse_instant;
 
 #[derive(Deserialize)]
@@ -31,7 +35,31 @@ struct CaseDoc {
     request: yaml::Value,
     #[serde(default)]
     calendar: Option<yaml::Value>,
+    #[serde(default)]
+    check: Option<CheckDoc>,
+    #[serde(default)]
+    validation: Option<yaml::Value>,
+    #[serde(default)]
+    history: Option<yaml::Value>,
     expect: ExpectDoc,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum CheckDoc {
+    Schedule,
+    Risk,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RiskExpectDoc {
+    score: Option<u64>,
+    level: Option<String>,
+    factors: Option<BTreeMap<String, u64>>,
+    missing: Option<Vec<String>>,
+    #[serde(rename = "override")]
+    override_name: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -42,6 +70,8 @@ struct ExpectDoc {
     findings: Vec<ExpectFindingDoc>,
     #[serde(default)]
     trace: Option<Vec<String>>,
+    #[serde(default)]
+    risk: Option<RiskExpectDoc>,
 }
 
 #[derive(Deserialize)]
@@ -72,6 +102,9 @@ pub(crate) struct CaseFile {
     pub(crate) now: DateTime<Utc>,
     pub(crate) request: ChangeRequest,
     pub(crate) calendar: Calendar,
+    /// Whether the case asks the risk question (`check: risk`) rather than schedule.
+    pub(crate) risk: bool,
+    pub(crate) evidence: RiskEvidence,
     pub(crate) expect: Expectation,
 }
 
@@ -192,6 +225,23 @@ pub(crate) fn read_case(
             Calendar::from_yaml(&calendar_text, origin).map_err(|e| ctx.relocate("calendar", e))?
         }
     };
+    let validation = match &doc.validation {
+        None => None,
+        Some(v) => {
+            let text = ctx.sub_document("validation", v)?;
+            Some(
+                ValidationResults::from_yaml(&text, origin)
+                    .map_err(|e| ctx.relocate("validation", e))?,
+            )
+        }
+    };
+    let history = match &doc.history {
+        None => None,
+        Some(v) => {
+            let text = ctx.sub_document("history", v)?;
+            Some(History::from_yaml(&text, origin).map_err(|e| ctx.relocate("history", e))?)
+        }
+    };
     let findings = doc
         .expect
         .findings
@@ -214,10 +264,19 @@ pub(crate) fn read_case(
         now,
         request,
         calendar,
+        risk: matches!(doc.check, Some(CheckDoc::Risk)),
+        evidence: RiskEvidence::new(validation, history),
         expect: Expectation {
             outcome: doc.expect.outcome,
             findings,
             trace: doc.expect.trace,
+            risk: doc.expect.risk.map(|r| ExpectedRisk {
+                score: r.score,
+                level: r.level,
+                factors: r.factors,
+                missing: r.missing,
+                override_name: r.override_name,
+            }),
         },
     })
 }

@@ -18,23 +18,23 @@ use crate::time::{parse_duration, parse_instant};
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RequestDoc {
-    id: String,
-    services: Option<Vec<String>>,
-    service: Option<String>,
-    environment: String,
+    pub(super) id: String,
+    pub(super) services: Option<Vec<String>>,
+    pub(super) service: Option<String>,
+    pub(super) environment: String,
     #[serde(rename = "type")]
-    change_type: String,
+    pub(super) change_type: String,
     // Times and durations are read as text and checked in `InputCtx::request`, so that an
     // error names the field and its line (serde would only name the enclosing mapping).
-    start: String,
-    duration: Option<String>,
-    end: Option<String>,
-    requested_by: Option<String>,
-    requested_at: Option<String>,
+    pub(super) start: String,
+    pub(super) duration: Option<String>,
+    pub(super) end: Option<String>,
+    pub(super) requested_by: Option<String>,
+    pub(super) requested_at: Option<String>,
     #[serde(default)]
-    depends_on: Vec<String>,
+    pub(super) depends_on: Vec<String>,
     #[serde(default)]
-    labels: BTreeMap<String, serde_json::Value>,
+    pub(super) labels: BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Deserialize)]

@@ -12,10 +12,13 @@
 
 mod bundle;
 pub(crate) mod case;
+pub(crate) mod evidence;
 mod ics;
 mod input;
 mod limits;
+mod risk;
 mod schedule;
+mod validation;
 mod windows;
 mod yaml;
 
@@ -138,4 +141,76 @@ pub(crate) fn parse_policy(
         bundle,
     }
     .policy(doc)
+}
+
+impl crate::evidence::ValidationResults {
+    /// Parses validation results, a list of `{category, check, status?, value?, at, url?}`,
+    /// from YAML or JSON text; `origin` (a file name) is used in errors.
+    ///
+    /// # Errors
+    /// Unknown or missing fields, an unknown `status`, a time without an offset, a result
+    /// with neither `status` nor `value`: each names the field, its line and column.
+    ///
+    /// # Example
+    /// ```
+    /// use changegate::ValidationResults;
+    /// let r = ValidationResults::from_yaml(
+    ///     "- {category: code_quality, check: coverage, value: 0.83, at: 2026-12-01T08:00:00Z}\n",
+    ///     "validation.yaml").unwrap();
+    /// assert_eq!(r.results()[0].value, Some(0.83));
+    /// let err = ValidationResults::from_yaml(
+    ///     "- {category: tests, check: unit, status: pased, at: 2026-12-01T08:00:00Z}\n",
+    ///     "validation.yaml").unwrap_err();
+    /// assert!(err.to_string().contains("unknown variant `pased`"), "{err}");
+    /// ```
+    pub fn from_yaml(text: &str, origin: &str) -> Result<Self, InputError> {
+        Self::from_yaml_with_limits(text, origin, &InputLimits::default())
+    }
+
+    /// [`ValidationResults::from_yaml`] with other [`InputLimits`] than the defaults.
+    ///
+    /// # Errors
+    /// As [`ValidationResults::from_yaml`], and text larger or nested deeper than `limits`.
+    pub fn from_yaml_with_limits(
+        text: &str,
+        origin: &str,
+        limits: &InputLimits,
+    ) -> Result<Self, InputError> {
+        InputCtx::new(text, origin, limits).validation_results()
+    }
+}
+
+impl crate::history::History {
+    /// Parses a history (`changes:`, each a deployment plus `outcome` and optional
+    /// `incidents`) from YAML or JSON text and indexes it.
+    ///
+    /// # Errors
+    /// Like [`ChangeRequest::from_yaml`] for each change; also an unknown `outcome` or
+    /// incident `severity`.
+    ///
+    /// # Example
+    /// ```
+    /// use changegate::{ChangeOutcome, History};
+    /// let h = History::from_yaml("changes:\n  - {id: d1, service: checkout, environment: production, \
+    ///     type: feature, start: 2026-11-01T22:00:00Z, duration: 1h, outcome: rolled_back, \
+    ///     incidents: [{severity: p2}]}\n", "history.yaml").unwrap();
+    /// assert_eq!(h.entries()[0].outcome, ChangeOutcome::RolledBack);
+    /// let err = History::from_yaml("changes:\n  - id: d1\n    outcom: failed\n", "h.yaml").unwrap_err();
+    /// assert!(err.to_string().contains("unknown field `outcom`"), "{err}");
+    /// ```
+    pub fn from_yaml(text: &str, origin: &str) -> Result<Self, InputError> {
+        Self::from_yaml_with_limits(text, origin, &InputLimits::default())
+    }
+
+    /// [`History::from_yaml`] with other [`InputLimits`] than the defaults.
+    ///
+    /// # Errors
+    /// As [`History::from_yaml`], and text larger or nested deeper than `limits`.
+    pub fn from_yaml_with_limits(
+        text: &str,
+        origin: &str,
+        limits: &InputLimits,
+    ) -> Result<Self, InputError> {
+        InputCtx::new(text, origin, limits).history()
+    }
 }

@@ -9,6 +9,8 @@ use super::bundle::PolicyCtx;
 use super::windows::WindowDoc;
 use super::yaml::{DurationField, Seg};
 use crate::error::LoadError;
+use crate::model::RiskLevel;
+use crate::rules::risk::RiskSchedule;
 use crate::rules::schedule::ScheduleRules;
 
 /// The schedule keys of one environment, as written (see `EnvDoc`, which holds them).
@@ -28,6 +30,36 @@ pub(super) struct NoticeDoc {
     min: DurationField,
     #[serde(default)]
     exempt_types: Vec<String>,
+    /// `- {when: {risk_at_least: critical}, min: 48h}`
+    #[serde(default)]
+    stricter: Vec<StricterNoticeDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct WhenRiskDoc {
+    risk_at_least: RiskLevel,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StricterNoticeDoc {
+    when: WhenRiskDoc,
+    min: DurationField,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum SeverityDoc {
+    Deny,
+    Warn,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StricterPreferredDoc {
+    when: WhenRiskDoc,
+    severity: SeverityDoc,
 }
 
 #[derive(Deserialize)]
@@ -59,6 +91,9 @@ pub(super) struct PreferredDoc {
     windows: Vec<WindowDoc>,
     #[serde(default)]
     exempt_types: Vec<String>,
+    /// `- {when: {risk_at_least: high}, severity: deny}`
+    #[serde(default)]
+    stricter: Vec<StricterPreferredDoc>,
 }
 
 impl PolicyCtx<'_> {
@@ -68,9 +103,52 @@ impl PolicyCtx<'_> {
         name: &str,
         doc: ScheduleDoc,
         tz: Tz,
-    ) -> Result<ScheduleRules, LoadError> {
+    ) -> Result<(ScheduleRules, RiskSchedule), LoadError> {
         let base = [Seg::Key("environments"), Seg::Key(name)];
         let at = |key| [&base[..], &[Seg::Key(key)]].concat();
+        let mut by_risk = RiskSchedule::default();
+        let mut doc = doc;
+        if let Some(n) = doc.advance_notice.as_mut() {
+            for (i, s) in std::mem::take(&mut n.stricter).into_iter().enumerate() {
+                let path = [
+                    &at("advance_notice")[..],
+                    &[Seg::Key("stricter"), Seg::Index(i)],
+                ]
+                .concat();
+                if s.min.0 <= n.min.0 {
+                    return Err(self.error(
+                        &[&path[..], &[Seg::Key("min")]].concat(),
+                        "a stricter `min` must be longer than the rule's own `min`".into(),
+                    ));
+                }
+                by_risk
+                    .notice
+                    .push((s.when.risk_at_least, s.min.0, self.source(&path)));
+            }
+        }
+        if let Some(p) = doc.preferred_window.as_mut() {
+            for (i, s) in std::mem::take(&mut p.stricter).into_iter().enumerate() {
+                let path = [
+                    &at("preferred_window")[..],
+                    &[Seg::Key("stricter"), Seg::Index(i)],
+                ]
+                .concat();
+                if s.severity == SeverityDoc::Warn {
+                    return Err(self.error(
+                        &[&path[..], &[Seg::Key("severity")]].concat(),
+                        "the preferred window already warns: a stricter `severity` can only be `deny`".into(),
+                    ));
+                }
+                let level = s.when.risk_at_least;
+                if by_risk
+                    .preferred_deny
+                    .as_ref()
+                    .is_none_or(|(l, _)| level < *l)
+                {
+                    by_risk.preferred_deny = Some((level, self.source(&path)));
+                }
+            }
+        }
         let mut rules = ScheduleRules {
             advance_notice: doc
                 .advance_notice
@@ -127,6 +205,6 @@ impl PolicyCtx<'_> {
             rules.preferred_window =
                 Some(self.rule(windows, p.exempt_types, &at("preferred_window")));
         }
-        Ok(rules)
+        Ok((rules, by_risk))
     }
 }

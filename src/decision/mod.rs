@@ -33,6 +33,10 @@ impl RuleId {
     pub const START_IN_PAST: &'static str = crate::rules::schedule::past::ID;
     /// The policy does not know the environment.
     pub const UNKNOWN_ENVIRONMENT: &'static str = crate::rules::environment::ID;
+    /// A `deny` validation category failed.
+    pub const VALIDATION_FAILED: &'static str = crate::rules::validation::FAILED_ID;
+    /// A `deny` validation category has no fresh result.
+    pub const VALIDATION_MISSING: &'static str = crate::rules::validation::MISSING_ID;
     /// A policy script failed; the change is denied (fail closed).
     pub const POLICY_ERROR: &'static str = crate::script::POLICY_ERROR;
 
@@ -265,6 +269,10 @@ pub struct Decision {
     pub outcome: Outcome,
     /// Every finding, built-in rules first (in a fixed order), then scripts (by file name).
     pub findings: Vec<Finding>,
+    /// What the question found besides its findings, one key per question: `risk` for the
+    /// risk question (`{score, level, factors, missing, mitigations}`). Empty for schedule.
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub details: Map<String, Value>,
     /// The policy that decided.
     pub policy: PolicyInfo,
     /// What scripts printed with `print` or `debug`, in order.
@@ -291,9 +299,28 @@ impl Decision {
             allowed: outcome.is_allowed(),
             outcome,
             findings,
+            details: Map::new(),
             policy,
             trace,
         }
+    }
+
+    /// The risk level a risk decision assessed (`details.risk.level`); `None` for other
+    /// checks, or when the environment is unknown.
+    pub fn risk_level(&self) -> Option<crate::model::RiskLevel> {
+        self.details
+            .get("risk")
+            .and_then(|r| r.get("level"))
+            .and_then(Value::as_str)
+            .and_then(crate::model::RiskLevel::named)
+    }
+
+    /// The risk score a risk decision assessed (`details.risk.score`).
+    pub fn risk_score(&self) -> Option<u64> {
+        self.details
+            .get("risk")
+            .and_then(|r| r.get("score"))
+            .and_then(Value::as_u64)
     }
 
     /// The decision as the JSON every face shares.

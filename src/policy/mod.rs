@@ -3,6 +3,7 @@
 
 mod bundle;
 mod evaluate;
+mod risk;
 
 use std::sync::Arc;
 

@@ -7,7 +7,9 @@
 //! agreement.
 
 pub(crate) mod environment;
+pub(crate) mod risk;
 pub(crate) mod schedule;
+pub(crate) mod validation;
 
 use crate::model::ChangeRequest;
 use crate::time::Window;

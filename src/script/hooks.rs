@@ -7,16 +7,19 @@ use std::fmt;
 pub(crate) enum Hook {
     /// `fn schedule(request)`: may this change run at this time?
     Schedule,
+    /// `fn risk(ctx)`: how risky is it? (`ctx` is the request; `add_risk(points, reason)`)
+    Risk,
 }
 
 impl Hook {
     /// Every hook, in the order they are listed to authors.
-    pub const ALL: [Hook; 1] = [Hook::Schedule];
+    pub const ALL: [Hook; 2] = [Hook::Schedule, Hook::Risk];
 
     /// The function's name.
     pub fn name(self) -> &'static str {
         match self {
             Hook::Schedule => "schedule",
+            Hook::Risk => "risk",
         }
     }
 
@@ -24,6 +27,7 @@ impl Hook {
     pub fn params(self) -> &'static [&'static str] {
         match self {
             Hook::Schedule => &["request"],
+            Hook::Risk => &["ctx"],
         }
     }
 

@@ -22,7 +22,7 @@ use functions::{HOST_FUNCTIONS, ScriptRequest};
 pub(crate) use hooks::Hook;
 pub(crate) use sandbox::limits;
 use state::{CallState, Ctx};
-pub(crate) use state::{HookInput, ScheduleInput, Stability};
+pub(crate) use state::{HookInput, RiskAddition, RiskInput, ScheduleInput, Stability};
 
 /// The id of the finding a failing script adds.
 pub(crate) const POLICY_ERROR: &str = "policy_error";
@@ -410,5 +410,12 @@ impl Scripts {
             }
         }
         sandbox::take_trace(trace);
+        // The points `add_risk` gave go to the caller of a `risk` hook.
+        if let (HookInput::Risk(r), Some(added)) = (input, st.risk.as_ref()) {
+            r.added
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .append(&mut added.lock().unwrap_or_else(PoisonError::into_inner));
+        }
     }
 }

@@ -24,15 +24,36 @@ pub(crate) struct ScheduleInput<'a> {
     pub tz: Tz,
 }
 
+/// The input of a `risk` hook: the request, the score of the built-in factors, and where the
+/// points scripts add (`add_risk`) go once every script ran.
+pub(crate) struct RiskInput<'a> {
+    pub request: &'a ChangeRequest,
+    pub interval: Interval,
+    pub now: DateTime<Utc>,
+    pub tz: Tz,
+    pub score: u32,
+    pub added: &'a Mutex<Vec<RiskAddition>>,
+}
+
+/// Points a script added with `add_risk`, with its reason and `file:line`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RiskAddition {
+    pub points: u32,
+    pub reason: String,
+    pub source: String,
+}
+
 /// The input of one hook call.
 pub(crate) enum HookInput<'a> {
     Schedule(ScheduleInput<'a>),
+    Risk(RiskInput<'a>),
 }
 
 impl HookInput<'_> {
     pub fn hook(&self) -> Hook {
         match self {
             HookInput::Schedule(_) => Hook::Schedule,
+            HookInput::Risk(_) => Hook::Risk,
         }
     }
 }
@@ -59,6 +80,10 @@ pub(crate) struct CallState {
     /// Whether anyone reads `stability` (the window search does; a plain check does not, and
     /// then calendar queries skip looking for their next change).
     pub tracks_stability: bool,
+    /// In a `risk` hook: the points scripts added so far.
+    pub risk: Option<Mutex<Vec<RiskAddition>>>,
+    /// In a `risk` hook: the score of the built-in factors.
+    pub risk_score: u32,
 }
 
 /// For how long the running script's answer holds when only the request's start moves (the
@@ -107,6 +132,23 @@ impl CallState {
                 recorded: AtomicUsize::new(0),
                 stability: Mutex::new(Stability::default()),
                 tracks_stability: true,
+                risk: None,
+                risk_score: 0,
+            },
+            HookInput::Risk(r) => Self {
+                hook: Hook::Risk,
+                request: shared_request(r.request),
+                calendar: None,
+                now: r.now,
+                tz: r.tz,
+                interval: r.interval,
+                start: r.interval.start(),
+                findings: Mutex::new(Vec::new()),
+                recorded: AtomicUsize::new(0),
+                stability: Mutex::new(Stability::default()),
+                tracks_stability: true,
+                risk: Some(Mutex::new(Vec::new())),
+                risk_score: r.score,
             },
         }
     }

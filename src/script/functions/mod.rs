@@ -6,6 +6,7 @@ mod calendar;
 mod findings;
 pub(crate) mod instant;
 mod request;
+mod risk;
 
 use rhai::Engine;
 
@@ -31,6 +32,8 @@ pub(crate) const HOST_FUNCTIONS: &[&str] = &[
     "overlapping_with_label",
     "deployments_between",
     "deployment",
+    "add_risk",
+    "risk_score",
 ];
 
 /// Registers every policy function on `engine`.
@@ -39,4 +42,5 @@ pub(crate) fn register(engine: &mut Engine) {
     request::register(engine);
     instant::register(engine);
     calendar::register(engine);
+    risk::register(engine);
 }

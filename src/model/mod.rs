@@ -1,5 +1,5 @@
 //! Plain data: change requests (and the scheduled deployments of a calendar, which have the
-//! same shape) and one-off blackouts.
+//! same shape), one-off blackouts, and the evidence of the risk question (`evidence`).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -174,3 +174,9 @@ impl Blackout {
                 .is_none_or(|s| request.services.iter().any(|x| s.contains(x)))
     }
 }
+
+mod evidence;
+pub use evidence::{
+    ChangeOutcome, HistoryEntry, Incident, IncidentSeverity, RiskLevel, ValidationResult,
+    ValidationStatus,
+};
