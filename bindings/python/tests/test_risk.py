@@ -45,13 +45,15 @@ def request(**fields: Any) -> dict[str, Any]:
 
 
 def passing(**overrides: Any) -> list[dict[str, Any]]:
-    """One passing result per category of the default bundle (times as datetimes)."""
+    """One passing result per category of the default bundle, and the checks it lists
+    (times as datetimes); `overrides` changes a check by name."""
     results: list[dict[str, Any]] = [
         {"category": c, "check": "main", "status": "passed", "at": AT} for c in CATEGORIES
     ]
     results.append({"category": "performance", "check": "p95_ms", "value": 800, "at": AT})
+    results.append({"category": "code_quality", "check": "coverage", "value": 0.9, "at": AT})
     for r in results:
-        r.update(overrides.get(r["category"], {}))
+        r.update(overrides.get(r["check"], {}))
     return results
 
 
@@ -99,9 +101,7 @@ def test_assess_risk_gives_level_score_and_factors(policy: changegate.PolicySet)
 
 
 def test_a_failed_check_adds_risk(policy: changegate.PolicySet) -> None:
-    results = passing() + [
-        {"category": "code_quality", "check": "coverage", "value": 0.79, "at": AT}
-    ]
+    results = passing(coverage={"value": 0.79})
     decision = policy.assess_risk(
         request(), validation=results, history=quiet_history(), now=NOW
     )
@@ -159,15 +159,15 @@ def test_check_schedule_with_evidence_denies_high_risk_outside_the_window(
 
 def test_evidence_classes(policy: changegate.PolicySet) -> None:
     v = changegate.ValidationResults(passing())
-    assert len(v) == 9
+    assert len(v) == 10
     assert v.categories == tuple(sorted(CATEGORIES))
     assert v.to_list()[0] == {
         "category": "infrastructure",
         "check": "main",
         "status": "passed",
-        "at": "2026-11-25T08:00:00+00:00",
+        "at": "2026-11-25T08:00:00Z",
     }
-    assert repr(v) == "ValidationResults(results=9)"
+    assert repr(v) == "ValidationResults(results=10)"
     assert len(changegate.ValidationResults()) == 0
     h = changegate.History(quiet_history()["changes"])
     assert (len(h), h.change_ids, repr(h)) == (3, ("h0", "h1", "h2"), "History(changes=3)")
@@ -180,10 +180,10 @@ def test_a_bad_validation_field_names_its_path(policy: changegate.PolicySet) -> 
     bad = passing()
     bad[2] = {**bad[2], "stauts": "passed"}
     e = raises(InvalidInputError, lambda: changegate.ValidationResults(bad))
-    assert e.field == "validation[2]"
-    assert "unknown field `stauts`" in str(e)
+    assert e.field == "validation[2].stauts"
+    assert str(e).startswith("validation[2].stauts: unknown field `stauts`, expected one of")
     e = raises(InvalidInputError, lambda: policy.assess_risk(request(), validation=bad, now=NOW))
-    assert e.field == "validation[2]"
+    assert e.field == "validation[2].stauts"
     naive = passing()
     naive[0]["at"] = dt.datetime(2026, 11, 25, 8, 0)
     e = raises(InvalidInputError, lambda: changegate.ValidationResults(naive))
