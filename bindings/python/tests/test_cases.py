@@ -91,7 +91,7 @@ def calendar_with_datetimes(calendar: dict[str, Any]) -> dict[str, Any]:
 
 
 def is_risk(case: dict[str, Any]) -> bool:
-    return case.get("check", "schedule") == "risk"
+    return bool(case.get("check", "schedule") == "risk")
 
 
 def run_cli(cli: Path, tmp: Path, case: dict[str, Any], directory: str | None) -> dict[str, Any]:

@@ -190,10 +190,12 @@ def test_a_bad_validation_field_names_its_path(policy: changegate.PolicySet) -> 
     assert e.field == "validation[0].at" and "naive" in str(e)
     e = raises(
         InvalidInputError,
-        lambda: policy.assess_risk(request(), validation={"a": 1}, now=NOW),  # type: ignore[arg-type]
+        lambda: policy.assess_risk(request(), validation=5, now=NOW),  # type: ignore[arg-type]
     )
     assert e.field == "validation"
-    assert str(e).startswith("validation: expected a ValidationResults, a list of dicts")
+    assert str(e) == (
+        "validation: expected a ValidationResults, a list of dicts or JSON/YAML text, got int"
+    )
 
 
 def test_a_bad_history_field_names_its_path(policy: changegate.PolicySet) -> None:
