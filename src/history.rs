@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::model::HistoryEntry;
+use crate::model::{ChangeOutcome, HistoryEntry, IncidentSeverity};
 
 /// Past changes and how they went, indexed per environment and service.
 ///
@@ -26,8 +26,23 @@ pub struct History {
     inner: Arc<HistoryData>,
 }
 
-/// service -> (start, index of the entry), sorted by start
-type ServiceIndex = HashMap<String, Vec<(DateTime<Utc>, usize)>>;
+/// service -> its changes, sorted by start
+type ServiceIndex = HashMap<String, Vec<Indexed>>;
+
+/// What the risk factors read of a past change, kept in the index itself so that a walk
+/// touches no entry (an entry is read only to avoid counting a change of several of the
+/// request's services twice).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Indexed {
+    pub start: DateTime<Utc>,
+    pub outcome: ChangeOutcome,
+    /// Incidents by severity, `p1` first.
+    pub incidents: [u16; 4],
+    /// The entry's position.
+    index: usize,
+    /// Whether the change touches more than one service.
+    shared: bool,
+}
 
 #[derive(Debug, Default)]
 struct HistoryData {
@@ -42,15 +57,31 @@ impl History {
         let mut by_service: HashMap<String, ServiceIndex> = HashMap::new();
         for (i, e) in entries.iter().enumerate() {
             let services = by_service.entry(e.change.environment.clone()).or_default();
-            let start = e.change.start.with_timezone(&Utc);
+            let mut incidents = [0u16; 4];
+            for inc in &e.incidents {
+                let k = IncidentSeverity::ALL
+                    .iter()
+                    .position(|s| *s == inc.severity)
+                    .unwrap_or(0);
+                if let Some(c) = incidents.get_mut(k) {
+                    *c = c.saturating_add(1);
+                }
+            }
+            let indexed = Indexed {
+                start: e.change.start.with_timezone(&Utc),
+                outcome: e.outcome,
+                incidents,
+                index: i,
+                shared: e.change.services.len() > 1,
+            };
             for s in &e.change.services {
-                services.entry(s.clone()).or_default().push((start, i));
+                services.entry(s.clone()).or_default().push(indexed);
             }
         }
         by_service
             .values_mut()
             .flat_map(HashMap::values_mut)
-            .for_each(|v| v.sort_unstable());
+            .for_each(|v| v.sort_unstable_by_key(|e| (e.start, e.index)));
         Self {
             inner: Arc::new(HistoryData {
                 entries,
@@ -83,7 +114,7 @@ impl History {
         services: &[String],
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-        mut f: impl FnMut(&'a HistoryEntry),
+        mut f: impl FnMut(&'a Indexed),
     ) {
         let Some(by_service) = self.inner.by_service.get(environment) else {
             return;
@@ -92,18 +123,20 @@ impl History {
             let Some(list) = by_service.get(service) else {
                 continue;
             };
-            let lo = list.partition_point(|e| e.0 < from);
-            let hi = list.partition_point(|e| e.0 < to);
+            let lo = list.partition_point(|e| e.start < from);
+            let hi = list.partition_point(|e| e.start < to);
             let earlier = services.get(..i).unwrap_or_default();
-            for &(_, idx) in list.get(lo..hi).unwrap_or_default() {
-                let Some(entry) = self.inner.entries.get(idx) else {
-                    continue;
-                };
+            for e in list.get(lo..hi).unwrap_or_default() {
                 // Passed already, under an earlier service of the request.
-                if entry.change.services.iter().any(|s| earlier.contains(s)) {
+                if e.shared
+                    && !earlier.is_empty()
+                    && self.inner.entries.get(e.index).is_some_and(|entry| {
+                        entry.change.services.iter().any(|s| earlier.contains(s))
+                    })
+                {
                     continue;
                 }
-                f(entry);
+                f(e);
             }
         }
     }
@@ -145,7 +178,7 @@ mod tests {
         };
         let mut seen = Vec::new();
         h.for_each_change("production", &["x".into(), "y".into()], t(2), t(5), |e| {
-            seen.push(e.change.id.as_str().to_owned())
+            seen.push(h.entries()[e.index].change.id.as_str().to_owned())
         });
         seen.sort();
         assert_eq!(seen, ["a", "b"]);

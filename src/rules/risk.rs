@@ -511,25 +511,19 @@ impl RiskRules {
             from,
             ctx.now,
             |e| {
-                let start = e.change.start.with_timezone(&Utc);
-                if from_rate.is_some_and(|t| start >= t) {
+                if from_rate.is_some_and(|t| e.start >= t) {
                     w.total = w.total.saturating_add(1);
                     if e.outcome.is_failure() {
                         w.failed = w.failed.saturating_add(1);
                     }
                 }
-                if let Some((_, points)) = incidents.filter(|(t, _)| start >= *t) {
-                    for inc in &e.incidents {
-                        let i = match inc.severity {
-                            IncidentSeverity::P1 => 0,
-                            IncidentSeverity::P2 => 1,
-                            IncidentSeverity::P3 => 2,
-                            IncidentSeverity::P4 => 3,
-                        };
-                        if let (Some(c), Some(pts)) = (w.incidents.get_mut(i), points.get(i)) {
-                            *c = c.saturating_add(1);
-                            w.incident_points = w.incident_points.saturating_add(*pts);
-                        }
+                if let Some((_, points)) = incidents.filter(|(t, _)| e.start >= *t) {
+                    for ((count, seen), pts) in w.incidents.iter_mut().zip(e.incidents).zip(points)
+                    {
+                        *count = count.saturating_add(u32::from(seen));
+                        w.incident_points = w
+                            .incident_points
+                            .saturating_add(u32::from(seen).saturating_mul(*pts));
                     }
                 }
             },
