@@ -96,6 +96,146 @@ impl Decision {
     }
 }
 
+impl Decision {
+    /// A risk decision ([`PolicySet::assess_risk`](crate::PolicySet::assess_risk)) as
+    /// `changegate risk` prints it: the outcome line of [`Decision::to_text`], then the level
+    /// and score, one row per factor (name, points, reason, source), the missing evidence and
+    /// the mitigations, then the findings, trace and policy digest as [`Decision::to_text`].
+    /// A decision without `details.risk` (an unknown environment) prints `risk: not assessed`.
+    ///
+    /// # Example
+    /// ```
+    /// use changegate::{ChangeRequest, PolicySet, RiskEvidence, TextStyle};
+    /// let policy = PolicySet::builtin().unwrap();
+    /// let request = ChangeRequest::from_yaml(
+    ///     "id: dep-1\nservice: checkout\nenvironment: production\ntype: feature\n\
+    ///      start: 2026-12-01T23:00:00+01:00\nduration: 1h\n",
+    ///     "<request>",
+    /// )
+    /// .unwrap();
+    /// let now = chrono::DateTime::parse_from_rfc3339("2026-11-28T09:00:00Z").unwrap();
+    /// let decision = policy.assess_risk(&request, &RiskEvidence::default(), now);
+    /// let text = decision.risk_to_text(&request, TextStyle::Plain);
+    /// assert!(text.contains("\nrisk: "), "{text}");
+    /// assert!(text.contains("missing: "), "{text}");
+    /// ```
+    pub fn risk_to_text(&self, request: &ChangeRequest, style: TextStyle) -> String {
+        let full = self.to_text(request, style);
+        let (head, rest) = full.split_once('\n').unwrap_or((&full, ""));
+        let mut out = String::new();
+        let _ = writeln!(out, "{head}");
+        match self.details.get("risk") {
+            Some(risk) => write_risk(&mut out, risk, style),
+            None => {
+                let _ = writeln!(out, "risk: not assessed");
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+/// The level, score, factor table, missing evidence and mitigations of `details.risk`.
+fn write_risk(out: &mut String, risk: &Value, style: TextStyle) {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let level = risk.get("level").map(text).unwrap_or_default();
+    let code = match level.as_str() {
+        "low" => "1;32",
+        "medium" => "1;33",
+        "high" => "1;31",
+        _ => "1;35",
+    };
+    let score = risk.get("score").and_then(Value::as_i64).unwrap_or(0);
+    let _ = writeln!(
+        out,
+        "risk: {} (score {score})",
+        style.paint(code, &level.to_uppercase())
+    );
+    if let Some(o) = risk.get("override").filter(|o| o.is_object()) {
+        let _ = writeln!(
+            out,
+            "  override `{}`: at least {}{}",
+            o.get("name").map(text).unwrap_or_default(),
+            o.get("at_least").map(text).unwrap_or_default(),
+            o.get("source")
+                .and_then(Value::as_str)
+                .map(|s| format!(" [{s}]"))
+                .unwrap_or_default()
+        );
+    }
+    let empty = Vec::new();
+    let factors = risk
+        .get("factors")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty);
+    if factors.is_empty() {
+        let _ = writeln!(out, "  no factor scored");
+    } else {
+        let rows: Vec<(String, String, String, String)> = factors
+            .iter()
+            .map(|f| {
+                (
+                    f.get("name").map(text).unwrap_or_default(),
+                    f.get("points")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(0)
+                        .to_string(),
+                    f.get("reason").map(text).unwrap_or_default(),
+                    f.get("source").map(text).unwrap_or_default(),
+                )
+            })
+            .collect();
+        let name_w = rows
+            .iter()
+            .map(|r| r.0.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(6);
+        let points_w = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(6);
+        let _ = writeln!(
+            out,
+            "  {:<name_w$}  {:>points_w$}  reason [source]",
+            "factor", "points"
+        );
+        for (name, points, reason, source) in rows {
+            let source = if source.is_empty() {
+                String::new()
+            } else {
+                format!(" [{source}]")
+            };
+            let _ = writeln!(
+                out,
+                "  {name:<name_w$}  {points:>points_w$}  {reason}{source}"
+            );
+        }
+    }
+    let list = |key: &str| -> Vec<String> {
+        risk.get(key)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().map(text).collect())
+            .unwrap_or_default()
+    };
+    let missing = list("missing");
+    let _ = writeln!(
+        out,
+        "missing: {}",
+        if missing.is_empty() {
+            "none".to_owned()
+        } else {
+            missing.join(", ")
+        }
+    );
+    let mitigations = list("mitigations");
+    if mitigations.is_empty() {
+        let _ = writeln!(out, "mitigations: none");
+    } else {
+        let _ = writeln!(out, "mitigations:");
+        for m in mitigations {
+            let _ = writeln!(out, "  - {m}");
+        }
+    }
+}
+
 impl NextWindows {
     /// The answer as `changegate windows` prints it: the request and the stretch searched, one
     /// line per window (and its warnings), per blocked stretch, the note, the checks run.

@@ -1,17 +1,17 @@
 //! One extractor per kind of argument, shared by every method: `request`, `calendar`, an
-//! instant (`now`, `from_`), `count`, `horizon`. Each reads the Python value the way every
+//! instant (`now`, `from_`), `count`, `horizon`, the evidence `validation` and `history`. Each reads the Python value the way every
 //! method documents it and raises `InvalidInputError` naming the argument.
 
 use std::sync::Arc;
 
-use changegate::{Calendar, ChangeRequest, PolicySet};
+use changegate::{Calendar, ChangeRequest, History, PolicySet, RiskEvidence, ValidationResults};
 use chrono::{DateTime, TimeDelta, Utc};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDelta, PyDeltaAccess, PyDict, PyInt, PyString};
+use pyo3::types::{PyBool, PyDelta, PyDeltaAccess, PyDict, PyInt, PyList, PyString, PyTuple};
 
 use crate::convert::{self, Path};
 use crate::errors::{Problem, guard, guard_py};
-use crate::inputs::{self, PyCalendar, PyChangeRequest};
+use crate::inputs::{self, PyCalendar, PyChangeRequest, PyHistory, PyValidationResults};
 
 /// Reads a request argument named `name` (`request`, `requests[3]`): a `ChangeRequest` (shared,
 /// not copied), a dict, or JSON/YAML text (`str` or UTF-8 `bytes`).
@@ -222,4 +222,73 @@ impl Horizon {
         }
         Ok(Horizon(TimeDelta::seconds(secs)))
     }
+}
+
+/// `validation`: a `ValidationResults` (shared, not copied), a list of dicts, or JSON/YAML text.
+pub(crate) struct ValidationArg(pub(crate) ValidationResults);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for ValidationArg {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let py = obj.py();
+        guard_py(py, || {
+            if let Ok(v) = obj.cast::<PyValidationResults>() {
+                return Ok(ValidationArg(v.get().inner.clone()));
+            }
+            let read = if let Some(text) = convert::as_text(&obj, &Path::Root("validation")) {
+                text.and_then(|t| inputs::validation_from_text(py, &t, "<validation>"))
+            } else if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+                inputs::validation_from_list(py, &obj)
+            } else {
+                Err(Problem::input(
+                    "validation",
+                    format!(
+                        "expected a ValidationResults, a list of dicts or JSON/YAML text, got {}",
+                        convert::type_name(&obj)
+                    ),
+                ))
+            };
+            read.map(ValidationArg).map_err(|p| p.into_pyerr(py))
+        })
+    }
+}
+
+/// `history`: a `History` (shared, not copied), a dict `{"changes": [...]}`, or JSON/YAML text.
+pub(crate) struct HistoryArg(pub(crate) History);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for HistoryArg {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let py = obj.py();
+        guard_py(py, || {
+            if let Ok(h) = obj.cast::<PyHistory>() {
+                return Ok(HistoryArg(h.get().inner.clone()));
+            }
+            let read = if let Some(text) = convert::as_text(&obj, &Path::Root("history")) {
+                text.and_then(|t| inputs::history_from_text(py, &t, "<history>"))
+            } else if obj.is_instance_of::<PyDict>() {
+                inputs::history_from_dict(py, &obj)
+            } else {
+                Err(Problem::input(
+                    "history",
+                    format!(
+                        "expected a History, a dict {{\"changes\": [...]}} or JSON/YAML text, got {}",
+                        convert::type_name(&obj)
+                    ),
+                ))
+            };
+            read.map(HistoryArg).map_err(|p| p.into_pyerr(py))
+        })
+    }
+}
+
+/// The evidence of the risk question from the `validation` and `history` arguments (`None`:
+/// not given, scored as missing).
+pub(crate) fn evidence(
+    validation: Option<ValidationArg>,
+    history: Option<HistoryArg>,
+) -> RiskEvidence {
+    RiskEvidence::new(validation.map(|v| v.0), history.map(|h| h.0))
 }

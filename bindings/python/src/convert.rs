@@ -78,6 +78,20 @@ pub(crate) enum Shape {
     Instant,
     /// A duration: a timedelta or text such as `2h30m`.
     Duration,
+    /// Validation results: a list of results.
+    Validation,
+    /// A validation result: `at` is an instant.
+    ValidationResult,
+    /// A history: `changes`.
+    History,
+    /// A list of past changes.
+    HistoryChanges,
+    /// A past change: a request plus `outcome` and `incidents`.
+    HistoryChange,
+    /// A list of incidents.
+    Incidents,
+    /// An incident: `at` is an instant.
+    Incident,
     /// Anything JSON can hold (labels, ids, names): the core checks it.
     Free,
 }
@@ -90,6 +104,11 @@ impl Shape {
             (Shape::Calendar, "deployments") => Shape::Requests,
             (Shape::Calendar, "blackouts") => Shape::Blackouts,
             (Shape::Blackout, "from" | "to") => Shape::Instant,
+            (Shape::ValidationResult | Shape::Incident, "at") => Shape::Instant,
+            (Shape::History, "changes") => Shape::HistoryChanges,
+            (Shape::HistoryChange, "start" | "end" | "requested_at") => Shape::Instant,
+            (Shape::HistoryChange, "duration") => Shape::Duration,
+            (Shape::HistoryChange, "incidents") => Shape::Incidents,
             _ => Shape::Free,
         }
     }
@@ -98,6 +117,9 @@ impl Shape {
         match self {
             Shape::Requests => Shape::Request,
             Shape::Blackouts => Shape::Blackout,
+            Shape::Validation => Shape::ValidationResult,
+            Shape::HistoryChanges => Shape::HistoryChange,
+            Shape::Incidents => Shape::Incident,
             _ => Shape::Free,
         }
     }
@@ -283,7 +305,13 @@ impl Walk {
                 }
                 return Err(wrong("a timedelta or a duration string such as `2h30m`"));
             }
-            Shape::Request | Shape::Calendar | Shape::Blackout => {
+            Shape::Request
+            | Shape::Calendar
+            | Shape::Blackout
+            | Shape::ValidationResult
+            | Shape::History
+            | Shape::HistoryChange
+            | Shape::Incident => {
                 if let Ok(req) = obj.cast::<crate::inputs::PyChangeRequest>() {
                     if shape == Shape::Request {
                         return serde_json::to_value(&*req.get().inner)
@@ -294,7 +322,11 @@ impl Walk {
                     return Err(wrong("a dict"));
                 }
             }
-            Shape::Requests | Shape::Blackouts => {
+            Shape::Requests
+            | Shape::Blackouts
+            | Shape::Validation
+            | Shape::HistoryChanges
+            | Shape::Incidents => {
                 if !(obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>()) {
                     return Err(wrong("a list"));
                 }

@@ -81,7 +81,7 @@ answer_class! {
             self.inner.schema
         }
 
-        /// Which question it answers: `"schedule"` (later also `"risk"`, `"approvals"`,
+        /// Which question it answers: `"schedule"` or `"risk"` (later also `"approvals"`,
         /// `"readiness"`, `"gates"`, `"rollback"`).
         #[getter]
         fn check(&self) -> &'static str {
@@ -130,9 +130,17 @@ answer_class! {
             findings(py, self.inner.findings_for(rule))
         }
 
-        /// The decision as `changegate check` prints it (the same text, from the same code).
+        /// The decision as `changegate check` prints it, or for a risk decision as
+        /// `changegate risk` does (the level, score, factor table, missing evidence and
+        /// mitigations): the same text, from the same code.
         fn to_text(&self, py: Python<'_>) -> PyResult<String> {
-            guard_py(py, || Ok(self.inner.to_text(&self.request, TextStyle::Plain)))
+            guard_py(py, || {
+                Ok(if self.inner.check == changegate::Check::Risk {
+                    self.inner.risk_to_text(&self.request, TextStyle::Plain)
+                } else {
+                    self.inner.to_text(&self.request, TextStyle::Plain)
+                })
+            })
         }
 
         fn __repr__(&self) -> String {

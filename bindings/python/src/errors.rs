@@ -140,7 +140,13 @@ impl Problem {
                         message = rest.to_owned();
                     }
                 }
-                format!("{prefix}.{f}")
+                // A list's items follow the prefix without a dot: `validation[0].status`.
+                let f = f.strip_prefix('.').unwrap_or(&f);
+                if f.starts_with('[') {
+                    format!("{prefix}{f}")
+                } else {
+                    format!("{prefix}.{f}")
+                }
             }
             None => prefix.to_owned(),
         };

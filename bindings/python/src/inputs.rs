@@ -1,9 +1,10 @@
-//! The inputs Python builds once and passes to many checks: `ChangeRequest` and `Calendar`.
+//! The inputs Python builds once and passes to many checks: `ChangeRequest`, `Calendar`, and
+//! the risk evidence `ValidationResults` and `History`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use changegate::{Calendar, ChangeRequest};
+use changegate::{Calendar, ChangeRequest, History, ValidationResults};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
@@ -269,5 +270,210 @@ impl PyCalendar {
             self.inner.deployments().len(),
             self.inner.blackouts().len()
         )
+    }
+}
+
+/// Reads evidence of `shape` from a Python value: its field paths start with `name`.
+fn evidence_value(obj: &Bound<'_, PyAny>, shape: Shape, name: &str) -> Result<String, Problem> {
+    let value = convert::to_json(obj, shape, &Path::Root(name))?;
+    serde_json::to_string(&value).map_err(|e| Problem::input(name, e.to_string()))
+}
+
+/// Validation results from a list of dicts (field paths start with `validation`).
+pub(crate) fn validation_from_list(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+) -> Result<ValidationResults, Problem> {
+    let text = evidence_value(obj, Shape::Validation, "validation")?;
+    py.detach(|| {
+        guard(|| {
+            ValidationResults::from_yaml(&text, "<validation>")
+                .map_err(|e| Problem::from_generated(e, "validation"))
+        })
+    })
+}
+
+pub(crate) fn validation_from_text(
+    py: Python<'_>,
+    text: &str,
+    origin: &str,
+) -> Result<ValidationResults, Problem> {
+    py.detach(|| guard(|| ValidationResults::from_yaml(text, origin).map_err(Problem::from_input)))
+}
+
+/// A history from a dict `{"changes": [...]}` (field paths start with `history`).
+pub(crate) fn history_from_dict(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+) -> Result<History, Problem> {
+    let text = evidence_value(obj, Shape::History, "history")?;
+    py.detach(|| {
+        guard(|| {
+            History::from_yaml(&text, "<history>")
+                .map_err(|e| Problem::from_generated(e, "history"))
+        })
+    })
+}
+
+pub(crate) fn history_from_text(
+    py: Python<'_>,
+    text: &str,
+    origin: &str,
+) -> Result<History, Problem> {
+    py.detach(|| guard(|| History::from_yaml(text, origin).map_err(Problem::from_input)))
+}
+
+/// The validation results of a change (evidence for `PolicySet.assess_risk`), indexed once per
+/// category; share it between checks and threads.
+#[pyclass(frozen, module = "changegate", name = "ValidationResults")]
+pub(crate) struct PyValidationResults {
+    pub(crate) inner: ValidationResults,
+}
+
+#[pymethods]
+impl PyValidationResults {
+    /// `ValidationResults()` is empty (every required category is then missing);
+    /// `ValidationResults([...])` is `ValidationResults.from_list([...])`.
+    #[new]
+    #[pyo3(signature = (results = None))]
+    fn new(py: Python<'_>, results: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        match results {
+            None => Ok(Self {
+                inner: ValidationResults::default(),
+            }),
+            Some(r) => Self::from_list(py, r),
+        }
+    }
+
+    /// Reads results from a list of dicts `{category, check, status or value, at, url?}`;
+    /// `at` may be an aware datetime.
+    #[staticmethod]
+    fn from_list(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let inner = validation_from_list(py, data).or_raise(py)?;
+        Ok(Self { inner })
+    }
+
+    /// Reads results from YAML or JSON text; `origin` names it in errors.
+    #[staticmethod]
+    #[pyo3(signature = (text, origin = "<validation>"))]
+    fn from_text(py: Python<'_>, text: &str, origin: &str) -> PyResult<Self> {
+        let inner = validation_from_text(py, text, origin).or_raise(py)?;
+        Ok(Self { inner })
+    }
+
+    /// Reads a results file (YAML or JSON).
+    #[staticmethod]
+    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        let text = read_file(&path).or_raise(py)?;
+        let inner = validation_from_text(py, &text, &path.display().to_string()).or_raise(py)?;
+        Ok(Self { inner })
+    }
+
+    /// The categories with at least one result, sorted, each once.
+    #[getter]
+    fn categories<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let named: std::collections::BTreeSet<&str> = self
+            .inner
+            .results()
+            .iter()
+            .map(|r| r.category.as_str())
+            .collect();
+        PyTuple::new(py, named)
+    }
+
+    /// The results as a list of dicts of JSON values, in the order given.
+    fn to_list<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let value = serde_json::to_value(self.inner.results()).unwrap_or(serde_json::Value::Null);
+        convert::to_py(py, &value)
+    }
+
+    /// The number of results.
+    fn __len__(&self) -> usize {
+        self.inner.results().len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("ValidationResults(results={})", self.inner.results().len())
+    }
+}
+
+/// Past changes and how they went (evidence for `PolicySet.assess_risk`), indexed once per
+/// environment and service; share it between checks and threads.
+#[pyclass(frozen, module = "changegate", name = "History")]
+pub(crate) struct PyHistory {
+    pub(crate) inner: History,
+}
+
+#[pymethods]
+impl PyHistory {
+    /// `History()` is empty (no past change: not the same as no history at all);
+    /// `History(changes=[...])` is `History.from_dict({"changes": [...]})`.
+    #[new]
+    #[pyo3(signature = (changes = None))]
+    fn new(py: Python<'_>, changes: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let Some(changes) = changes else {
+            return Ok(Self {
+                inner: History::default(),
+            });
+        };
+        let root = Path::Root("history");
+        let v = convert::to_json(changes, Shape::HistoryChanges, &Path::Key(&root, "changes"))
+            .or_raise(py)?;
+        let mut map = serde_json::Map::new();
+        map.insert("changes".to_owned(), v);
+        let text = serde_json::to_string(&serde_json::Value::Object(map))
+            .map_err(|e| Problem::input("history", e.to_string()))
+            .or_raise(py)?;
+        let inner = py
+            .detach(|| {
+                guard(|| {
+                    History::from_yaml(&text, "<history>")
+                        .map_err(|e| Problem::from_generated(e, "history"))
+                })
+            })
+            .or_raise(py)?;
+        Ok(Self { inner })
+    }
+
+    /// Reads a history from a dict `{"changes": [...]}`, each change a request plus `outcome`
+    /// and optional `incidents`; times may be aware datetimes, durations timedeltas.
+    #[staticmethod]
+    fn from_dict(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let inner = history_from_dict(py, data).or_raise(py)?;
+        Ok(Self { inner })
+    }
+
+    /// Reads a history from YAML or JSON text; `origin` names it in errors.
+    #[staticmethod]
+    #[pyo3(signature = (text, origin = "<history>"))]
+    fn from_text(py: Python<'_>, text: &str, origin: &str) -> PyResult<Self> {
+        let inner = history_from_text(py, text, origin).or_raise(py)?;
+        Ok(Self { inner })
+    }
+
+    /// Reads a history file (YAML or JSON).
+    #[staticmethod]
+    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        let text = read_file(&path).or_raise(py)?;
+        let inner = history_from_text(py, &text, &path.display().to_string()).or_raise(py)?;
+        Ok(Self { inner })
+    }
+
+    /// The ids of the past changes, in the order given.
+    #[getter]
+    fn change_ids<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(
+            py,
+            self.inner.entries().iter().map(|e| e.change.id.as_str()),
+        )
+    }
+
+    /// The number of past changes.
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("History(changes={})", self.inner.len())
     }
 }

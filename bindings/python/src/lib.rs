@@ -6,9 +6,11 @@
 //! `PolicySet`, `Calendar` and `ChangeRequest` are immutable and shared between threads as they
 //! are (the core types are `Send + Sync` and cheap to clone).
 //!
-//! - `args`: one extractor per kind of argument (request, calendar, now, count, horizon);
+//! - `args`: one extractor per kind of argument (request, calendar, now, count, horizon,
+//!   validation, history);
 //! - `answer`: one pattern for the frozen answer classes;
-//! - `inputs`: `ChangeRequest`, `Calendar`; `policy`: `PolicySet`;
+//! - `inputs`: `ChangeRequest`, `Calendar`, `ValidationResults`, `History`; `policy`:
+//!   `PolicySet`;
 //! - `decision`: `Decision`, `Finding`; `windows`: `NextWindows`, `Preview` and their parts.
 
 mod answer;
@@ -45,6 +47,8 @@ fn _changegate(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<policy::PyPolicySet>()?;
     m.add_class::<inputs::PyCalendar>()?;
     m.add_class::<inputs::PyChangeRequest>()?;
+    m.add_class::<inputs::PyValidationResults>()?;
+    m.add_class::<inputs::PyHistory>()?;
     m.add_class::<decision::PyDecision>()?;
     m.add_class::<decision::PyFinding>()?;
     m.add_class::<windows::PyNextWindows>()?;

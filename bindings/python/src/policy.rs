@@ -11,7 +11,9 @@ use pyo3::types::{PyDict, PyList, PyTuple};
 
 use crate::OrRaise;
 use crate::answer::quoted;
-use crate::args::{self, CalendarArg, Count, FromArg, Horizon, Now, RequestArg};
+use crate::args::{
+    self, CalendarArg, Count, FromArg, HistoryArg, Horizon, Now, RequestArg, ValidationArg,
+};
 use crate::convert::{self, Path};
 use crate::decision::PyDecision;
 use crate::errors::{Problem, guard, guard_py};
@@ -89,19 +91,62 @@ impl PyPolicySet {
     /// The calendar is checked against the policy first (as by every method that takes one):
     /// an entry naming an environment the policy does not know raises `InvalidInputError`
     /// naming the field, e.g. `calendar.deployments[3].environment`, with a "did you mean".
-    #[pyo3(signature = (request, *, calendar = None, now))]
+    ///
+    /// With `validation` or `history` (see `assess_risk`), the risk level they give drives the
+    /// schedule rules that depend on it (`when: {risk_at_least: ...}`), as `changegate check
+    /// --validation/--history` does; without either, it is the plain schedule check.
+    #[pyo3(signature = (request, *, calendar = None, now, validation = None, history = None))]
     fn check_schedule(
         &self,
         py: Python<'_>,
         request: RequestArg,
         calendar: Option<CalendarArg>,
         now: Now,
+        validation: Option<ValidationArg>,
+        history: Option<HistoryArg>,
     ) -> PyResult<PyDecision> {
         let calendar = CalendarArg::checked(calendar, &self.inner).or_raise(py)?;
         let policy = &self.inner;
         let request = request.0;
+        let evidence = (validation.is_some() || history.is_some())
+            .then(|| args::evidence(validation, history));
         let inner = py
-            .detach(|| guard(|| Ok(policy.check_schedule(&request, &calendar, now.0))))
+            .detach(|| {
+                guard(|| {
+                    Ok(match &evidence {
+                        Some(evidence) => {
+                            policy.check_schedule_with_risk(&request, &calendar, evidence, now.0)
+                        }
+                        None => policy.check_schedule(&request, &calendar, now.0),
+                    })
+                })
+            })
+            .or_raise(py)?;
+        Ok(PyDecision { inner, request })
+    }
+
+    /// How risky is `request`, and why: a decision with `check == "risk"` whose
+    /// `details["risk"]` holds `score`, `level`, `factors`, `missing` and `mitigations`.
+    ///
+    /// `validation` is a `ValidationResults`, a list of dicts or text; `history` a `History`,
+    /// a dict `{"changes": [...]}` or text. Evidence not given (`None`) is missing: its factors
+    /// score their maximum and it is listed in `missing` (fail safe). The decision denies when a
+    /// category whose failure denies failed or has no result. The GIL is released while the
+    /// rules run.
+    #[pyo3(signature = (request, *, validation = None, history = None, now))]
+    fn assess_risk(
+        &self,
+        py: Python<'_>,
+        request: RequestArg,
+        validation: Option<ValidationArg>,
+        history: Option<HistoryArg>,
+        now: Now,
+    ) -> PyResult<PyDecision> {
+        let evidence = args::evidence(validation, history);
+        let policy = &self.inner;
+        let request = request.0;
+        let inner = py
+            .detach(|| guard(|| Ok(policy.assess_risk(&request, &evidence, now.0))))
             .or_raise(py)?;
         Ok(PyDecision { inner, request })
     }

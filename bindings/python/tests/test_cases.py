@@ -1,5 +1,9 @@
 """The data-driven cases of tests/cases/**/*.yaml, through Python and through the CLI.
 
+A `check: risk` case runs `changegate risk` and `PolicySet.assess_risk`; a schedule case with
+`validation` or `history` passes them to `changegate check` and `PolicySet.check_schedule`,
+so that the risk level drives the schedule rules on both faces.
+
 For every case, the decision Python returns must equal the CLI's `--format json` output exactly
 (so the two faces cannot drift), whichever way the input is given (a dict of strings, a dict of
 aware datetimes, JSON text, a parsed ChangeRequest, a batch), and must have the outcome and
@@ -86,15 +90,25 @@ def calendar_with_datetimes(calendar: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def is_risk(case: dict[str, Any]) -> bool:
+    return bool(case.get("check", "schedule") == "risk")
+
+
 def run_cli(cli: Path, tmp: Path, case: dict[str, Any], directory: str | None) -> dict[str, Any]:
     request_file = tmp / "request.json"
     request_file.write_text(as_text(case["request"]), encoding="utf-8")
-    args = [str(cli), "check", "--request", str(request_file), "--now", str(case["now"])]
+    command = "risk" if is_risk(case) else "check"
+    args = [str(cli), command, "--request", str(request_file), "--now", str(case["now"])]
     args += ["--format", "json"]
-    if case.get("calendar") is not None:
+    if case.get("calendar") is not None and not is_risk(case):
         calendar_file = tmp / "calendar.json"
         calendar_file.write_text(as_text(case["calendar"]), encoding="utf-8")
         args += ["--calendar", str(calendar_file)]
+    for key in ("validation", "history"):
+        if case.get(key) is not None:
+            evidence_file = tmp / f"{key}.json"
+            evidence_file.write_text(as_text(case[key]), encoding="utf-8")
+            args += [f"--{key}", str(evidence_file)]
     if directory is not None:
         args += ["--policy", directory]
     done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
@@ -115,6 +129,49 @@ def check_expect(expect: dict[str, Any], decision: changegate.Decision) -> None:
     assert [(f.rule, f.severity) for f in decision.findings] == wanted
     if expect.get("trace") is not None:
         assert list(decision.trace) == expect["trace"]
+    risk = expect.get("risk")
+    if risk is not None:
+        assert decision.check == "risk"
+        actual = decision.to_dict()["details"]["risk"]
+        for key in ("score", "level", "missing"):
+            if key in risk:
+                assert actual[key] == risk[key], key
+        if "factors" in risk:
+            assert {f["name"]: f["points"] for f in actual["factors"]} == risk["factors"]
+        if "override" in risk:
+            assert actual["override"]["name"] == risk["override"]
+
+
+def validation_with_datetimes(validation: Any) -> Any:
+    if not isinstance(validation, list):
+        return validation
+    return [
+        {k: aware(v) if k == "at" else v for k, v in r.items()} if isinstance(r, dict) else r
+        for r in validation
+    ]
+
+
+def history_with_datetimes(history: Any) -> Any:
+    if not isinstance(history, dict) or not isinstance(history.get("changes"), list):
+        return history
+    changes = []
+    for c in history["changes"]:
+        if isinstance(c, dict):
+            c = with_datetimes(c)
+            if isinstance(c.get("incidents"), list):
+                c["incidents"] = [
+                    {k: aware(v) if k == "at" else v for k, v in i.items()}
+                    if isinstance(i, dict)
+                    else i
+                    for i in c["incidents"]
+                ]
+        changes.append(c)
+    return {**history, "changes": changes}
+
+
+def test_risk_cases_are_read() -> None:
+    risk_cases = [p for p in CASE_FILES if is_risk(load_yaml(p))]
+    assert len(risk_cases) >= 40
 
 
 def test_the_case_folder_is_not_empty() -> None:
@@ -138,6 +195,11 @@ def test_case(path: Path, cli: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
         calendar = changegate.Calendar.from_text(raw_calendar)
     else:
         calendar = changegate.Calendar.from_dict(raw_calendar)
+
+    raw_validation, raw_history = case.get("validation"), case.get("history")
+    if is_risk(case) or raw_validation is not None or raw_history is not None:
+        check_with_evidence(policy, case, calendar, expected)
+        return
 
     # The request as the case gives it (a dict of plain values, or text).
     decision = policy.check_schedule(request, calendar=calendar, now=now)
@@ -163,3 +225,51 @@ def test_case(path: Path, cli: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
             with_datetimes(request), calendar=typed_calendar, now=aware(now)
         )
         assert typed.to_dict() == expected
+
+
+def check_with_evidence(
+    policy: changegate.PolicySet,
+    case: dict[str, Any],
+    calendar: changegate.Calendar | None,
+    expected: dict[str, Any],
+) -> None:
+    """A risk case, or a schedule case with evidence: the same decision as the CLI's, whichever
+    way the evidence is given (as the case gives it, as text, as parsed objects, with aware
+    datetimes)."""
+    request, now = case["request"], case["now"]
+    raw_validation, raw_history = case.get("validation"), case.get("history")
+
+    def decide(validation: Any, history: Any, when: Any = now) -> changegate.Decision:
+        if is_risk(case):
+            return policy.assess_risk(request, validation=validation, history=history, now=when)
+        return policy.check_schedule(
+            request, calendar=calendar, now=when, validation=validation, history=history
+        )
+
+    decision = decide(raw_validation, raw_history)
+    assert decision.to_dict() == expected
+    check_expect(case["expect"], decision)
+    assert decision.check == ("risk" if is_risk(case) else "schedule")
+
+    as_texts = decide(
+        None if raw_validation is None else as_text(raw_validation),
+        None if raw_history is None else as_text(raw_history),
+    )
+    assert as_texts == decision
+    parsed = decide(
+        None
+        if raw_validation is None
+        else changegate.ValidationResults.from_text(as_text(raw_validation)),
+        None if raw_history is None else changegate.History.from_text(as_text(raw_history)),
+    )
+    assert parsed == decision
+    typed = decide(
+        changegate.ValidationResults(validation_with_datetimes(raw_validation))
+        if isinstance(raw_validation, list)
+        else raw_validation,
+        changegate.History.from_dict(history_with_datetimes(raw_history))
+        if isinstance(raw_history, dict)
+        else raw_history,
+        aware(now),
+    )
+    assert typed.to_dict() == expected

@@ -27,6 +27,8 @@ def test_readme_examples_run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
     assert "\n2026-12-01 21:00:00+01:00 2026-12-02 00:00:00+01:00 2026-12-01 22:00:00+01:00\n" in out
     assert "\n['preferred_window', 'team_overlap']\n" in out
     assert "\nnever allowed: max_duration: lasts 10h, longer than the 8h allowed in `production`\n" in out
+    # How risky is it?
+    assert "\nrisk critical 80 ['change_type', 'services', 'critical_services', 'validation.code_quality', 'failure_rate']\nrisk: CRITICAL (score 80)\n" in out
     assert "\nproduction blackout weekend-freeze ['2026-11-27T16:00:00+01:00', '2026-12-04T16:00:00+01:00']\n" in out
 
 

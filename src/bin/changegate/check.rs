@@ -6,13 +6,17 @@ use chrono::TimeDelta;
 use clap::Args;
 
 use crate::exit;
-use crate::input::{Inputs, Loaded};
+use crate::input::{EvidenceArgs, Inputs, Loaded};
 use crate::render::{Format, print, print_json, style};
 
 #[derive(Args)]
 pub(crate) struct CheckArgs {
     #[command(flatten)]
     inputs: Inputs,
+    /// With `--validation` or `--history`, the risk level they give drives the schedule rules
+    /// (`when: {risk_at_least: ...}`); without, the check is the plain schedule check.
+    #[command(flatten)]
+    evidence: EvidenceArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -26,7 +30,7 @@ const SUGGEST_HORIZON_DAYS: i64 = 90;
 
 /// The exit code of a decision: 0 allow and warn, 3 pending, 1 deny (and any outcome a later
 /// version adds, until this tool learns it: fail closed).
-fn exit_code(outcome: Outcome) -> u8 {
+pub(crate) fn exit_code(outcome: Outcome) -> u8 {
     match outcome {
         Outcome::Allow | Outcome::Warn => exit::OK,
         Outcome::Pending => exit::PENDING,
@@ -41,7 +45,12 @@ pub(crate) fn run(args: &CheckArgs) -> crate::CommandResult {
         request,
         calendar,
     } = args.inputs.load()?;
-    let decision = policy.check_schedule(&request, &calendar, now);
+    let decision = if args.evidence.given() {
+        let evidence = args.evidence.load(&args.inputs.limits())?;
+        policy.check_schedule_with_risk(&request, &calendar, &evidence, now)
+    } else {
+        policy.check_schedule(&request, &calendar, now)
+    };
     // Asked only when not allowed; the base decision JSON is unchanged unless --suggest is given.
     let suggestion = (args.suggest && !decision.allowed).then(|| {
         policy.next_windows(

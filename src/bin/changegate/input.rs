@@ -5,7 +5,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use changegate::{
-    Calendar, ChangeRequest, InputError, InputLimits, LoadError, Location, PolicySet,
+    Calendar, ChangeRequest, History, InputError, InputLimits, LoadError, Location, PolicySet,
+    RiskEvidence, ValidationResults,
 };
 use chrono::{DateTime, Utc};
 use clap::Args;
@@ -47,6 +48,47 @@ impl LimitArgs {
     }
 }
 
+/// `--validation` and `--history`: the evidence of the risk question.
+#[derive(Args)]
+pub(crate) struct EvidenceArgs {
+    /// The change's validation results (YAML or JSON: a list of `{category, check, status or
+    /// value, at}`); absent, every required category is missing.
+    #[arg(long)]
+    pub(crate) validation: Option<PathBuf>,
+    /// Past changes and their outcomes (YAML or JSON: `changes: [...]`); absent, the history
+    /// is missing.
+    #[arg(long)]
+    pub(crate) history: Option<PathBuf>,
+}
+
+impl EvidenceArgs {
+    /// Whether either file was given.
+    pub(crate) fn given(&self) -> bool {
+        self.validation.is_some() || self.history.is_some()
+    }
+
+    /// Reads the files given; an absent one is `None` (missing evidence).
+    pub(crate) fn load(&self, limits: &InputLimits) -> Result<RiskEvidence, Invalid> {
+        let validation = match &self.validation {
+            Some(path) => Some(ValidationResults::from_yaml_with_limits(
+                &read(path, limits)?,
+                &path.display().to_string(),
+                limits,
+            )?),
+            None => None,
+        };
+        let history = match &self.history {
+            Some(path) => Some(History::from_yaml_with_limits(
+                &read(path, limits)?,
+                &path.display().to_string(),
+                limits,
+            )?),
+            None => None,
+        };
+        Ok(RiskEvidence::new(validation, history))
+    }
+}
+
 /// [`Inputs`], read and validated.
 pub(crate) struct Loaded {
     pub(crate) now: DateTime<Utc>,
@@ -56,6 +98,11 @@ pub(crate) struct Loaded {
 }
 
 impl Inputs {
+    /// The input limits `--max-input-bytes` sets.
+    pub(crate) fn limits(&self) -> InputLimits {
+        self.limits.limits()
+    }
+
     pub(crate) fn load(&self) -> Result<Loaded, Invalid> {
         let limits = self.limits.limits();
         let now = instant_arg(self.now.as_deref(), "--now")?;
@@ -138,7 +185,7 @@ pub(crate) fn load_policy(
     })
 }
 
-fn load_request(path: &Path, limits: &InputLimits) -> Result<ChangeRequest, Invalid> {
+pub(crate) fn load_request(path: &Path, limits: &InputLimits) -> Result<ChangeRequest, Invalid> {
     Ok(ChangeRequest::from_yaml_with_limits(
         &read(path, limits)?,
         &path.display().to_string(),

@@ -2,7 +2,7 @@
 //!
 //! `main` parses the arguments and dispatches to one module per subcommand; each returns its
 //! exit code, or an [`Invalid`] input that [`input::report`] prints. Exit codes:
-//! - `check`: 0 allowed (warnings included), 1 denied, 3 pending (not allowed yet: more
+//! - `check` and `risk`: 0 allowed (warnings included), 1 denied, 3 pending (not allowed yet: more
 //!   evidence can allow it);
 //! - `windows`: 0 when at least one window was found, 1 when none;
 //! - `preview`: 0;
@@ -12,6 +12,7 @@ mod check;
 mod input;
 mod preview;
 mod render;
+mod risk;
 mod windows;
 
 use std::process::ExitCode;
@@ -35,6 +36,9 @@ struct Cli {
 enum Command {
     /// Check a deployment request against the schedule rules of a policy bundle.
     Check(check::CheckArgs),
+    /// How risky is a change, and why: the level, score and factors from its validation
+    /// results and the history of past changes (missing evidence scores as its maximum).
+    Risk(risk::RiskArgs),
     /// When can I deploy? The next start times at which the whole request would be allowed
     /// (the request's duration, services, environment and type count; its start does not).
     Windows(windows::WindowsArgs),
@@ -58,6 +62,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Check(args) => check::run(args),
+        Command::Risk(args) => risk::run(args),
         Command::Windows(args) => windows::run(args),
         Command::Preview(args) => preview::run(args),
     };

@@ -8,6 +8,8 @@ The Python face of the changegate Rust library. Every class lives in the compile
     calendar = changegate.Calendar.load("calendar.yaml")
     decision = policy.check_schedule(request, calendar=calendar, now=now)
     answer = policy.next_windows(request, calendar=calendar, now=now)  # when can I deploy?
+    validation = changegate.ValidationResults.load("validation.yaml")
+    risk = policy.assess_risk(request, validation=validation, history=None, now=now)
 """
 
 from ._changegate import (
@@ -21,6 +23,7 @@ from ._changegate import (
     ChangeRequest,
     Decision,
     Finding,
+    History,
     InternalError,
     InvalidInputError,
     InvalidPolicyError,
@@ -29,6 +32,7 @@ from ._changegate import (
     PolicySet,
     SCHEMA_VERSION,
     Preview,
+    ValidationResults,
     WindowPreview,
     __version__,
 )
@@ -44,6 +48,7 @@ __all__ = [
     "ChangegateError",
     "Decision",
     "Finding",
+    "History",
     "InternalError",
     "InvalidInputError",
     "InvalidPolicyError",
@@ -52,6 +57,7 @@ __all__ = [
     "PolicySet",
     "Preview",
     "SCHEMA_VERSION",
+    "ValidationResults",
     "WindowPreview",
     "__version__",
 ]

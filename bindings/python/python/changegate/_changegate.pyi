@@ -16,6 +16,7 @@ __all__ = [
     "ChangegateError",
     "Decision",
     "Finding",
+    "History",
     "InternalError",
     "InvalidInputError",
     "InvalidPolicyError",
@@ -24,6 +25,7 @@ __all__ = [
     "PolicySet",
     "Preview",
     "SCHEMA_VERSION",
+    "ValidationResults",
     "WindowPreview",
     "__version__",
 ]
@@ -118,6 +120,44 @@ class Calendar:
     def __contains__(self, key: object, /) -> bool: ...
 
 @final
+class ValidationResults:
+    """A change's validation results, indexed once per category (evidence for
+    ``PolicySet.assess_risk``). ``ValidationResults()`` is empty: every required category is
+    then missing."""
+
+    def __new__(cls, results: Iterable[Mapping[str, Any]] | None = None) -> ValidationResults: ...
+    @staticmethod
+    def from_list(data: Iterable[Mapping[str, Any]]) -> ValidationResults: ...
+    @staticmethod
+    def from_text(text: str, origin: str = "<validation>") -> ValidationResults: ...
+    @staticmethod
+    def load(path: _StrPath) -> ValidationResults: ...
+    @property
+    def categories(self) -> tuple[str, ...]: ...
+    def to_list(self) -> list[dict[str, Any]]: ...
+    def __len__(self) -> int: ...
+
+@final
+class History:
+    """Past changes and how they went, indexed once per environment and service (evidence for
+    ``PolicySet.assess_risk``). ``History()`` has no past change, which is not the same as
+    giving no history (``history=None``: missing)."""
+
+    def __new__(cls, changes: Iterable[Mapping[str, Any]] | None = None) -> History: ...
+    @staticmethod
+    def from_dict(data: Mapping[str, Any]) -> History: ...
+    @staticmethod
+    def from_text(text: str, origin: str = "<history>") -> History: ...
+    @staticmethod
+    def load(path: _StrPath) -> History: ...
+    @property
+    def change_ids(self) -> tuple[str, ...]: ...
+    def __len__(self) -> int: ...
+
+_ValidationLike = Union[ValidationResults, Iterable[Mapping[str, Any]], str, bytes]
+_HistoryLike = Union[History, Mapping[str, Any], str, bytes]
+
+@final
 class Finding:
     """One thing a rule found."""
 
@@ -144,7 +184,7 @@ class Decision:
     def schema(self) -> int: ...
     @property
     def check(self) -> str:
-        """The question answered: ``"schedule"`` (later ``"risk"``, ``"approvals"``, ...)."""
+        """The question answered: ``"schedule"`` or ``"risk"`` (later ``"approvals"``, ...)."""
     @property
     def allowed(self) -> bool: ...
     @property
@@ -291,6 +331,16 @@ class PolicySet:
         request: _RequestLike,
         *,
         calendar: Calendar | None = None,
+        now: _InstantLike,
+        validation: _ValidationLike | None = None,
+        history: _HistoryLike | None = None,
+    ) -> Decision: ...
+    def assess_risk(
+        self,
+        request: _RequestLike,
+        *,
+        validation: _ValidationLike | None = None,
+        history: _HistoryLike | None = None,
         now: _InstantLike,
     ) -> Decision: ...
     def check_schedule_many(
