@@ -7,11 +7,16 @@ PY     := $(VENV)/bin/python
 
 .PHONY: check test rust-test python-test bench-build lint
 
-## The main job: a real `changegate check` of the example request on the default policy.
+## The main job: a real `changegate check` of the example request on the default policy, then
+## its risk from the example validation results and history.
 check:
 	@echo "==> building the CLI and checking examples/request.yaml (first run: a minute or two of compiling)" >&2
 	cargo run --features cli -- check --request examples/request.yaml \
 		--calendar examples/calendar.yaml --now 2026-11-28T09:00:00Z
+	@echo "==> how risky is it: examples/validation.yaml and examples/history.yaml" >&2
+	cargo run --quiet --features cli -- risk --request examples/request.yaml \
+		--validation examples/validation.yaml --history examples/history.yaml \
+		--now 2026-11-28T09:00:00Z
 
 ## Every test: Rust (unit, integration, data-driven cases, CLI, doctests), benches compile,
 ## then the Python bindings built into a venv and tested with pytest and stubtest.

@@ -193,7 +193,11 @@ pub(super) fn describe(mut msg: String, pos: Option<(usize, usize)>) -> YamlErro
         msg.truncate(i);
     }
     // A parser's message may quote the input (`invalid value: string "..."`): bound it.
-    let msg = bound_message(msg);
+    let mut msg = bound_message(msg);
+    // A document that is a sequence: the parsers write its items' paths as `.[0]`.
+    if msg.starts_with(".[") {
+        msg.remove(0);
+    }
     // yaml_serde prefixes the path of the field at fault: `deployments[0].start: ...`
     let (prefix, rest) = msg
         .split_once(": ")
