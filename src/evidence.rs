@@ -108,3 +108,92 @@ impl RiskEvidence {
         }
     }
 }
+
+/// Everything a check may know about a change besides the request: the calendar (schedule),
+/// validation results and history (risk), approvals given besides the request's own and the
+/// directory of people (approvals), and a risk level already assessed.
+///
+/// Every part is optional; what a question needs and does not have is reported as missing,
+/// never taken as passed. Build it with [`Evidence::new`] and the `with_` methods.
+///
+/// # Example
+/// ```
+/// use changegate::{Calendar, Directory, Evidence, RiskLevel};
+/// let evidence = Evidence::new()
+///     .with_calendar(Calendar::default())
+///     .with_directory(Directory::new([("alice@example.com", ["release"])]))
+///     .with_risk_level(RiskLevel::Low);
+/// assert_eq!(evidence.risk_level, Some(RiskLevel::Low));
+/// ```
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Evidence {
+    /// Scheduled deployments and one-off blackouts (empty when not given).
+    pub calendar: crate::calendar::Calendar,
+    /// The change's validation results (risk; conditional approvals).
+    pub validation: Option<ValidationResults>,
+    /// Past changes and how they went (risk).
+    pub history: Option<History>,
+    /// Approvals and rejections given besides the request's `approvals:`; both count, in the
+    /// order request first, then these.
+    pub approvals: Vec<crate::model::Approval>,
+    /// People and their roles, laid over the bundle's `directory.yaml` person by person.
+    pub directory: Option<crate::model::Directory>,
+    /// A risk level already assessed: the questions that depend on the level use it instead
+    /// of assessing the risk from `validation` and `history`.
+    pub risk_level: Option<crate::model::RiskLevel>,
+}
+
+impl Evidence {
+    /// No evidence at all.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// With this calendar.
+    #[must_use]
+    pub fn with_calendar(mut self, calendar: crate::calendar::Calendar) -> Self {
+        self.calendar = calendar;
+        self
+    }
+
+    /// With these validation results.
+    #[must_use]
+    pub fn with_validation(mut self, validation: ValidationResults) -> Self {
+        self.validation = Some(validation);
+        self
+    }
+
+    /// With this history.
+    #[must_use]
+    pub fn with_history(mut self, history: History) -> Self {
+        self.history = Some(history);
+        self
+    }
+
+    /// With these approvals (besides the request's).
+    #[must_use]
+    pub fn with_approvals(mut self, approvals: Vec<crate::model::Approval>) -> Self {
+        self.approvals = approvals;
+        self
+    }
+
+    /// With this directory.
+    #[must_use]
+    pub fn with_directory(mut self, directory: crate::model::Directory) -> Self {
+        self.directory = Some(directory);
+        self
+    }
+
+    /// With a risk level already assessed.
+    #[must_use]
+    pub fn with_risk_level(mut self, level: crate::model::RiskLevel) -> Self {
+        self.risk_level = Some(level);
+        self
+    }
+
+    /// The part the risk question reads.
+    pub fn risk(&self) -> RiskEvidence {
+        RiskEvidence::new(self.validation.clone(), self.history.clone())
+    }
+}

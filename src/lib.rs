@@ -28,10 +28,10 @@ pub use decision::{
 pub use error::{
     InputError, LoadError, LoadErrorKind, Location, MAX_MESSAGE_CHARS, MAX_QUOTE_CHARS,
 };
-pub use evidence::{RiskEvidence, ValidationResults};
+pub use evidence::{Evidence, RiskEvidence, ValidationResults};
 pub use history::History;
 pub use model::{
-    Blackout, ChangeOutcome, ChangeRequest, DeploymentId, HistoryEntry, Incident, IncidentSeverity,
+    Approval, ApprovalCondition, Blackout, BreakGlass, ChangeOutcome, Directory, Person, Vote, ChangeRequest, DeploymentId, HistoryEntry, Incident, IncidentSeverity,
     RiskLevel, ValidationResult, ValidationStatus,
 };
 pub use policy::{PolicySet, builtin_files};

@@ -200,7 +200,7 @@ impl<'a> Search<'_, 'a> {
             let mut moved = self.request.clone();
             moved.start = s.with_timezone(&self.request.start.offset().fix());
             let mut trail = Trail::default();
-            let decision = self.policy.evaluate(
+            let decision = self.policy.run_question(
                 &Schedule(ScheduleCtx::new(&moved, self.calendar, self.now)),
                 Some(&mut trail),
             );

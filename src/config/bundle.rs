@@ -15,6 +15,7 @@ use super::windows::WindowDoc;
 use super::yaml::{Seg, locate, path_string};
 use crate::error::{LoadError, LoadErrorKind, Location};
 use crate::rules::Rule;
+use crate::rules::approvals::ApprovalRules;
 use crate::rules::risk::{RiskRules, RiskSchedule};
 use crate::rules::schedule::ScheduleRules;
 use crate::rules::validation::ValidationRules;
@@ -138,6 +139,8 @@ pub(crate) struct EnvironmentPolicy {
     pub validation: ValidationRules,
     /// The risk factors (`risk:`); every change is `low` when absent.
     pub risk: Option<RiskRules>,
+    /// The approval rules (`approvals:`); no approval is needed when absent.
+    pub approvals: Option<ApprovalRules>,
 }
 
 impl PolicyCtx<'_> {
@@ -161,6 +164,7 @@ impl PolicyCtx<'_> {
                     schedule_risk,
                     validation,
                     risk,
+                    approvals: None,
                 },
             );
         }

@@ -147,6 +147,9 @@ impl InputCtx<'_> {
                 requested_at: c.requested_at,
                 depends_on: c.depends_on,
                 labels: c.labels,
+                artifact: None,
+                authors: Vec::new(),
+                triggered_by: None,
             };
             let change = self.request(request, &base)?;
             entries.push(HistoryEntry {

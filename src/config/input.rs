@@ -35,6 +35,11 @@ pub(super) struct RequestDoc {
     pub(super) depends_on: Vec<String>,
     #[serde(default)]
     pub(super) labels: BTreeMap<String, serde_json::Value>,
+    pub(super) artifact: Option<String>,
+    #[serde(default)]
+    pub(super) authors: Vec<String>,
+    pub(super) triggered_by: Option<String>,
+    // TODO(config helper): `approvals:` and `break_glass:` documents, read in `request`.
 }
 
 #[derive(Deserialize)]
@@ -205,6 +210,11 @@ impl<'a> InputCtx<'a> {
                 .transpose()?,
             depends_on: doc.depends_on.into_iter().map(DeploymentId::from).collect(),
             labels: doc.labels,
+            artifact: doc.artifact,
+            authors: doc.authors,
+            triggered_by: doc.triggered_by,
+            approvals: Vec::new(),
+            break_glass: None,
         })
     }
 

@@ -203,6 +203,10 @@ pub struct Finding {
     /// Machine-readable facts (which blackout, until when, which deployments).
     #[serde(skip_serializing_if = "Map::is_empty")]
     pub details: Map<String, Value>,
+    /// In a readiness decision: the question the finding came from (`schedule`, `risk` or
+    /// `approvals`); absent in the decision of a single question.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub question: Option<Check>,
 }
 
 impl Finding {
@@ -219,6 +223,7 @@ impl Finding {
             message: message.into(),
             source,
             details: Map::new(),
+            question: None,
         }
     }
 

@@ -1,5 +1,6 @@
 //! Plain data: change requests (and the scheduled deployments of a calendar, which have the
-//! same shape), one-off blackouts, and the evidence of the risk question (`evidence`).
+//! same shape), one-off blackouts, the evidence of the risk question (`evidence`) and of the
+//! approvals question (`approvals`).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -79,6 +80,21 @@ pub struct ChangeRequest {
     /// Free-form data, visible to scripts.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, serde_json::Value>,
+    /// What is deployed (a digest such as `sha256:...`); approvals may bind to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<String>,
+    /// Who wrote the change; like the requester, they cannot approve it unless a rule allows.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub authors: Vec<String>,
+    /// Who (or which bot) triggered it; cannot approve it unless a rule allows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub triggered_by: Option<String>,
+    /// Approvals and rejections given so far.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub approvals: Vec<Approval>,
+    /// An emergency bypass, when one was invoked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub break_glass: Option<BreakGlass>,
 }
 
 fn ser_duration<S: serde::Serializer>(d: &TimeDelta, s: S) -> Result<S::Ok, S::Error> {
@@ -114,6 +130,11 @@ impl ChangeRequest {
             requested_at: None,
             depends_on: Vec::new(),
             labels: BTreeMap::new(),
+            artifact: None,
+            authors: Vec::new(),
+            triggered_by: None,
+            approvals: Vec::new(),
+            break_glass: None,
         }
     }
 
@@ -175,7 +196,9 @@ impl Blackout {
     }
 }
 
+mod approvals;
 mod evidence;
+pub use approvals::{Approval, ApprovalCondition, BreakGlass, Directory, Person, Vote};
 pub use evidence::{
     ChangeOutcome, HistoryEntry, Incident, IncidentSeverity, RiskLevel, ValidationResult,
     ValidationStatus,

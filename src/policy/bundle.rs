@@ -234,6 +234,8 @@ impl PolicySet {
                 scripts,
                 digest: format!("sha256:{hex}"),
                 files: files.iter().map(|(n, _)| origin(n)).collect(),
+                // TODO(config helper): read `directory.yaml`.
+                directory: crate::model::Directory::default(),
             }),
         })
     }

@@ -61,7 +61,7 @@ impl PolicySet {
     /// Runs `question` through the pipeline. `trail`, when given, receives what the built-in
     /// rules and each script's hook did (the window search uses it to know how long an answer
     /// holds).
-    pub(crate) fn evaluate<Q: Question>(
+    pub(crate) fn run_question<Q: Question>(
         &self,
         question: &Q,
         mut trail: Option<&mut Trail>,

@@ -1,6 +1,7 @@
 //! [`PolicySet`]: a loaded bundle (`policy.yaml` plus compiled scripts) and the typed entry
 //! points of each question, all run by one pipeline ([`evaluate`]).
 
+mod approvals;
 mod bundle;
 mod evaluate;
 mod risk;
@@ -46,6 +47,8 @@ struct Inner {
     scripts: Scripts,
     digest: String,
     files: Vec<String>,
+    /// The bundle's `directory.yaml` (empty when it has none).
+    directory: crate::model::Directory,
 }
 
 impl PolicySet {
@@ -71,6 +74,11 @@ impl PolicySet {
     /// The environments the policy knows, sorted.
     pub fn environments(&self) -> impl Iterator<Item = &str> {
         self.inner.config.environments.keys().map(String::as_str)
+    }
+
+    /// The bundle's directory of people and roles (`directory.yaml`; empty when it has none).
+    pub fn directory(&self) -> &crate::model::Directory {
+        &self.inner.directory
     }
 
     /// The bundle's files, as named in findings.
@@ -121,16 +129,23 @@ impl PolicySet {
     /// The calendar is not checked against the policy here: an entry naming an environment
     /// the policy does not know simply never applies. Read calendars with
     /// [`Calendar::from_yaml_checked`], or check them once with [`PolicySet::check_calendar`].
+    ///
+    /// A `break_glass` in the request is checked against the environment's
+    /// `approvals.break_glass` (with the bundle's directory): a valid one turns the findings
+    /// of the rules it bypasses into warnings and adds a `break_glass` warning; an invalid one
+    /// is a `break_glass_invalid` deny.
     pub fn check_schedule(
         &self,
         request: &ChangeRequest,
         calendar: &Calendar,
         now: impl Into<DateTime<Utc>>,
     ) -> Decision {
-        self.evaluate(
-            &Schedule(ScheduleCtx::new(request, calendar, now.into())),
-            None,
-        )
+        let now = now.into();
+        let decision = self.run_question(&Schedule(ScheduleCtx::new(request, calendar, now)), None);
+        if request.break_glass.is_some() {
+            return self.apply_break_glass(request, &self.inner.directory, now, decision);
+        }
+        decision
     }
 
     /// Checks many requests against one calendar, in order (used by batch faces).

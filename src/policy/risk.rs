@@ -138,7 +138,7 @@ impl PolicySet {
             assessment: RefCell::new(None),
             added: Mutex::new(Vec::new()),
         };
-        let mut decision = self.evaluate(&question, None);
+        let mut decision = self.run_question(&question, None);
         if let Some((mut assessment, levels)) = question.assessment.into_inner() {
             let added = question
                 .added
@@ -276,13 +276,18 @@ impl PolicySet {
         level: RiskLevel,
         now: impl Into<DateTime<Utc>>,
     ) -> Decision {
-        self.evaluate(
+        let now = now.into();
+        let decision = self.run_question(
             &ScheduleAtRisk {
-                ctx: ScheduleCtx::new(request, calendar, now.into()),
+                ctx: ScheduleCtx::new(request, calendar, now),
                 level,
             },
             None,
-        )
+        );
+        if request.break_glass.is_some() {
+            return self.apply_break_glass(request, &self.inner.directory, now, decision);
+        }
+        decision
     }
 
     /// Assesses the risk of `request` from `evidence` ([`PolicySet::assess_risk`]) and checks

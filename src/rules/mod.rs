@@ -6,6 +6,8 @@
 //! does it block?), which the window search uses. A property test keeps the two forms in
 //! agreement.
 
+pub(crate) mod approvals;
+pub(crate) mod break_glass;
 pub(crate) mod environment;
 pub(crate) mod risk;
 pub(crate) mod schedule;

@@ -9,17 +9,21 @@ pub(crate) enum Hook {
     Schedule,
     /// `fn risk(ctx)`: how risky is it? (`ctx` is the request; `add_risk(points, reason)`)
     Risk,
+    /// `fn approvals(ctx)`: do the approvals given satisfy the policy? (`ctx` is the
+    /// request; `approved_by(person)`, `approvers()`, ..., and `pending(...)`)
+    Approvals,
 }
 
 impl Hook {
     /// Every hook, in the order they are listed to authors.
-    pub const ALL: [Hook; 2] = [Hook::Schedule, Hook::Risk];
+    pub const ALL: [Hook; 3] = [Hook::Schedule, Hook::Risk, Hook::Approvals];
 
     /// The function's name.
     pub fn name(self) -> &'static str {
         match self {
             Hook::Schedule => "schedule",
             Hook::Risk => "risk",
+            Hook::Approvals => "approvals",
         }
     }
 
@@ -27,7 +31,7 @@ impl Hook {
     pub fn params(self) -> &'static [&'static str] {
         match self {
             Hook::Schedule => &["request"],
-            Hook::Risk => &["ctx"],
+            Hook::Risk | Hook::Approvals => &["ctx"],
         }
     }
 

@@ -22,7 +22,9 @@ use functions::{HOST_FUNCTIONS, ScriptRequest};
 pub(crate) use hooks::Hook;
 pub(crate) use sandbox::limits;
 use state::{CallState, Ctx};
-pub(crate) use state::{HookInput, RiskAddition, RiskInput, ScheduleInput, Stability};
+pub(crate) use state::{
+    ApprovalInput, HookInput, RiskAddition, RiskInput, ScheduleInput, Stability,
+};
 
 /// The id of the finding a failing script adds.
 pub(crate) const POLICY_ERROR: &str = "policy_error";

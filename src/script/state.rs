@@ -43,10 +43,25 @@ pub(crate) struct RiskAddition {
     pub source: String,
 }
 
+/// The input of an `approvals` hook: the request, its risk level, the directory (the
+/// bundle's with the evidence's laid over it) and the valid approvals (latest vote per
+/// person, `approve`, not expired, future, stale or after the deadline, conditions met), in
+/// the order given.
+pub(crate) struct ApprovalInput<'a> {
+    pub request: &'a ChangeRequest,
+    pub interval: Interval,
+    pub now: DateTime<Utc>,
+    pub tz: Tz,
+    pub level: crate::model::RiskLevel,
+    pub directory: &'a crate::model::Directory,
+    pub valid: &'a [&'a crate::model::Approval],
+}
+
 /// The input of one hook call.
 pub(crate) enum HookInput<'a> {
     Schedule(ScheduleInput<'a>),
     Risk(RiskInput<'a>),
+    Approvals(ApprovalInput<'a>),
 }
 
 impl HookInput<'_> {
@@ -54,6 +69,7 @@ impl HookInput<'_> {
         match self {
             HookInput::Schedule(_) => Hook::Schedule,
             HookInput::Risk(_) => Hook::Risk,
+            HookInput::Approvals(_) => Hook::Approvals,
         }
     }
 }
@@ -150,6 +166,22 @@ impl CallState {
                 risk: Some(Mutex::new(Vec::new())),
                 risk_score: r.score,
             },
+            // TODO(script helper): the approvals hook's state (level, directory, valid votes).
+            HookInput::Approvals(a) => Self {
+                hook: Hook::Approvals,
+                request: shared_request(a.request),
+                calendar: None,
+                now: a.now,
+                tz: a.tz,
+                interval: a.interval,
+                start: a.interval.start(),
+                findings: Mutex::new(Vec::new()),
+                recorded: AtomicUsize::new(0),
+                stability: Mutex::new(Stability::default()),
+                tracks_stability: true,
+                risk: None,
+                risk_score: 0,
+            },
         }
     }
 
@@ -244,6 +276,11 @@ fn same_but_start(a: &ChangeRequest, b: &ChangeRequest) -> bool {
         requested_at,
         depends_on,
         labels,
+        artifact,
+        authors,
+        triggered_by,
+        approvals,
+        break_glass,
     } = a;
     *id == b.id
         && *duration == b.duration
@@ -254,6 +291,11 @@ fn same_but_start(a: &ChangeRequest, b: &ChangeRequest) -> bool {
         && *requested_by == b.requested_by
         && *depends_on == b.depends_on
         && *labels == b.labels
+        && *artifact == b.artifact
+        && *authors == b.authors
+        && *triggered_by == b.triggered_by
+        && *approvals == b.approvals
+        && *break_glass == b.break_glass
 }
 
 #[derive(Clone)]

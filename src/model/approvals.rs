@@ -1,0 +1,220 @@
+//! The evidence of the approvals question: the approvals given, the directory of people and
+//! their roles, and a break-glass (a structured emergency bypass).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+/// How a person voted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Vote {
+    /// `approve`
+    Approve,
+    /// `reject`
+    Reject,
+}
+
+impl Vote {
+    /// `approve` or `reject`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Vote::Approve => "approve",
+            Vote::Reject => "reject",
+        }
+    }
+}
+
+/// A condition a conditional approval waits for: it counts only once the condition holds in
+/// the evidence given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalCondition {
+    /// `{validation: performance}`: every result of the validation category passed (no
+    /// failed, error or missing result; warnings count as passed).
+    Validation(String),
+    /// `{label: ticket}`: the request has this label, with a value that is not null, false or
+    /// empty.
+    Label(String),
+}
+
+/// One approval or rejection, as given: in the request's `approvals:` or a separate list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Approval {
+    /// Who voted (as the directory names them, e.g. an e-mail address).
+    pub by: String,
+    /// `approve` or `reject`.
+    pub decision: Vote,
+    /// When.
+    pub at: DateTime<FixedOffset>,
+    /// The role they voted in; any role they hold when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// The artifact (a digest such as `sha256:...`) they approved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<String>,
+    /// Free text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// What must hold before the approval counts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<ApprovalCondition>,
+}
+
+impl Approval {
+    /// An unconditional approval (`decision: approve`) by `by` at `at`.
+    ///
+    /// # Example
+    /// ```
+    /// use changegate::{Approval, Vote};
+    /// let at = chrono::DateTime::parse_from_rfc3339("2026-11-30T10:00:00Z").unwrap();
+    /// let a = Approval::new("alice@example.com", at);
+    /// assert_eq!(a.decision, Vote::Approve);
+    /// ```
+    pub fn new(by: impl Into<String>, at: DateTime<FixedOffset>) -> Self {
+        Self {
+            by: by.into(),
+            decision: Vote::Approve,
+            at,
+            role: None,
+            artifact: None,
+            comment: None,
+            conditions: Vec::new(),
+        }
+    }
+}
+
+/// A person of the directory: the roles they hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Person {
+    /// Roles, e.g. `release`, `engineering`, `security`.
+    pub roles: Vec<String>,
+}
+
+/// Who holds which roles: `people: {alice@example.com: {roles: [release, engineering]}}`.
+///
+/// A bundle may ship one (`directory.yaml`); one given at check time is laid over it, person
+/// by person (a person listed at check time has exactly the roles given there). Cloning is
+/// cheap (the data sits behind an `Arc`).
+///
+/// # Example
+/// ```
+/// use changegate::Directory;
+/// let d = Directory::new([("alice@example.com", vec!["release", "engineering"])]);
+/// assert!(d.has_role("alice@example.com", "release"));
+/// assert!(!d.has_role("bob@example.com", "release"));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Directory {
+    inner: Arc<DirectoryData>,
+}
+
+#[derive(Debug, Default)]
+struct DirectoryData {
+    /// person -> roles, in the order given
+    people: HashMap<String, Person>,
+    /// Everyone, sorted.
+    sorted: Vec<String>,
+}
+
+impl Directory {
+    /// A directory of `people`, each with their roles.
+    pub fn new<P, R, S>(people: impl IntoIterator<Item = (P, R)>) -> Self
+    where
+        P: Into<String>,
+        R: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let people: HashMap<String, Person> = people
+            .into_iter()
+            .map(|(p, roles)| {
+                (
+                    p.into(),
+                    Person {
+                        roles: roles.into_iter().map(Into::into).collect(),
+                    },
+                )
+            })
+            .collect();
+        Self::from_map(people)
+    }
+
+    fn from_map(people: HashMap<String, Person>) -> Self {
+        let mut sorted: Vec<String> = people.keys().cloned().collect();
+        sorted.sort();
+        Self {
+            inner: Arc::new(DirectoryData { people, sorted }),
+        }
+    }
+
+    /// The roles of `person`; none for a person the directory does not list.
+    pub fn roles_of(&self, person: &str) -> &[String] {
+        self.inner
+            .people
+            .get(person)
+            .map_or(&[], |p| p.roles.as_slice())
+    }
+
+    /// Whether `person` holds `role`.
+    pub fn has_role(&self, person: &str, role: &str) -> bool {
+        self.roles_of(person).iter().any(|r| r == role)
+    }
+
+    /// Whether the directory lists `person`.
+    pub fn contains(&self, person: &str) -> bool {
+        self.inner.people.contains_key(person)
+    }
+
+    /// Everyone, sorted.
+    pub fn people(&self) -> &[String] {
+        &self.inner.sorted
+    }
+
+    /// How many people it lists.
+    pub fn len(&self) -> usize {
+        self.inner.sorted.len()
+    }
+
+    /// Whether it lists nobody.
+    pub fn is_empty(&self) -> bool {
+        self.inner.sorted.is_empty()
+    }
+
+    /// This directory with `over` laid over it: a person `over` lists has exactly the roles
+    /// given there; everyone else keeps theirs.
+    pub fn overlaid(&self, over: &Directory) -> Directory {
+        if self.is_empty() {
+            return over.clone();
+        }
+        if over.is_empty() {
+            return self.clone();
+        }
+        let mut people = self.inner.people.clone();
+        for (p, person) in &over.inner.people {
+            people.insert(p.clone(), person.clone());
+        }
+        Self::from_map(people)
+    }
+}
+
+/// A structured emergency bypass, given in the request's `break_glass:`. The policy says
+/// which change types may use it, whether a second person must confirm it and which rules it
+/// bypasses; a valid one always leaves a `break_glass` warning with who, why and until when.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BreakGlass {
+    /// Who invoked it.
+    pub by: String,
+    /// Why, shown in the warning.
+    pub reason: String,
+    /// The incident it answers (e.g. `INC-4711`).
+    pub incident: String,
+    /// When it was invoked.
+    pub at: DateTime<FixedOffset>,
+    /// When it stops bypassing anything.
+    pub expires: DateTime<FixedOffset>,
+    /// The second person who confirmed it, when the policy asks for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub second_by: Option<String>,
+}
