@@ -16,6 +16,7 @@ use super::yaml::{Seg, locate, path_string};
 use crate::error::{LoadError, LoadErrorKind, Location};
 use crate::rules::Rule;
 use crate::rules::approvals::ApprovalRules;
+use crate::rules::break_glass::BreakGlassRule;
 use crate::rules::risk::{RiskRules, RiskSchedule};
 use crate::rules::schedule::ScheduleRules;
 use crate::rules::validation::ValidationRules;
@@ -141,6 +142,8 @@ pub(crate) struct EnvironmentPolicy {
     pub risk: Option<RiskRules>,
     /// The approval rules (`approvals:`); no approval is needed when absent.
     pub approvals: Option<ApprovalRules>,
+    /// `break_glass:`: who may bypass which rules in an emergency; none when absent.
+    pub break_glass: Option<BreakGlassRule>,
 }
 
 impl PolicyCtx<'_> {
@@ -165,6 +168,7 @@ impl PolicyCtx<'_> {
                     validation,
                     risk,
                     approvals: None,
+                    break_glass: None,
                 },
             );
         }

@@ -214,3 +214,55 @@ impl crate::history::History {
         InputCtx::new(text, origin, limits).history()
     }
 }
+
+impl crate::model::Directory {
+    /// Parses a directory (`people: {alice@example.com: {roles: [release]}}`) from YAML or
+    /// JSON text; `origin` (a file name) is used in errors.
+    ///
+    /// # Errors
+    /// Unknown fields, a person or role that is empty: each names the field, its line and
+    /// column.
+    pub fn from_yaml(text: &str, origin: &str) -> Result<Self, InputError> {
+        Self::from_yaml_with_limits(text, origin, &InputLimits::default())
+    }
+
+    /// [`Directory::from_yaml`](crate::Directory::from_yaml) with other [`InputLimits`].
+    ///
+    /// # Errors
+    /// As `from_yaml`, and text larger or nested deeper than `limits`.
+    pub fn from_yaml_with_limits(
+        text: &str,
+        origin: &str,
+        limits: &InputLimits,
+    ) -> Result<Self, InputError> {
+        let _ = (text, origin, limits);
+        todo!("config helper")
+    }
+}
+
+impl crate::model::Approval {
+    /// Parses a list of approvals (`[{by, decision, at, role?, artifact?, comment?,
+    /// conditions?}]`, or a document `approvals: [...]`) from YAML or JSON text; `origin` (a
+    /// file name) is used in errors.
+    ///
+    /// # Errors
+    /// Unknown fields, an unknown `decision`, a time without an offset, an unknown condition:
+    /// each names the field, its line and column.
+    pub fn list_from_yaml(text: &str, origin: &str) -> Result<Vec<Self>, InputError> {
+        Self::list_from_yaml_with_limits(text, origin, &InputLimits::default())
+    }
+
+    /// [`Approval::list_from_yaml`](crate::Approval::list_from_yaml) with other
+    /// [`InputLimits`].
+    ///
+    /// # Errors
+    /// As `list_from_yaml`, and text larger or nested deeper than `limits`.
+    pub fn list_from_yaml_with_limits(
+        text: &str,
+        origin: &str,
+        limits: &InputLimits,
+    ) -> Result<Vec<Self>, InputError> {
+        let _ = (text, origin, limits);
+        todo!("config helper")
+    }
+}

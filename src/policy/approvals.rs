@@ -1,7 +1,7 @@
 //! The approvals question (do the approvals given satisfy the policy at `now`?) and the
 //! readiness answer (may the change start now: schedule, risk and approvals together).
 //!
-//! A break-glass in the request is checked against the environment's `approvals.break_glass`
+//! A break-glass in the request is checked against the environment's `break_glass:`
 //! by every question that has rules it may bypass (schedule, approvals, readiness): a valid
 //! one turns the findings of the rules it names into warnings and adds a `break_glass`
 //! warning; an invalid one is a `break_glass_invalid` deny and bypasses nothing.
@@ -98,8 +98,7 @@ impl PolicySet {
             .config
             .environments
             .get(&request.environment)
-            .and_then(|e| e.approvals.as_ref())
-            .and_then(|a| a.break_glass.as_ref())
+            .and_then(|e| e.break_glass.as_ref())
     }
 
     /// Applies the request's break-glass, if any, to `decision`: a valid one turns the

@@ -131,7 +131,7 @@ impl PolicySet {
     /// [`Calendar::from_yaml_checked`], or check them once with [`PolicySet::check_calendar`].
     ///
     /// A `break_glass` in the request is checked against the environment's
-    /// `approvals.break_glass` (with the bundle's directory): a valid one turns the findings
+    /// `break_glass:` section (with the bundle's directory): a valid one turns the findings
     /// of the rules it bypasses into warnings and adds a `break_glass` warning; an invalid one
     /// is a `break_glass_invalid` deny.
     pub fn check_schedule(

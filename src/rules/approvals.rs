@@ -96,8 +96,6 @@ pub(crate) struct ApprovalRules {
     pub deadline: Option<TimeDelta>,
     /// `bind_to: artifact`.
     pub bind_to_artifact: bool,
-    /// `break_glass:`: who may bypass what in an emergency; none when absent.
-    pub break_glass: Option<super::break_glass::BreakGlassRule>,
     /// `file:line` of the `approvals:` key.
     pub source: String,
 }

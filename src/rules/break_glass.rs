@@ -19,7 +19,7 @@ pub(crate) const INVALID_ID: &str = "break_glass_invalid";
 /// The name under which a break-glass bypasses the approval rules.
 pub(crate) const APPROVALS: &str = "approvals";
 
-/// The `break_glass:` section of an environment's `approvals:`.
+/// The `break_glass:` section of an environment.
 #[derive(Debug, Clone)]
 pub(crate) struct BreakGlassRule {
     /// Change types that may use it.
