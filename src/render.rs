@@ -80,9 +80,13 @@ impl Decision {
                 .as_deref()
                 .map(|s| format!(" [{s}]"))
                 .unwrap_or_default();
+            let question = f
+                .question
+                .map(|q| format!(" ({q})"))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  {} {}: {}{source}",
+                "  {} {}{question}: {}{source}",
                 style.paint(code, f.severity.as_str()),
                 f.rule,
                 f.message
@@ -132,6 +136,173 @@ impl Decision {
         }
         out.push_str(rest);
         out
+    }
+}
+
+impl Decision {
+    /// An approvals decision ([`PolicySet::check_approvals`](crate::PolicySet::check_approvals))
+    /// as `changegate approvals` prints it: the outcome line of [`Decision::to_text`], then the
+    /// approvals' state with the risk level, deadline and expiry, one row per rule (status,
+    /// name, who approved or how many more it needs, source), the votes ignored with their
+    /// reasons and the conditional approvals still waiting, then the findings, trace and
+    /// digest as [`Decision::to_text`].
+    ///
+    /// # Example
+    /// ```
+    /// use changegate::{ChangeRequest, Evidence, PolicySet, RiskLevel, TextStyle};
+    /// let policy = PolicySet::builtin().unwrap();
+    /// let request = ChangeRequest::from_yaml(
+    ///     "id: dep-1\nservice: checkout\nenvironment: staging\ntype: feature\n\
+    ///      start: 2026-12-01T23:00:00+01:00\nduration: 1h\n",
+    ///     "<request>",
+    /// )
+    /// .unwrap();
+    /// let now = chrono::DateTime::parse_from_rfc3339("2026-11-28T09:00:00Z").unwrap();
+    /// let evidence = Evidence::new().with_risk_level(RiskLevel::Low);
+    /// let decision = policy.check_approvals(&request, &evidence, now);
+    /// let text = decision.approvals_to_text(&request, TextStyle::Plain);
+    /// assert!(text.contains("\napprovals: pending"), "{text}");
+    /// ```
+    pub fn approvals_to_text(&self, request: &ChangeRequest, style: TextStyle) -> String {
+        let full = self.to_text(request, style);
+        let (head, rest) = full.split_once('\n').unwrap_or((&full, ""));
+        let mut out = String::new();
+        let _ = writeln!(out, "{head}");
+        match self.details.get("approvals") {
+            Some(approvals) => write_approvals(&mut out, approvals, style),
+            None => {
+                let _ = writeln!(out, "approvals: not evaluated");
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// A readiness decision ([`PolicySet::evaluate`](crate::PolicySet::evaluate)) as
+    /// `changegate evaluate` prints it: the outcome line, each question's outcome, the risk
+    /// level and score (when assessed), the approvals as [`Decision::approvals_to_text`]
+    /// shows them, then every finding with the question it came from, the trace and digest.
+    pub fn readiness_to_text(&self, request: &ChangeRequest, style: TextStyle) -> String {
+        let full = self.to_text(request, style);
+        let (head, rest) = full.split_once('\n').unwrap_or((&full, ""));
+        let mut out = String::new();
+        let _ = writeln!(out, "{head}");
+        if let Some(Value::Object(q)) = self.details.get("questions") {
+            let parts: Vec<String> = q
+                .iter()
+                .map(|(k, v)| format!("{k} {}", v.as_str().unwrap_or_default()))
+                .collect();
+            let _ = writeln!(out, "questions: {}", parts.join(", "));
+        }
+        if let Some(risk) = self.details.get("risk") {
+            write_risk(&mut out, risk, style);
+        }
+        if let Some(approvals) = self.details.get("approvals") {
+            write_approvals(&mut out, approvals, style);
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+/// The state, rules, ignored votes and conditional approvals of `details.approvals`.
+fn write_approvals(out: &mut String, approvals: &Value, style: TextStyle) {
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_owned();
+    let state = text(approvals.get("state"));
+    let code = match state.as_str() {
+        "satisfied" => "1;32",
+        "pending" => "1;35",
+        _ => "1;31",
+    };
+    let mut line = format!(
+        "approvals: {} (risk {}",
+        style.paint(code, &state),
+        text(approvals.get("risk_level"))
+    );
+    if let Some(from) = approvals.get("risk_level_from").and_then(Value::as_str) {
+        let _ = write!(line, ", {from}");
+    }
+    line.push(')');
+    if let Some(d) = approvals.get("deadline").and_then(Value::as_str) {
+        let _ = write!(line, "; due {d}");
+    }
+    if let Some(e) = approvals.get("expires_at").and_then(Value::as_str) {
+        let _ = write!(line, "; approvals expire {e}");
+    }
+    let _ = writeln!(out, "{line}");
+    let empty = Vec::new();
+    let list = |v: &Value, key: &str| -> Vec<String> {
+        v.get(key)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let rules = approvals
+        .get("rules")
+        .and_then(Value::as_array)
+        .unwrap_or(&empty);
+    if rules.is_empty() {
+        let _ = writeln!(out, "  no approval rule applies");
+    }
+    let name_w = rules
+        .iter()
+        .map(|r| text(r.get("name")).chars().count())
+        .max()
+        .unwrap_or(0);
+    for r in rules {
+        let status = text(r.get("status"));
+        let code = match status.as_str() {
+            "satisfied" => "32",
+            "pending" => "35",
+            _ => "31",
+        };
+        let approved = list(r, "approved_by");
+        let rejected = list(r, "rejected_by");
+        let needed = r.get("needed").and_then(Value::as_u64).unwrap_or(0);
+        let mut who = if approved.is_empty() {
+            "no approval yet".to_owned()
+        } else {
+            format!("approved by {}", approved.join(", "))
+        };
+        let have = u64::try_from(approved.len()).unwrap_or(u64::MAX);
+        if status == "pending" && needed > have {
+            let _ = write!(who, "; needs {} more", needed - have);
+        }
+        if !rejected.is_empty() {
+            let _ = write!(who, "; rejected by {}", rejected.join(", "));
+        }
+        let source = r
+            .get("source")
+            .and_then(Value::as_str)
+            .map(|s| format!(" [{s}]"))
+            .unwrap_or_default();
+        let padded = format!("{status:<9}");
+        let _ = writeln!(
+            out,
+            "  {}  {:<name_w$}  {who}{source}",
+            style.paint(code, &padded),
+            text(r.get("name"))
+        );
+    }
+    for (key, label) in [("ignored", "ignored"), ("conditional", "waiting")] {
+        for v in approvals.get(key).and_then(Value::as_array).unwrap_or(&empty) {
+            let why = v
+                .get("reason")
+                .or_else(|| v.get("unmet"))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {label}: {} at {} ({why})",
+                text(v.get("by")),
+                text(v.get("at"))
+            );
+        }
     }
 }
 

@@ -5,8 +5,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use changegate::{
-    Calendar, ChangeRequest, History, InputError, InputLimits, LoadError, Location, PolicySet,
-    RiskEvidence, ValidationResults,
+    Approval, Calendar, ChangeRequest, Directory, Evidence, History, InputError, InputLimits,
+    LoadError, Location, PolicySet, RiskEvidence, RiskLevel, ValidationResults,
 };
 use chrono::{DateTime, Utc};
 use clap::Args;
@@ -87,6 +87,76 @@ impl EvidenceArgs {
         };
         Ok(RiskEvidence::new(validation, history))
     }
+}
+
+/// `--approvals`, `--directory` and `--risk-level`: the evidence of the approvals question.
+#[derive(Args)]
+pub(crate) struct ApprovalArgs {
+    /// Approvals given besides the request's `approvals:` (YAML or JSON: a list of `{by,
+    /// decision, at, role?, artifact?, conditions?}` or `approvals: [...]`).
+    #[arg(long)]
+    approvals: Option<PathBuf>,
+    /// People and their roles (YAML or JSON: `people: {alice@example.com: {roles: [...]}}`),
+    /// laid over the bundle's `directory.yaml` person by person.
+    #[arg(long)]
+    directory: Option<PathBuf>,
+    /// A risk level already assessed (low, medium, high, critical); without it the level is
+    /// assessed from `--validation` and `--history` (missing evidence scores high).
+    #[arg(long, value_name = "LEVEL")]
+    risk_level: Option<String>,
+}
+
+impl ApprovalArgs {
+    /// Reads the files given into `evidence`.
+    pub(crate) fn load_into(
+        &self,
+        mut evidence: Evidence,
+        limits: &InputLimits,
+    ) -> Result<Evidence, Invalid> {
+        if let Some(path) = &self.approvals {
+            evidence = evidence.with_approvals(Approval::list_from_yaml_with_limits(
+                &read(path, limits)?,
+                &path.display().to_string(),
+                limits,
+            )?);
+        }
+        if let Some(path) = &self.directory {
+            evidence = evidence.with_directory(Directory::from_yaml_with_limits(
+                &read(path, limits)?,
+                &path.display().to_string(),
+                limits,
+            )?);
+        }
+        if let Some(level) = &self.risk_level {
+            let level = RiskLevel::named(level).ok_or_else(|| {
+                invalid(
+                    "--risk-level",
+                    format!("unknown risk level `{level}`: give low, medium, high or critical"),
+                )
+            })?;
+            evidence = evidence.with_risk_level(level);
+        }
+        Ok(evidence)
+    }
+}
+
+/// Everything a readiness or approvals check reads besides the request and the policy.
+pub(crate) fn load_evidence(
+    risk: &EvidenceArgs,
+    approvals: &ApprovalArgs,
+    calendar: Option<&Path>,
+    policy: &PolicySet,
+    limits: &InputLimits,
+) -> Result<Evidence, Invalid> {
+    let RiskEvidence {
+        validation,
+        history,
+        ..
+    } = risk.load(limits)?;
+    let mut evidence = Evidence::new().with_calendar(load_calendar(calendar, policy, limits)?);
+    evidence.validation = validation;
+    evidence.history = history;
+    approvals.load_into(evidence, limits)
 }
 
 /// [`Inputs`], read and validated.
@@ -194,7 +264,7 @@ pub(crate) fn load_request(path: &Path, limits: &InputLimits) -> Result<ChangeRe
 }
 
 /// The calendar, checked against the policy: an environment it does not know is an error.
-fn load_calendar(
+pub(crate) fn load_calendar(
     path: Option<&Path>,
     policy: &PolicySet,
     limits: &InputLimits,

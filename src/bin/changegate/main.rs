@@ -2,12 +2,13 @@
 //!
 //! `main` parses the arguments and dispatches to one module per subcommand; each returns its
 //! exit code, or an [`Invalid`] input that [`input::report`] prints. Exit codes:
-//! - `check` and `risk`: 0 allowed (warnings included), 1 denied, 3 pending (not allowed yet: more
+//! - `check`, `risk`, `approvals` and `evaluate`: 0 allowed (warnings included), 1 denied, 3 pending (not allowed yet: more
 //!   evidence can allow it);
 //! - `windows`: 0 when at least one window was found, 1 when none;
 //! - `preview`: 0;
 //! - every command: 2 on invalid input or policy.
 
+mod approvals;
 mod check;
 mod input;
 mod preview;
@@ -39,6 +40,13 @@ enum Command {
     /// How risky is a change, and why: the level, score and factors from its validation
     /// results and the history of past changes (missing evidence scores as its maximum).
     Risk(risk::RiskArgs),
+    /// Do the approvals given satisfy the policy? Each rule as satisfied, pending or denied,
+    /// with who approved, who may still approve, and every vote ignored with its reason
+    /// (exit 3 while approvals are pending).
+    Approvals(approvals::ApprovalsArgs),
+    /// May the change start now? Schedule, risk and approvals in one decision (exit 3 while
+    /// approvals are pending).
+    Evaluate(approvals::EvaluateArgs),
     /// When can I deploy? The next start times at which the whole request would be allowed
     /// (the request's duration, services, environment and type count; its start does not).
     Windows(windows::WindowsArgs),
@@ -63,6 +71,8 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Check(args) => check::run(args),
         Command::Risk(args) => risk::run(args),
+        Command::Approvals(args) => approvals::run(args),
+        Command::Evaluate(args) => approvals::run_evaluate(args),
         Command::Windows(args) => windows::run(args),
         Command::Preview(args) => preview::run(args),
     };
