@@ -292,3 +292,109 @@ pub(crate) fn evidence(
 ) -> RiskEvidence {
     RiskEvidence::new(validation.map(|v| v.0), history.map(|h| h.0))
 }
+
+/// `approvals`: a list of dicts `{by, decision, at, ...}`, or JSON/YAML text.
+pub(crate) struct ApprovalsArg(pub(crate) Vec<changegate::Approval>);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for ApprovalsArg {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let py = obj.py();
+        guard_py(py, || {
+            let read = if let Some(text) = convert::as_text(&obj, &Path::Root("approvals")) {
+                text.and_then(|t| inputs::approvals_from_text(py, &t, "<approvals>"))
+            } else if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+                inputs::approvals_from_list(py, &obj)
+            } else {
+                Err(Problem::input(
+                    "approvals",
+                    format!(
+                        "expected a list of dicts or JSON/YAML text, got {}",
+                        convert::type_name(&obj)
+                    ),
+                ))
+            };
+            read.map(ApprovalsArg).map_err(|p| p.into_pyerr(py))
+        })
+    }
+}
+
+/// `directory`: a dict `{"people": {person: {"roles": [...]}}}`, or JSON/YAML text.
+pub(crate) struct DirectoryArg(pub(crate) changegate::Directory);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for DirectoryArg {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let py = obj.py();
+        guard_py(py, || {
+            let read = if let Some(text) = convert::as_text(&obj, &Path::Root("directory")) {
+                text.and_then(|t| inputs::directory_from_text(py, &t, "<directory>"))
+            } else if obj.is_instance_of::<PyDict>() {
+                inputs::directory_from_dict(py, &obj)
+            } else {
+                Err(Problem::input(
+                    "directory",
+                    format!(
+                        "expected a dict {{\"people\": {{...}}}} or JSON/YAML text, got {}",
+                        convert::type_name(&obj)
+                    ),
+                ))
+            };
+            read.map(DirectoryArg).map_err(|p| p.into_pyerr(py))
+        })
+    }
+}
+
+/// `risk_level`: `"low"`, `"medium"`, `"high"` or `"critical"`.
+pub(crate) struct RiskLevelArg(pub(crate) changegate::RiskLevel);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for RiskLevelArg {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let py = obj.py();
+        let problem = |message: String| Problem::input("risk_level", message).into_pyerr(py);
+        let Ok(s) = obj.cast::<PyString>() else {
+            return Err(problem(format!(
+                "expected \"low\", \"medium\", \"high\" or \"critical\", got {}",
+                convert::type_name(&obj)
+            )));
+        };
+        let s = s
+            .to_cow()
+            .map_err(|_| problem("the text is not valid Unicode".into()))?;
+        changegate::RiskLevel::named(&s)
+            .map(RiskLevelArg)
+            .ok_or_else(|| {
+                problem(format!(
+                    "unknown risk level `{s}`: expected low, medium, high or critical"
+                ))
+            })
+    }
+}
+
+/// Every piece of evidence a readiness or approvals check reads.
+pub(crate) struct EvidenceParts {
+    pub(crate) calendar: Calendar,
+    pub(crate) validation: Option<ValidationArg>,
+    pub(crate) history: Option<HistoryArg>,
+    pub(crate) approvals: Option<ApprovalsArg>,
+    pub(crate) directory: Option<DirectoryArg>,
+    pub(crate) risk_level: Option<RiskLevelArg>,
+}
+
+impl EvidenceParts {
+    pub(crate) fn evidence(self) -> changegate::Evidence {
+        let mut e = changegate::Evidence::new().with_calendar(self.calendar);
+        e.validation = self.validation.map(|v| v.0);
+        e.history = self.history.map(|h| h.0);
+        if let Some(a) = self.approvals {
+            e = e.with_approvals(a.0);
+        }
+        e.directory = self.directory.map(|d| d.0);
+        e.risk_level = self.risk_level.map(|l| l.0);
+        e
+    }
+}

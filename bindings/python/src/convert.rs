@@ -92,6 +92,14 @@ pub(crate) enum Shape {
     Incidents,
     /// An incident: `at` is an instant.
     Incident,
+    /// A list of approvals.
+    Approvals,
+    /// An approval: `at` is an instant.
+    Approval,
+    /// A break-glass: `at` and `expires` are instants.
+    BreakGlass,
+    /// A directory: `people`.
+    Directory,
     /// Anything JSON can hold (labels, ids, names): the core checks it.
     Free,
 }
@@ -109,6 +117,10 @@ impl Shape {
             (Shape::HistoryChange, "start" | "end" | "requested_at") => Shape::Instant,
             (Shape::HistoryChange, "duration") => Shape::Duration,
             (Shape::HistoryChange, "incidents") => Shape::Incidents,
+            (Shape::Request, "approvals") => Shape::Approvals,
+            (Shape::Request, "break_glass") => Shape::BreakGlass,
+            (Shape::Approval, "at") => Shape::Instant,
+            (Shape::BreakGlass, "at" | "expires") => Shape::Instant,
             _ => Shape::Free,
         }
     }
@@ -120,6 +132,7 @@ impl Shape {
             Shape::Validation => Shape::ValidationResult,
             Shape::HistoryChanges => Shape::HistoryChange,
             Shape::Incidents => Shape::Incident,
+            Shape::Approvals => Shape::Approval,
             _ => Shape::Free,
         }
     }
@@ -311,7 +324,10 @@ impl Walk {
             | Shape::ValidationResult
             | Shape::History
             | Shape::HistoryChange
-            | Shape::Incident => {
+            | Shape::Incident
+            | Shape::Approval
+            | Shape::BreakGlass
+            | Shape::Directory => {
                 if let Ok(req) = obj.cast::<crate::inputs::PyChangeRequest>() {
                     if shape == Shape::Request {
                         return serde_json::to_value(&*req.get().inner)
@@ -326,7 +342,8 @@ impl Walk {
             | Shape::Blackouts
             | Shape::Validation
             | Shape::HistoryChanges
-            | Shape::Incidents => {
+            | Shape::Incidents
+            | Shape::Approvals => {
                 if !(obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>()) {
                     return Err(wrong("a list"));
                 }

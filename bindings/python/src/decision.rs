@@ -44,6 +44,13 @@ answer_class! {
             convert::dict(py, &self.inner.details)
         }
 
+        /// In a readiness decision, the question it came from (`"schedule"`, `"risk"`,
+        /// `"approvals"`); `None` in the decision of a single question.
+        #[getter]
+        fn question(&self) -> Option<&'static str> {
+            self.inner.question.map(changegate::Check::as_str)
+        }
+
         fn __repr__(&self) -> String {
             format!(
                 "Finding(rule={}, severity={}, message={})",
@@ -81,8 +88,8 @@ answer_class! {
             self.inner.schema
         }
 
-        /// Which question it answers: `"schedule"` or `"risk"` (later also `"approvals"`,
-        /// `"readiness"`, `"gates"`, `"rollback"`).
+        /// Which question it answers: `"schedule"`, `"risk"`, `"approvals"` or `"readiness"`
+        /// (later also `"gates"`, `"rollback"`).
         #[getter]
         fn check(&self) -> &'static str {
             self.inner.check.as_str()
@@ -130,15 +137,18 @@ answer_class! {
             findings(py, self.inner.findings_for(rule))
         }
 
-        /// The decision as `changegate check` prints it, or for a risk decision as
-        /// `changegate risk` does (the level, score, factor table, missing evidence and
-        /// mitigations): the same text, from the same code.
+        /// The decision as the CLI command of its question prints it: `changegate check`,
+        /// `risk` (the level, score, factor table, missing evidence and mitigations),
+        /// `approvals` (each rule, who approved, what was ignored and why) or `evaluate`: the
+        /// same text, from the same code.
         fn to_text(&self, py: Python<'_>) -> PyResult<String> {
             guard_py(py, || {
-                Ok(if self.inner.check == changegate::Check::Risk {
-                    self.inner.risk_to_text(&self.request, TextStyle::Plain)
-                } else {
-                    self.inner.to_text(&self.request, TextStyle::Plain)
+                let (d, r, plain) = (&self.inner, &*self.request, TextStyle::Plain);
+                Ok(match d.check {
+                    changegate::Check::Risk => d.risk_to_text(r, plain),
+                    changegate::Check::Approvals => d.approvals_to_text(r, plain),
+                    changegate::Check::Readiness => d.readiness_to_text(r, plain),
+                    _ => d.to_text(r, plain),
                 })
             })
         }

@@ -477,3 +477,51 @@ impl PyHistory {
         format!("History(changes={})", self.inner.len())
     }
 }
+
+/// Approvals from a list of dicts (field paths start with `approvals`).
+pub(crate) fn approvals_from_list(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+) -> Result<Vec<changegate::Approval>, Problem> {
+    let text = evidence_value(obj, Shape::Approvals, "approvals")?;
+    py.detach(|| {
+        guard(|| {
+            changegate::Approval::list_from_yaml(&text, "<approvals>")
+                .map_err(|e| Problem::from_generated(e, "approvals"))
+        })
+    })
+}
+
+pub(crate) fn approvals_from_text(
+    py: Python<'_>,
+    text: &str,
+    origin: &str,
+) -> Result<Vec<changegate::Approval>, Problem> {
+    py.detach(|| {
+        guard(|| changegate::Approval::list_from_yaml(text, origin).map_err(Problem::from_input))
+    })
+}
+
+/// A directory from a dict `{"people": {...}}` (field paths start with `directory`).
+pub(crate) fn directory_from_dict(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+) -> Result<changegate::Directory, Problem> {
+    let text = evidence_value(obj, Shape::Directory, "directory")?;
+    py.detach(|| {
+        guard(|| {
+            changegate::Directory::from_yaml(&text, "<directory>")
+                .map_err(|e| Problem::from_generated(e, "directory"))
+        })
+    })
+}
+
+pub(crate) fn directory_from_text(
+    py: Python<'_>,
+    text: &str,
+    origin: &str,
+) -> Result<changegate::Directory, Problem> {
+    py.detach(|| {
+        guard(|| changegate::Directory::from_yaml(text, origin).map_err(Problem::from_input))
+    })
+}

@@ -12,7 +12,8 @@ use pyo3::types::{PyDict, PyList, PyTuple};
 use crate::OrRaise;
 use crate::answer::quoted;
 use crate::args::{
-    self, CalendarArg, Count, FromArg, HistoryArg, Horizon, Now, RequestArg, ValidationArg,
+    self, ApprovalsArg, CalendarArg, Count, DirectoryArg, EvidenceParts, FromArg, HistoryArg,
+    Horizon, Now, RequestArg, RiskLevelArg, ValidationArg,
 };
 use crate::convert::{self, Path};
 use crate::decision::PyDecision;
@@ -147,6 +148,86 @@ impl PyPolicySet {
         let request = request.0;
         let inner = py
             .detach(|| guard(|| Ok(policy.assess_risk(&request, &evidence, now.0))))
+            .or_raise(py)?;
+        Ok(PyDecision { inner, request })
+    }
+
+    /// Do the approvals given satisfy the policy? A decision with `check == "approvals"`:
+    /// `allow` when every applicable rule is satisfied, `pending` while approvals are missing
+    /// (one `approval_required` finding per rule, with who is eligible and the deadline),
+    /// `deny` on a rejection, a passed deadline or an invalid break-glass.
+    /// `details["approvals"]` lists the rules, the approvals used and every vote ignored with
+    /// its reason.
+    ///
+    /// The approvals are the request's `approvals` plus `approvals` (a list of dicts or text);
+    /// `directory` (a dict `{"people": {...}}` or text) is laid over the bundle's
+    /// `directory.yaml`; `risk_level` (`"low"` .. `"critical"`) is the level rules'
+    /// `risk_at_least` read, assessed from `validation` and `history` when not given (missing
+    /// evidence scores high). The GIL is released while the rules run.
+    #[pyo3(signature = (request, *, approvals = None, directory = None, validation = None, history = None, risk_level = None, now))]
+    #[allow(clippy::too_many_arguments)]
+    fn check_approvals(
+        &self,
+        py: Python<'_>,
+        request: RequestArg,
+        approvals: Option<ApprovalsArg>,
+        directory: Option<DirectoryArg>,
+        validation: Option<ValidationArg>,
+        history: Option<HistoryArg>,
+        risk_level: Option<RiskLevelArg>,
+        now: Now,
+    ) -> PyResult<PyDecision> {
+        let evidence = EvidenceParts {
+            calendar: changegate::Calendar::default(),
+            validation,
+            history,
+            approvals,
+            directory,
+            risk_level,
+        }
+        .evidence();
+        let policy = &self.inner;
+        let request = request.0;
+        let inner = py
+            .detach(|| guard(|| Ok(policy.check_approvals(&request, &evidence, now.0))))
+            .or_raise(py)?;
+        Ok(PyDecision { inner, request })
+    }
+
+    /// May `request` start now? Schedule (at its risk level), risk and approvals in one
+    /// decision with `check == "readiness"`: the findings of the three questions, each with
+    /// `question` naming where it came from; `details` has `questions` (each one's outcome),
+    /// `risk` and `approvals`. `pending` while approvals are missing. Arguments as
+    /// `check_schedule`, `assess_risk` and `check_approvals`. The GIL is released while the
+    /// rules run.
+    #[pyo3(signature = (request, *, calendar = None, approvals = None, directory = None, validation = None, history = None, risk_level = None, now))]
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate(
+        &self,
+        py: Python<'_>,
+        request: RequestArg,
+        calendar: Option<CalendarArg>,
+        approvals: Option<ApprovalsArg>,
+        directory: Option<DirectoryArg>,
+        validation: Option<ValidationArg>,
+        history: Option<HistoryArg>,
+        risk_level: Option<RiskLevelArg>,
+        now: Now,
+    ) -> PyResult<PyDecision> {
+        let calendar = CalendarArg::checked(calendar, &self.inner).or_raise(py)?;
+        let evidence = EvidenceParts {
+            calendar,
+            validation,
+            history,
+            approvals,
+            directory,
+            risk_level,
+        }
+        .evidence();
+        let policy = &self.inner;
+        let request = request.0;
+        let inner = py
+            .detach(|| guard(|| Ok(policy.evaluate(&request, &evidence, now.0))))
             .or_raise(py)?;
         Ok(PyDecision { inner, request })
     }

@@ -3,7 +3,7 @@
 import datetime
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, Union, final
+from typing import Any, ClassVar, Literal, Union, final
 
 __all__ = [
     "MAX_CONFIRMATIONS",
@@ -156,6 +156,9 @@ class History:
 
 _ValidationLike = Union[ValidationResults, Iterable[Mapping[str, Any]], str, bytes]
 _HistoryLike = Union[History, Mapping[str, Any], str, bytes]
+_ApprovalsLike = Union[Iterable[Mapping[str, Any]], str, bytes]
+_DirectoryLike = Union[Mapping[str, Any], str, bytes]
+_RiskLevel = Literal["low", "medium", "high", "critical"]
 
 @final
 class Finding:
@@ -172,6 +175,9 @@ class Finding:
     def source(self) -> str | None: ...
     @property
     def details(self) -> dict[str, Any]: ...
+    @property
+    def question(self) -> str | None:
+        """In a readiness decision, the question it came from; ``None`` otherwise."""
     def to_dict(self) -> dict[str, Any]: ...
     def __eq__(self, value: object, /) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
@@ -184,7 +190,7 @@ class Decision:
     def schema(self) -> int: ...
     @property
     def check(self) -> str:
-        """The question answered: ``"schedule"`` or ``"risk"`` (later ``"approvals"``, ...)."""
+        """The question answered: ``"schedule"``, ``"risk"``, ``"approvals"`` or ``"readiness"``."""
     @property
     def allowed(self) -> bool: ...
     @property
@@ -341,6 +347,29 @@ class PolicySet:
         *,
         validation: _ValidationLike | None = None,
         history: _HistoryLike | None = None,
+        now: _InstantLike,
+    ) -> Decision: ...
+    def check_approvals(
+        self,
+        request: _RequestLike,
+        *,
+        approvals: _ApprovalsLike | None = None,
+        directory: _DirectoryLike | None = None,
+        validation: _ValidationLike | None = None,
+        history: _HistoryLike | None = None,
+        risk_level: _RiskLevel | None = None,
+        now: _InstantLike,
+    ) -> Decision: ...
+    def evaluate(
+        self,
+        request: _RequestLike,
+        *,
+        calendar: Calendar | None = None,
+        approvals: _ApprovalsLike | None = None,
+        directory: _DirectoryLike | None = None,
+        validation: _ValidationLike | None = None,
+        history: _HistoryLike | None = None,
+        risk_level: _RiskLevel | None = None,
         now: _InstantLike,
     ) -> Decision: ...
     def check_schedule_many(
