@@ -80,10 +80,7 @@ impl Decision {
                 .as_deref()
                 .map(|s| format!(" [{s}]"))
                 .unwrap_or_default();
-            let question = f
-                .question
-                .map(|q| format!(" ({q})"))
-                .unwrap_or_default();
+            let question = f.question.map(|q| format!(" ({q})")).unwrap_or_default();
             let _ = writeln!(
                 out,
                 "  {} {}{question}: {}{source}",
@@ -290,7 +287,11 @@ fn write_approvals(out: &mut String, approvals: &Value, style: TextStyle) {
         );
     }
     for (key, label) in [("ignored", "ignored"), ("conditional", "waiting")] {
-        for v in approvals.get(key).and_then(Value::as_array).unwrap_or(&empty) {
+        for v in approvals
+            .get(key)
+            .and_then(Value::as_array)
+            .unwrap_or(&empty)
+        {
             let why = v
                 .get("reason")
                 .or_else(|| v.get("unmet"))

@@ -11,9 +11,13 @@
 //! now: 2026-11-25T09:00:00Z
 //! request: {id: dep-1, service: search, environment: production, type: feature, ...}
 //! calendar: {deployments: [...], blackouts: [...]}   # optional
-//! check: risk                  # optional: `schedule` (the default) or `risk`
+//! check: risk                  # optional: `schedule` (the default), `risk`, `approvals`
+//!                              # or `readiness`
 //! validation: [...]            # optional validation results (ValidationResults::from_yaml)
 //! history: {changes: [...]}    # optional history (History::from_yaml)
+//! approvals: [...]             # optional approvals besides the request's (Approval::list_from_yaml)
+//! directory: {people: {...}}   # optional directory, laid over the bundle's (Directory::from_yaml)
+//! risk_level: high             # optional: a level already assessed (approvals, readiness)
 //! expect:
 //!   outcome: deny                # allow | warn | deny (the decision's `outcome`)
 //!   findings:                    # the exact list of (rule, severity), in order
@@ -29,8 +33,18 @@
 //!     factors: {change_type: 10, failure_rate: 15}   # every factor that scored, exactly
 //!     missing: [history]         #   exactly, in order
 //!     override: payments-holiday-season              # the override that matched
+//!   approvals:                   # optional, for `check: approvals`/`readiness`: each part when given
+//!     state: pending             #   satisfied | pending | denied, exactly
+//!     rules: {release: satisfied, engineering: pending}   # every applicable rule, exactly
+//!     used: [alice@example.com]  #   who filled a slot, exactly, in order
+//!     ignored: {bob@example.com: requester}   # every ignored vote's person and reason, exactly
+//!     deadline: 2026-12-01T19:00:00+00:00     # exactly, as written in details
+//!   details: {questions: {approvals: pending}}   # optional, a subset of the decision's details
 //! ```
 //!
+//! A `check: approvals` case runs [`PolicySet::check_approvals`], a `check: readiness` case
+//! [`PolicySet::evaluate`], each with all the evidence the case gives (calendar, validation,
+//! history, approvals, directory, risk level).
 //! A `check: risk` case runs [`PolicySet::assess_risk`] with the case's `validation` and
 //! `history` (absent ones are missing evidence). A schedule case with `validation` or
 //! `history` runs [`PolicySet::check_schedule_with_risk`], so the risk level drives the
@@ -81,7 +95,7 @@ use crate::config::case::read_case;
 use crate::config::{InputLimits, read_input_file};
 use crate::decision::{Decision, Finding};
 use crate::error::{InputError, LoadError, Location};
-use crate::evidence::RiskEvidence;
+use crate::evidence::Evidence;
 use crate::model::ChangeRequest;
 use crate::policy::PolicySet;
 
@@ -97,6 +111,38 @@ pub struct Expectation {
     pub trace: Option<Vec<String>>,
     /// For `check: risk`, what `details.risk` must say; `None` when the case does not say.
     pub risk: Option<ExpectedRisk>,
+    /// For `check: approvals` and `readiness`, what `details.approvals` must say.
+    pub approvals: Option<ExpectedApprovals>,
+    /// A subset of the decision's `details` (objects key by key, recursively).
+    pub details: Option<Value>,
+}
+
+/// What an approvals or readiness case expects of `details.approvals`; each part is compared
+/// when given.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ExpectedApprovals {
+    /// `satisfied`, `pending` or `denied`, exactly.
+    pub state: Option<String>,
+    /// Every applicable rule by name with its status, exactly.
+    pub rules: Option<std::collections::BTreeMap<String, String>>,
+    /// Who filled a slot, exactly, in order.
+    pub used: Option<Vec<String>>,
+    /// Every ignored vote's person and reason, exactly.
+    pub ignored: Option<std::collections::BTreeMap<String, String>>,
+    /// `details.approvals.deadline`, exactly.
+    pub deadline: Option<String>,
+    /// `details.approvals.expires_at`, exactly.
+    pub expires_at: Option<String>,
+}
+
+/// The question a case asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CaseCheck {
+    Schedule,
+    Risk,
+    Approvals,
+    Readiness,
 }
 
 /// What a risk case expects of `details.risk`; each part is compared when given.
@@ -140,8 +186,8 @@ pub struct Case {
     now: DateTime<Utc>,
     request: ChangeRequest,
     calendar: Calendar,
-    risk: bool,
-    evidence: RiskEvidence,
+    check: CaseCheck,
+    evidence: Evidence,
     expect: Expectation,
 }
 
@@ -190,7 +236,7 @@ impl Case {
             now: file.now,
             request: file.request,
             calendar: file.calendar,
-            risk: file.risk,
+            check: file.check,
             evidence: file.evidence,
             expect: file.expect,
         })
@@ -268,12 +314,15 @@ impl Case {
     /// decision with the expectation.
     pub fn check(&self, policy: &PolicySet) -> CaseOutcome {
         let has_evidence = self.evidence.validation.is_some() || self.evidence.history.is_some();
-        let decision = if self.risk {
-            policy.assess_risk(&self.request, &self.evidence, self.now)
-        } else if has_evidence {
-            policy.check_schedule_with_risk(&self.request, &self.calendar, &self.evidence, self.now)
-        } else {
-            policy.check_schedule(&self.request, &self.calendar, self.now)
+        let (request, now) = (&self.request, self.now);
+        let decision = match self.check {
+            CaseCheck::Risk => policy.assess_risk(request, &self.evidence.risk(), now),
+            CaseCheck::Approvals => policy.check_approvals(request, &self.evidence, now),
+            CaseCheck::Readiness => policy.evaluate(request, &self.evidence, now),
+            CaseCheck::Schedule if has_evidence => {
+                policy.check_schedule_with_risk(request, &self.calendar, &self.evidence.risk(), now)
+            }
+            CaseCheck::Schedule => policy.check_schedule(request, &self.calendar, now),
         };
         let mismatches = compare(&self.expect, &decision);
         CaseOutcome {
@@ -584,6 +633,84 @@ fn compare_risk(expect: &ExpectedRisk, decision: &Decision, problems: &mut Vec<M
     );
 }
 
+/// Compares `details.approvals` with what a case expects of it.
+fn compare_approvals(
+    expect: &ExpectedApprovals,
+    decision: &Decision,
+    problems: &mut Vec<Mismatch>,
+) {
+    let actual = decision
+        .details
+        .get("approvals")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let mut check = |field: &str, expected: Option<Value>, actual: Value| {
+        if let Some(e) = expected {
+            if e != actual {
+                problems.push(Mismatch::new(
+                    format!("approvals.{field}"),
+                    e.to_string(),
+                    actual.to_string(),
+                ));
+            }
+        }
+    };
+    let pairs = |list: &Value, key: &str, value: &str| -> Value {
+        Value::Object(
+            list.as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| (r[key].as_str().unwrap_or("").to_owned(), r[value].clone()))
+                .collect(),
+        )
+    };
+    check(
+        "state",
+        expect.state.clone().map(Value::from),
+        actual["state"].clone(),
+    );
+    check(
+        "rules",
+        expect.rules.as_ref().map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+                .collect()
+        }),
+        pairs(&actual["rules"], "name", "status"),
+    );
+    check(
+        "used",
+        expect.used.clone().map(Value::from),
+        Value::Array(
+            actual["used"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|u| u["by"].clone())
+                .collect(),
+        ),
+    );
+    check(
+        "ignored",
+        expect.ignored.as_ref().map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+                .collect()
+        }),
+        pairs(&actual["ignored"], "by", "reason"),
+    );
+    check(
+        "deadline",
+        expect.deadline.clone().map(Value::from),
+        actual["deadline"].clone(),
+    );
+    check(
+        "expires_at",
+        expect.expires_at.clone().map(Value::from),
+        actual["expires_at"].clone(),
+    );
+}
+
 /// Whether `expected` is a subset of `actual`: objects key by key (recursively), everything
 /// else equal.
 fn is_subset(expected: &Value, actual: &Value) -> bool {
@@ -687,6 +814,19 @@ fn compare(expect: &Expectation, decision: &Decision) -> Vec<Mismatch> {
     let mut problems = Vec::new();
     if let Some(risk) = &expect.risk {
         compare_risk(risk, decision, &mut problems);
+    }
+    if let Some(approvals) = &expect.approvals {
+        compare_approvals(approvals, decision, &mut problems);
+    }
+    if let Some(details) = &expect.details {
+        let actual = Value::Object(decision.details.clone());
+        if !is_subset(details, &actual) {
+            problems.push(Mismatch::new(
+                "details",
+                format!("a subset: {details}"),
+                actual.to_string(),
+            ));
+        }
     }
     let outcome = decision.outcome.as_str();
     if outcome != expect.outcome {

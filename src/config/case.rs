@@ -19,10 +19,10 @@ use serde::Deserialize;
 use super::yaml::{Seg, from_yaml, locate};
 use crate::calendar::Calendar;
 use crate::error::{InputError, Location};
-use crate::evidence::{RiskEvidence, ValidationResults};
+use crate::evidence::{Evidence, ValidationResults};
 use crate::history::History;
-use crate::model::ChangeRequest;
-use crate::testing::{Expectation, ExpectedFinding, ExpectedRisk};
+use crate::model::{Approval, ChangeRequest, Directory, RiskLevel};
+use crate::testing::{CaseCheck, Expectation, ExpectedApprovals, ExpectedFinding, ExpectedRisk};
 use crate::time::parse_instant;
 
 #[derive(Deserialize)]
@@ -41,6 +41,12 @@ struct CaseDoc {
     validation: Option<yaml::Value>,
     #[serde(default)]
     history: Option<yaml::Value>,
+    #[serde(default)]
+    approvals: Option<yaml::Value>,
+    #[serde(default)]
+    directory: Option<yaml::Value>,
+    #[serde(default)]
+    risk_level: Option<String>,
     expect: ExpectDoc,
 }
 
@@ -49,6 +55,19 @@ struct CaseDoc {
 enum CheckDoc {
     Schedule,
     Risk,
+    Approvals,
+    Readiness,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApprovalsExpectDoc {
+    state: Option<String>,
+    rules: Option<BTreeMap<String, String>>,
+    used: Option<Vec<String>>,
+    ignored: Option<BTreeMap<String, String>>,
+    deadline: Option<String>,
+    expires_at: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -72,6 +91,10 @@ struct ExpectDoc {
     trace: Option<Vec<String>>,
     #[serde(default)]
     risk: Option<RiskExpectDoc>,
+    #[serde(default)]
+    approvals: Option<ApprovalsExpectDoc>,
+    #[serde(default)]
+    details: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -102,9 +125,9 @@ pub(crate) struct CaseFile {
     pub(crate) now: DateTime<Utc>,
     pub(crate) request: ChangeRequest,
     pub(crate) calendar: Calendar,
-    /// Whether the case asks the risk question (`check: risk`) rather than schedule.
-    pub(crate) risk: bool,
-    pub(crate) evidence: RiskEvidence,
+    /// The question the case asks.
+    pub(crate) check: CaseCheck,
+    pub(crate) evidence: Evidence,
     pub(crate) expect: Expectation,
 }
 
@@ -242,6 +265,30 @@ pub(crate) fn read_case(
             Some(History::from_yaml(&text, origin).map_err(|e| ctx.relocate("history", e))?)
         }
     };
+    let approvals = match &doc.approvals {
+        None => Vec::new(),
+        Some(v) => {
+            let text = ctx.sub_document("approvals", v)?;
+            Approval::list_from_yaml(&text, origin).map_err(|e| ctx.relocate("approvals", e))?
+        }
+    };
+    let directory = match &doc.directory {
+        None => None,
+        Some(v) => {
+            let text = ctx.sub_document("directory", v)?;
+            Some(Directory::from_yaml(&text, origin).map_err(|e| ctx.relocate("directory", e))?)
+        }
+    };
+    let risk_level = match &doc.risk_level {
+        None => None,
+        Some(l) => Some(RiskLevel::named(l).ok_or_else(|| {
+            ctx.error(
+                &[Seg::Key("risk_level")],
+                "risk_level",
+                format!("unknown risk level `{l}`: give low, medium, high or critical"),
+            )
+        })?),
+    };
     let findings = doc
         .expect
         .findings
@@ -263,9 +310,23 @@ pub(crate) fn read_case(
         policy: doc.policy,
         now,
         request,
-        calendar,
-        risk: matches!(doc.check, Some(CheckDoc::Risk)),
-        evidence: RiskEvidence::new(validation, history),
+        calendar: calendar.clone(),
+        check: match doc.check {
+            None | Some(CheckDoc::Schedule) => CaseCheck::Schedule,
+            Some(CheckDoc::Risk) => CaseCheck::Risk,
+            Some(CheckDoc::Approvals) => CaseCheck::Approvals,
+            Some(CheckDoc::Readiness) => CaseCheck::Readiness,
+        },
+        evidence: {
+            let mut e = Evidence::new()
+                .with_calendar(calendar)
+                .with_approvals(approvals);
+            e.validation = validation;
+            e.history = history;
+            e.directory = directory;
+            e.risk_level = risk_level;
+            e
+        },
         expect: Expectation {
             outcome: doc.expect.outcome,
             findings,
@@ -277,6 +338,15 @@ pub(crate) fn read_case(
                 missing: r.missing,
                 override_name: r.override_name,
             }),
+            approvals: doc.expect.approvals.map(|a| ExpectedApprovals {
+                state: a.state,
+                rules: a.rules,
+                used: a.used,
+                ignored: a.ignored,
+                deadline: a.deadline,
+                expires_at: a.expires_at,
+            }),
+            details: doc.expect.details,
         },
     })
 }
