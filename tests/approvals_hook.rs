@@ -249,6 +249,42 @@ fn approvals(ctx) {
     );
 }
 
+/// The example of docs/policy-authoring.md, "`fn approvals(ctx)`".
+const DOCS_EXAMPLE: &str = r#"
+fn approvals(ctx) {
+    if risk_level() == "high" || risk_level() == "critical" {
+        // A director, or both operations and security.
+        let director = count_in_role("director") >= 1;
+        let pair = count_in_role("operations") >= 1 && count_in_role("security") >= 1;
+        if !director && !pair {
+            pending("director_or_ops_and_security",
+                "high risk needs a director, or both operations and security",
+                #{ operations: approvers_in_role("operations"),
+                   security: approvers_in_role("security") });
+        }
+    }
+    if ctx.requested_by != () && approved_by(ctx.requested_by) {
+        warn("self_approval", "the requester approved their own change");
+    }
+}
+"#;
+
+#[test]
+fn the_documented_example_runs() {
+    let policy = load(DOCS_EXAMPLE);
+    let mut request = request();
+    request.requested_by = Some("alice@example.com".to_owned());
+    let d = check(&policy, &request, RiskLevel::High);
+    assert_eq!(d.outcome.as_str(), "pending", "{:#?}", d.findings);
+    assert_eq!(
+        details(&d, "director_or_ops_and_security"),
+        json!({"operations": [], "security": []})
+    );
+    assert_eq!(d.findings_for("policy_error").count(), 0);
+    let d = check(&policy, &request, RiskLevel::Low);
+    assert_eq!(d.outcome.as_str(), "allow", "{:#?}", d.findings);
+}
+
 #[test]
 fn the_functions_are_a_script_error_outside_the_approvals_hook() {
     for call in [
