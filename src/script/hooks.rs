@@ -10,7 +10,9 @@ pub(crate) enum Hook {
     /// `fn risk(ctx)`: how risky is it? (`ctx` is the request; `add_risk(points, reason)`)
     Risk,
     /// `fn approvals(ctx)`: do the approvals given satisfy the policy? (`ctx` is the
-    /// request; `approved_by(person)`, `approvers()`, ..., and `pending(...)`)
+    /// request; `approved_by(person)`, `approvals()`, `approvers_in_role(role)`,
+    /// `count_in_role(role)`, `has_role(person, role)`, `roles_of(person)`, `risk_level()`,
+    /// and `pending(...)` for what is still missing)
     Approvals,
 }
 

@@ -171,7 +171,15 @@ fn discover_hooks(
     let mut hooks = Vec::new();
     for f in ast.iter_functions() {
         let line = fn_line(text, f.name);
-        if HOST_FUNCTIONS.contains(&f.name) {
+        let hook = Hook::named(f.name);
+        // A hook whose name is also a host function's (`fn approvals(ctx)` and `approvals()`)
+        // hides it only when it takes as many parameters as the host function (none): rhai
+        // tells functions apart by name and number of parameters.
+        let shadows = match hook {
+            Some(_) => f.params.is_empty() && HOST_FUNCTIONS.contains(&f.name),
+            None => HOST_FUNCTIONS.contains(&f.name),
+        };
+        if shadows {
             return Err(script_error(
                 origin,
                 line,
@@ -181,7 +189,7 @@ fn discover_hooks(
                 ),
             ));
         }
-        let Some(hook) = Hook::named(f.name) else {
+        let Some(hook) = hook else {
             continue;
         };
         if f.params.len() != hook.params().len() {

@@ -57,6 +57,43 @@ pub(crate) struct ApprovalInput<'a> {
     pub valid: &'a [&'a crate::model::Approval],
 }
 
+/// What the `approvals` hook's functions read: the risk level, the directory and the valid
+/// approvals, copied out of the [`ApprovalInput`] so that the call's state owns them (it is
+/// shared with rhai through the call's tag and cannot borrow).
+pub(crate) struct ApprovalsState {
+    pub level: crate::model::RiskLevel,
+    /// The bundle's directory with the evidence's laid over it (a cheap clone: an `Arc`).
+    pub directory: crate::model::Directory,
+    /// The valid approvals, in the order given.
+    pub valid: Vec<ValidApproval>,
+}
+
+/// One valid approval, as the `approvals` hook's functions read it.
+pub(crate) struct ValidApproval {
+    pub by: ImmutableString,
+    /// The role named in the approval, if any (it then counts in that role only).
+    pub role: Option<ImmutableString>,
+    pub at: DateTime<Utc>,
+}
+
+impl ApprovalsState {
+    fn new(input: &ApprovalInput) -> Self {
+        Self {
+            level: input.level,
+            directory: input.directory.clone(),
+            valid: input
+                .valid
+                .iter()
+                .map(|a| ValidApproval {
+                    by: a.by.as_str().into(),
+                    role: a.role.as_deref().map(Into::into),
+                    at: a.at.with_timezone(&Utc),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// The input of one hook call.
 pub(crate) enum HookInput<'a> {
     Schedule(ScheduleInput<'a>),
@@ -100,6 +137,8 @@ pub(crate) struct CallState {
     pub risk: Option<Mutex<Vec<RiskAddition>>>,
     /// In a `risk` hook: the score of the built-in factors.
     pub risk_score: u32,
+    /// In an `approvals` hook: the level, the directory and the valid approvals.
+    pub approvals: Option<ApprovalsState>,
 }
 
 /// For how long the running script's answer holds when only the request's start moves (the
@@ -150,6 +189,7 @@ impl CallState {
                 tracks_stability: true,
                 risk: None,
                 risk_score: 0,
+                approvals: None,
             },
             HookInput::Risk(r) => Self {
                 hook: Hook::Risk,
@@ -165,8 +205,8 @@ impl CallState {
                 tracks_stability: true,
                 risk: Some(Mutex::new(Vec::new())),
                 risk_score: r.score,
+                approvals: None,
             },
-            // TODO(script helper): the approvals hook's state (level, directory, valid votes).
             HookInput::Approvals(a) => Self {
                 hook: Hook::Approvals,
                 request: shared_request(a.request),
@@ -181,6 +221,7 @@ impl CallState {
                 tracks_stability: true,
                 risk: None,
                 risk_score: 0,
+                approvals: Some(ApprovalsState::new(a)),
             },
         }
     }
@@ -196,6 +237,18 @@ impl CallState {
     /// The running script's answer may change with the next start time.
     pub fn depends_on_every_start(&self) {
         self.depends_until(next_step(self.start));
+    }
+
+    /// The approvals hook's state, or an error naming the hook that has it.
+    pub fn approvals(&self, function: &str) -> Result<&ApprovalsState, Box<EvalAltResult>> {
+        self.approvals.as_ref().ok_or_else(|| {
+            format!(
+                "`{function}` reads the approvals evidence (approvals, directory, risk level), which only `{}` has, not `{}`",
+                Hook::Approvals,
+                self.hook
+            )
+            .into()
+        })
     }
 
     /// The calendar, or an error naming the hooks that have one.

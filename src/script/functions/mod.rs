@@ -1,7 +1,9 @@
 //! The functions scripts can call, grouped by what they need: findings (every hook), the
 //! request and instants (every hook that has a request), the calendar (`schedule` only; a call
-//! elsewhere is a script error that says so).
+//! elsewhere is a script error that says so), the risk score (`risk` only) and the approvals,
+//! directory and risk level (`approvals` only).
 
+mod approvals;
 mod calendar;
 mod findings;
 pub(crate) mod instant;
@@ -34,6 +36,16 @@ pub(crate) const HOST_FUNCTIONS: &[&str] = &[
     "deployment",
     "add_risk",
     "risk_score",
+    // `approvals()` shares its name with the hook `fn approvals(ctx)`: rhai tells functions
+    // apart by name and number of parameters, so only a script's `fn approvals()` (no
+    // parameter) would hide it; loading refuses that one and accepts the hook.
+    "approvals",
+    "approved_by",
+    "approvers_in_role",
+    "count_in_role",
+    "has_role",
+    "roles_of",
+    "risk_level",
 ];
 
 /// Registers every policy function on `engine`.
@@ -43,4 +55,5 @@ pub(crate) fn register(engine: &mut Engine) {
     instant::register(engine);
     calendar::register(engine);
     risk::register(engine);
+    approvals::register(engine);
 }
