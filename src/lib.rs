@@ -31,8 +31,9 @@ pub use error::{
 pub use evidence::{Evidence, RiskEvidence, ValidationResults};
 pub use history::History;
 pub use model::{
-    Approval, ApprovalCondition, Blackout, BreakGlass, ChangeOutcome, Directory, Person, Vote, ChangeRequest, DeploymentId, HistoryEntry, Incident, IncidentSeverity,
-    RiskLevel, ValidationResult, ValidationStatus,
+    Approval, ApprovalCondition, Blackout, BreakGlass, ChangeOutcome, ChangeRequest, DeploymentId,
+    Directory, HistoryEntry, Incident, IncidentSeverity, Person, RiskLevel, ValidationResult,
+    ValidationStatus, Vote,
 };
 pub use policy::{PolicySet, builtin_files};
 pub use render::{TextStyle, preview_to_json, preview_to_text};

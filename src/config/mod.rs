@@ -6,10 +6,14 @@
 //! - `windows`: the window forms (`weekly`, `yearly`, `once`, `cron`, `rrule`, `ics`), with
 //!   `ics` reading iCalendar files;
 //! - `schedule`: the schedule section of an environment;
+//! - `validation`, `risk`, `approvals`: the other sections of an environment (`approvals` also
+//!   reads `break_glass:`);
+//! - `evidence`: the evidence documents (validation results, history, approvals, directory);
 //! - `bundle`: the policy document's schema (`timezone`, `environments`).
 //!
 //! This file holds the entry points.
 
+mod approvals;
 mod bundle;
 pub(crate) mod case;
 pub(crate) mod evidence;

@@ -235,7 +235,9 @@ impl PolicySet {
         };
         let mut decision = self.run_question(&question, None);
         if let Some(details) = question.details.into_inner() {
-            decision.details.insert("approvals".into(), Value::Object(details));
+            decision
+                .details
+                .insert("approvals".into(), Value::Object(details));
         }
         self.apply_break_glass(request, directory, now, decision)
     }

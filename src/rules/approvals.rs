@@ -218,7 +218,11 @@ impl ApprovalRules {
     /// denies), pushed to `out`. Each finding has the rule's source and `details` with the
     /// values compared (`rule`, `needed`, `have`, `eligible` (at most 10 names, sorted, not
     /// yet approved), `eligible_count`, `deadline`, `unmet_conditions`).
-    pub fn evaluate<'a>(&'a self, ctx: &ApprovalCtx<'a>, out: &mut Vec<Finding>) -> ApprovalState<'a> {
+    pub fn evaluate<'a>(
+        &'a self,
+        ctx: &ApprovalCtx<'a>,
+        out: &mut Vec<Finding>,
+    ) -> ApprovalState<'a> {
         let _ = (ctx, out);
         todo!("approvals helper")
     }

@@ -21,10 +21,10 @@ use crate::error::{LoadError, LoadErrorKind, Location};
 use functions::{HOST_FUNCTIONS, ScriptRequest};
 pub(crate) use hooks::Hook;
 pub(crate) use sandbox::limits;
-use state::{CallState, Ctx};
 pub(crate) use state::{
     ApprovalInput, HookInput, RiskAddition, RiskInput, ScheduleInput, Stability,
 };
+use state::{CallState, Ctx};
 
 /// The id of the finding a failing script adds.
 pub(crate) const POLICY_ERROR: &str = "policy_error";
