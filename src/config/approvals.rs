@@ -23,11 +23,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use chrono::TimeDelta;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
 use super::bundle::PolicyCtx;
-use super::yaml::{DurationField, Seg};
+use super::yaml::Seg;
 use crate::error::{LoadError, quote};
 use crate::model::RiskLevel;
 use crate::rules::approvals::{ApprovalRule, ApprovalRules, Quorum, When};
@@ -39,8 +40,10 @@ use crate::rules::schedule;
 pub(super) struct ApprovalsDoc {
     #[serde(default)]
     ordered: bool,
-    max_age: Option<DurationField>,
-    deadline: Option<DurationField>,
+    // Durations are read as text and checked after parsing, so that an error names the field
+    // and its line (serde would only name the enclosing mapping).
+    max_age: Option<String>,
+    deadline: Option<String>,
     bind_to: Option<BindTo>,
     rules: Vec<RuleDoc>,
 }
@@ -114,7 +117,7 @@ impl<'de> Deserialize<'de> for MinDoc {
 pub(super) struct BreakGlassDoc {
     types: Vec<String>,
     second_person: Option<SecondPersonDoc>,
-    max_duration: Option<DurationField>,
+    max_duration: Option<String>,
     bypasses: Vec<String>,
 }
 
@@ -144,6 +147,16 @@ fn first_empty(names: &[String]) -> Option<usize> {
 }
 
 impl PolicyCtx<'_> {
+    /// Reads the duration `text` of the field at `path`.
+    fn duration_at(
+        &self,
+        text: Option<String>,
+        path: &[Seg],
+    ) -> Result<Option<TimeDelta>, LoadError> {
+        text.map(|t| crate::time::parse_duration(&t).map_err(|e| self.error(path, e.to_string())))
+            .transpose()
+    }
+
     /// Reads the `approvals:` section of environment `env`.
     pub(super) fn approvals(
         &self,
@@ -248,8 +261,10 @@ impl PolicyCtx<'_> {
         Ok(ApprovalRules {
             rules,
             ordered: doc.ordered,
-            max_age: doc.max_age.map(|d| d.0),
-            deadline: doc.deadline.map(|d| d.0),
+            max_age: self
+                .duration_at(doc.max_age, &[&base[..], &[Seg::Key("max_age")]].concat())?,
+            deadline: self
+                .duration_at(doc.deadline, &[&base[..], &[Seg::Key("deadline")]].concat())?,
             bind_to_artifact: matches!(doc.bind_to, Some(BindTo::Artifact)),
             source: self.source(&base),
         })
@@ -327,7 +342,7 @@ impl PolicyCtx<'_> {
         Ok(BreakGlassRule {
             types: doc.types,
             second_roles,
-            max_duration: doc.max_duration.map(|d| d.0),
+            max_duration: self.duration_at(doc.max_duration, &at("max_duration"))?,
             bypasses: doc.bypasses,
             source: self.source(&base),
         })

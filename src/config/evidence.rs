@@ -363,19 +363,63 @@ impl InputCtx<'_> {
                 ));
             }
             if let Some(j) = p.roles.iter().position(|r| r.trim().is_empty()) {
-                return Err(self.error(
-                    &[
-                        Seg::Key("people"),
-                        Seg::Key(person),
-                        Seg::Key("roles"),
-                        Seg::Index(j),
-                    ],
+                let path = [
+                    Seg::Key("people"),
+                    Seg::Key(person),
+                    Seg::Key("roles"),
+                    Seg::Index(j),
+                ];
+                let mut err = self.error(
+                    &path,
                     format!("a role of `{}` is empty", crate::error::quote(person)),
-                ));
+                );
+                // The locator reads plain keys only; an e-mail address is not one: point at
+                // the person's line at least.
+                if err.location.line.is_none_or(|l| l <= 1) {
+                    if let Some((line, column)) = key_line(self.text, person) {
+                        // Then the role within the person's block, if written block-style.
+                        let block: String = self
+                            .text
+                            .lines()
+                            .skip(line)
+                            .flat_map(|l| [l, "\n"])
+                            .collect();
+                        let inner =
+                            super::yaml::locate(&block, &[Seg::Key("roles"), Seg::Index(j)]);
+                        let (line, column) = inner
+                            .filter(|_| key_line(&block, "roles").is_some_and(|(l, _)| l == 1))
+                            .map_or((line, column), |(l, c)| (line.saturating_add(l), c));
+                        err.location.line = Some(line);
+                        err.location.column = Some(column);
+                    }
+                }
+                return Err(err);
             }
         }
         Ok(Directory::new(
             doc.people.into_iter().map(|(person, p)| (person, p.roles)),
         ))
     }
+}
+
+/// The line and column (1-based) of the first block-style key `key` (plain or quoted) in
+/// `text`.
+fn key_line(text: &str, key: &str) -> Option<(usize, usize)> {
+    text.lines().enumerate().find_map(|(i, line)| {
+        let body = line.trim_start_matches(' ');
+        let column = line.len() - body.len() + 1;
+        let rest = body
+            .strip_prefix(key)
+            .or_else(|| {
+                body.strip_prefix('"')
+                    .and_then(|b| b.strip_prefix(key))
+                    .and_then(|b| b.strip_prefix('"'))
+            })
+            .or_else(|| {
+                body.strip_prefix('\'')
+                    .and_then(|b| b.strip_prefix(key))
+                    .and_then(|b| b.strip_prefix('\''))
+            })?;
+        rest.starts_with(':').then_some((i + 1, column))
+    })
 }
