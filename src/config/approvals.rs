@@ -348,3 +348,77 @@ impl PolicyCtx<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{BundleFiles, InputLimits, parse_policy};
+
+    #[test]
+    fn the_default_bundle_has_the_approval_chain_and_break_glass() {
+        let text = include_str!("../../policies/policy.yaml");
+        let config = parse_policy(
+            text,
+            "policies/policy.yaml",
+            &BundleFiles::new(),
+            &InputLimits::default(),
+        )
+        .unwrap();
+        let prod = config.environments.get("production").unwrap();
+        let a = prod.approvals.as_ref().unwrap();
+        let names: Vec<&str> = a.rules.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["release", "engineering", "operations", "security", "cto"]
+        );
+        assert!(a.ordered);
+        assert!(!a.bind_to_artifact);
+        assert_eq!(a.max_age, Some(TimeDelta::hours(72)));
+        assert_eq!(a.deadline, Some(TimeDelta::hours(2)));
+        let levels: Vec<Option<RiskLevel>> = a.rules.iter().map(|r| r.when.risk_at_least).collect();
+        assert_eq!(
+            levels,
+            [
+                None,
+                None,
+                Some(RiskLevel::Medium),
+                Some(RiskLevel::High),
+                Some(RiskLevel::Critical)
+            ]
+        );
+        assert!(a.rules.iter().all(|r| r.min == Quorum::Count(1)
+            && r.people.is_empty()
+            && !r.allow_self_approval
+            && r.source.starts_with("policies/policy.yaml:")));
+        assert!(a.source.starts_with("policies/policy.yaml:"));
+        let bg = prod.break_glass.as_ref().unwrap();
+        assert_eq!(bg.types, ["emergency"]);
+        assert_eq!(bg.second_roles, ["operations", "cto"]);
+        assert_eq!(bg.max_duration, Some(TimeDelta::hours(4)));
+        assert_eq!(bg.bypasses, ["approvals", "blackout", "advance_notice"]);
+
+        let staging = config.environments.get("staging").unwrap();
+        let s = staging.approvals.as_ref().unwrap();
+        assert_eq!(s.rules.len(), 1);
+        assert_eq!(s.rules[0].name, "release-or-engineering");
+        assert_eq!(s.rules[0].roles, ["release", "engineering"]);
+        assert!(!s.ordered && s.max_age.is_none() && s.deadline.is_none());
+        assert!(staging.break_glass.is_none());
+
+        let dev = config.environments.get("development").unwrap();
+        assert!(dev.approvals.is_none() && dev.break_glass.is_none());
+    }
+
+    #[test]
+    fn sources_point_at_each_rule_and_section() {
+        let text = "timezone: UTC\nenvironments:\n  production:\n    approvals:\n      rules:\n        - name: a\n          roles: [x]\n        - name: b\n          people: [p]\n    break_glass:\n      types: [emergency]\n      bypasses: [approvals]\n";
+        let config =
+            parse_policy(text, "p.yaml", &BundleFiles::new(), &InputLimits::default()).unwrap();
+        let prod = config.environments.get("production").unwrap();
+        let a = prod.approvals.as_ref().unwrap();
+        assert_eq!(a.source, "p.yaml:4");
+        assert_eq!(a.rules[0].source, "p.yaml:6");
+        assert_eq!(a.rules[1].source, "p.yaml:8");
+        assert_eq!(prod.break_glass.as_ref().unwrap().source, "p.yaml:10");
+    }
+}
