@@ -1,11 +1,13 @@
 //! The policy document's schema: `timezone`, `description` and `environments`, each
-//! environment read into an [`EnvironmentPolicy`] (today its schedule section).
+//! environment read into an [`EnvironmentPolicy`] (its schedule rules and one field per other
+//! section: `validation:`, `risk:`, `approvals:`, `break_glass:`).
 
 use std::collections::BTreeMap;
 
 use chrono_tz::Tz;
 use serde::Deserialize;
 
+use super::approvals::{ApprovalsDoc, BreakGlassDoc};
 use super::risk::RiskDoc;
 use super::schedule::{
     ConcurrencyDoc, MaxDurationDoc, NoticeDoc, PreferredDoc, ScheduleDoc, ToggleDoc,
@@ -35,9 +37,9 @@ pub(super) struct PolicyDoc {
 ///
 /// The schedule keys sit directly under the environment (that is how bundles are written, and
 /// serde cannot combine `flatten` with `deny_unknown_fields`), so they are fields here and
-/// handed to [`PolicyCtx::schedule`] as a [`ScheduleDoc`]. The sections of the questions still
-/// to come are nested, one key each, added here as `Option<...Doc>` fields: `approvals:`,
-/// `gates:`, `rollback:`, `risk:`; an unknown key stays an error.
+/// handed to [`PolicyCtx::schedule`] as a [`ScheduleDoc`]. The sections of the other questions
+/// are nested, one key each, as `Option<...Doc>` fields (`validation:`, `risk:`, `approvals:`,
+/// `break_glass:`; `gates:` and `rollback:` still to come); an unknown key stays an error.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct EnvDoc {
@@ -51,11 +53,22 @@ pub(super) struct EnvDoc {
     dependencies: Option<ToggleDoc>,
     validation: Option<ValidationDoc>,
     risk: Option<RiskDoc>,
+    approvals: Option<ApprovalsDoc>,
+    break_glass: Option<BreakGlassDoc>,
+}
+
+/// The sections of an environment other than the schedule, one field each.
+struct Sections {
+    validation: Option<ValidationDoc>,
+    risk: Option<RiskDoc>,
+    approvals: Option<ApprovalsDoc>,
+    break_glass: Option<BreakGlassDoc>,
 }
 
 impl EnvDoc {
-    /// The schedule section of the environment, and the `validation:` and `risk:` sections.
-    fn split(self) -> (ScheduleDoc, Option<ValidationDoc>, Option<RiskDoc>) {
+    /// The schedule section of the environment, and the other sections (`validation:`,
+    /// `risk:`, `approvals:`, `break_glass:`).
+    fn split(self) -> (ScheduleDoc, Sections) {
         let schedule = ScheduleDoc {
             advance_notice: self.advance_notice,
             max_duration: self.max_duration,
@@ -65,7 +78,13 @@ impl EnvDoc {
             concurrency: self.concurrency,
             dependencies: self.dependencies,
         };
-        (schedule, self.validation, self.risk)
+        let sections = Sections {
+            validation: self.validation,
+            risk: self.risk,
+            approvals: self.approvals,
+            break_glass: self.break_glass,
+        };
+        (schedule, sections)
     }
 }
 
@@ -127,8 +146,7 @@ impl PolicyCtx<'_> {
 
 /// What the policy says about one environment, one field per question.
 ///
-/// Today only the schedule question has rules; `approvals`, `gates`, `rollback` and `risk`
-/// join as fields of their own (each read from its nested section of the environment, see
+/// Each question's rules are a field of their own (`gates` and `rollback` still to come) (each read from its nested section of the environment, see
 /// `EnvDoc`), so that code asking one question reads one field.
 #[derive(Debug, Clone)]
 pub(crate) struct EnvironmentPolicy {
@@ -153,13 +171,25 @@ impl PolicyCtx<'_> {
         let timezone = self.zone(&doc.timezone, &[Seg::Key("timezone")])?;
         let mut environments = BTreeMap::new();
         for (name, env) in doc.environments {
-            let (schedule, validation, risk) = env.split();
+            let (schedule, sections) = env.split();
             let (schedule, schedule_risk) = self.schedule(&name, schedule, timezone)?;
-            let validation = validation
+            let validation = sections
+                .validation
                 .map(|v| self.validation(&name, v))
                 .transpose()?
                 .unwrap_or_default();
-            let risk = risk.map(|r| self.risk(&name, r, timezone)).transpose()?;
+            let risk = sections
+                .risk
+                .map(|r| self.risk(&name, r, timezone))
+                .transpose()?;
+            let approvals = sections
+                .approvals
+                .map(|a| self.approvals(&name, a))
+                .transpose()?;
+            let break_glass = sections
+                .break_glass
+                .map(|b| self.break_glass(&name, b))
+                .transpose()?;
             environments.insert(
                 name,
                 EnvironmentPolicy {
@@ -167,8 +197,8 @@ impl PolicyCtx<'_> {
                     schedule_risk,
                     validation,
                     risk,
-                    approvals: None,
-                    break_glass: None,
+                    approvals,
+                    break_glass,
                 },
             );
         }

@@ -8,6 +8,7 @@ use chrono::{DateTime, FixedOffset, TimeDelta};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use super::evidence::{ApprovalDoc, BreakGlassDoc};
 use super::limits::{InputLimits, strip_bom};
 use super::yaml::{Seg, from_yaml, locate, path_string};
 use crate::calendar::Calendar;
@@ -39,7 +40,9 @@ pub(super) struct RequestDoc {
     #[serde(default)]
     pub(super) authors: Vec<String>,
     pub(super) triggered_by: Option<String>,
-    // TODO(config helper): `approvals:` and `break_glass:` documents, read in `request`.
+    #[serde(default)]
+    pub(super) approvals: Vec<ApprovalDoc>,
+    pub(super) break_glass: Option<BreakGlassDoc>,
 }
 
 #[derive(Deserialize)]
@@ -196,6 +199,15 @@ impl<'a> InputCtx<'a> {
                 ),
             ));
         }
+        let mut approvals = Vec::with_capacity(doc.approvals.len());
+        for (i, a) in doc.approvals.into_iter().enumerate() {
+            let path = [base, &[Seg::Key("approvals"), Seg::Index(i)]].concat();
+            approvals.push(self.approval(a, &path)?);
+        }
+        let break_glass = doc
+            .break_glass
+            .map(|b| self.break_glass(b, &at("break_glass")))
+            .transpose()?;
         Ok(ChangeRequest {
             id: DeploymentId::from(doc.id),
             services,
@@ -213,8 +225,8 @@ impl<'a> InputCtx<'a> {
             artifact: doc.artifact,
             authors: doc.authors,
             triggered_by: doc.triggered_by,
-            approvals: Vec::new(),
-            break_glass: None,
+            approvals,
+            break_glass,
         })
     }
 

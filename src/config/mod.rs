@@ -6,10 +6,14 @@
 //! - `windows`: the window forms (`weekly`, `yearly`, `once`, `cron`, `rrule`, `ics`), with
 //!   `ics` reading iCalendar files;
 //! - `schedule`: the schedule section of an environment;
+//! - `validation`, `risk`, `approvals`: the other sections of an environment (`approvals` also
+//!   reads `break_glass:`);
+//! - `evidence`: the evidence documents (validation results, history, approvals, directory);
 //! - `bundle`: the policy document's schema (`timezone`, `environments`).
 //!
 //! This file holds the entry points.
 
+mod approvals;
 mod bundle;
 pub(crate) mod case;
 pub(crate) mod evidence;
@@ -221,7 +225,19 @@ impl crate::model::Directory {
     ///
     /// # Errors
     /// Unknown fields, a person or role that is empty: each names the field, its line and
-    /// column.
+    /// column. An empty text is an empty directory.
+    ///
+    /// # Example
+    /// ```
+    /// use changegate::Directory;
+    /// let d = Directory::from_yaml(
+    ///     "people:\n  alice@example.com: {roles: [release, engineering]}\n", "directory.yaml")
+    ///     .unwrap();
+    /// assert!(d.has_role("alice@example.com", "engineering"));
+    /// let err = Directory::from_yaml("people:\n  bob@example.com: {role: [x]}\n", "d.yaml")
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("unknown field `role`"), "{err}");
+    /// ```
     pub fn from_yaml(text: &str, origin: &str) -> Result<Self, InputError> {
         Self::from_yaml_with_limits(text, origin, &InputLimits::default())
     }
@@ -235,8 +251,7 @@ impl crate::model::Directory {
         origin: &str,
         limits: &InputLimits,
     ) -> Result<Self, InputError> {
-        let _ = (text, origin, limits);
-        todo!("config helper")
+        InputCtx::new(text, origin, limits).directory()
     }
 }
 
@@ -247,7 +262,24 @@ impl crate::model::Approval {
     ///
     /// # Errors
     /// Unknown fields, an unknown `decision`, a time without an offset, an unknown condition:
-    /// each names the field, its line and column.
+    /// each names the field, its line and column. An empty text is no approvals.
+    ///
+    /// # Example
+    /// ```
+    /// use changegate::{Approval, Vote};
+    /// let list = Approval::list_from_yaml(
+    ///     "- {by: bob@example.com, decision: approve, at: 2026-11-30T10:00:00Z, role: release}\n",
+    ///     "approvals.yaml").unwrap();
+    /// assert_eq!(list[0].decision, Vote::Approve);
+    /// let doc = Approval::list_from_yaml(
+    ///     "approvals:\n  - {by: bob@example.com, decision: reject, at: 2026-11-30T10:00:00Z}\n",
+    ///     "approvals.yaml").unwrap();
+    /// assert_eq!(doc[0].decision, Vote::Reject);
+    /// let err = Approval::list_from_yaml(
+    ///     "- by: bob@example.com\n  decision: approve\n  at: 2026-11-30T10:00:00\n", "a.yaml")
+    ///     .unwrap_err();
+    /// assert_eq!(err.field.as_deref(), Some("[0].at"), "{err}");
+    /// ```
     pub fn list_from_yaml(text: &str, origin: &str) -> Result<Vec<Self>, InputError> {
         Self::list_from_yaml_with_limits(text, origin, &InputLimits::default())
     }
@@ -262,7 +294,6 @@ impl crate::model::Approval {
         origin: &str,
         limits: &InputLimits,
     ) -> Result<Vec<Self>, InputError> {
-        let _ = (text, origin, limits);
-        todo!("config helper")
+        InputCtx::new(text, origin, limits).approvals()
     }
 }

@@ -13,6 +13,8 @@ use crate::script::Scripts;
 
 /// The name of the bundle's configuration file.
 const POLICY_FILE: &str = "policy.yaml";
+/// The name of the bundle's directory of people and roles (optional, top level only).
+const DIRECTORY_FILE: &str = "directory.yaml";
 
 /// The default bundle, embedded so that [`PolicySet::builtin`] needs no files.
 const BUILTIN: &[(&str, &str)] = &[
@@ -60,17 +62,20 @@ impl PolicySet {
         )
     }
 
-    /// Loads the bundle in `dir`: `policy.yaml`, every `*.rhai` script and every `*.ics`
-    /// calendar in it or its subdirectories (up to three levels down; directories whose names
-    /// start with `.` are skipped). Scripts in subdirectories are compiled like those beside
-    /// `policy.yaml`; calendars are named in `policy.yaml` relative to `dir`.
+    /// Loads the bundle in `dir`: `policy.yaml`, `directory.yaml` (optional: the people and
+    /// their roles, see [`Directory::from_yaml`](crate::Directory::from_yaml)) beside it, every
+    /// `*.rhai` script and every `*.ics` calendar in it or its subdirectories (up to three
+    /// levels down; directories whose names start with `.` are skipped). Scripts in
+    /// subdirectories are compiled like those beside `policy.yaml`; calendars are named in
+    /// `policy.yaml` relative to `dir`.
     ///
     /// # Errors
     /// A missing or unreadable file, a path that is not a regular file, a file larger than
     /// [`InputLimits::max_bytes`] (16 MiB by default), a file named like a script or calendar in
     /// another case (`check.RHAI`: a load error rather than a file silently ignored), invalid
     /// YAML, a schema violation, an unknown time zone, a window that ends before it starts, a
-    /// script that does not compile: each names the file, line, column and field.
+    /// script that does not compile, an invalid `directory.yaml`: each names the file, line,
+    /// column and field.
     pub fn load(dir: impl AsRef<Path>) -> Result<Self, LoadError> {
         Self::load_with_limits(dir, &InputLimits::default())
     }
@@ -127,7 +132,7 @@ impl PolicySet {
                 }
                 let top = prefix.is_empty();
                 let lower = name.to_ascii_lowercase();
-                let wanted = (top && name == POLICY_FILE)
+                let wanted = (top && (name == POLICY_FILE || name == DIRECTORY_FILE))
                     || name.ends_with(".rhai")
                     || name.ends_with(".ics");
                 if !wanted && (lower.ends_with(".rhai") || lower.ends_with(".ics")) {
@@ -152,7 +157,19 @@ impl PolicySet {
     /// Loads a bundle from `(file name, text)` pairs, one of them `policy.yaml`; `label` (a
     /// directory name) prefixes the file names in errors and findings. `*.rhai` files are
     /// compiled; `*.ics` files (names relative to the bundle, e.g. `calendars/holidays.ics`) are
-    /// the calendars `policy.yaml` may name. Every file given counts in the digest.
+    /// the calendars `policy.yaml` may name; `directory.yaml`, if given, is the bundle's
+    /// directory ([`PolicySet::directory`]). Every file given counts in the digest.
+    ///
+    /// # Example
+    /// ```
+    /// use changegate::PolicySet;
+    /// let policy = PolicySet::from_sources("b", [
+    ///     ("policy.yaml".to_owned(), "timezone: UTC\nenvironments: {production: {}}\n".to_owned()),
+    ///     ("directory.yaml".to_owned(), "people:\n  alice@example.com: {roles: [release]}\n".to_owned()),
+    /// ])?;
+    /// assert!(policy.directory().has_role("alice@example.com", "release"));
+    /// # Ok::<(), changegate::LoadError>(())
+    /// ```
     ///
     /// # Errors
     /// As [`PolicySet::load`].
@@ -216,6 +233,18 @@ impl PolicySet {
             .map(|(n, t)| (origin(n), t.clone()))
             .collect();
         let scripts = Scripts::compile(&script_files)?;
+        let directory = match files.iter().find(|(n, _)| n == DIRECTORY_FILE) {
+            None => crate::model::Directory::default(),
+            Some((name, text)) => {
+                crate::model::Directory::from_yaml_with_limits(text, &origin(name), limits)
+                    .map_err(|e| LoadError {
+                        kind: LoadErrorKind::Config,
+                        location: e.location,
+                        field: e.field,
+                        message: e.message,
+                    })?
+            }
+        };
         let mut hasher = Sha256::new();
         for (name, text) in &files {
             hasher.update((name.len() as u64).to_le_bytes());
@@ -234,8 +263,7 @@ impl PolicySet {
                 scripts,
                 digest: format!("sha256:{hex}"),
                 files: files.iter().map(|(n, _)| origin(n)).collect(),
-                // TODO(config helper): read `directory.yaml`.
-                directory: crate::model::Directory::default(),
+                directory,
             }),
         })
     }
