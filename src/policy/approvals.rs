@@ -131,7 +131,7 @@ impl PolicySet {
         match break_glass::check(self.break_glass_rule(request), request, directory, now) {
             Ok(Some(grant)) => Grant::apply(&grant, &mut findings),
             Ok(None) => {}
-            Err(invalid) => findings.push(invalid),
+            Err(invalid) => findings.push(*invalid),
         }
         let mut decision = Decision::from_findings(check, findings, policy, trace);
         decision.details = details;

@@ -66,22 +66,22 @@ pub(crate) fn check<'a>(
     request: &'a ChangeRequest,
     directory: &Directory,
     now: DateTime<Utc>,
-) -> Result<Option<Grant<'a>>, Finding> {
+) -> Result<Option<Grant<'a>>, Box<Finding>> {
     let Some(bg) = request.break_glass.as_ref() else {
         return Ok(None);
     };
     let Some(rule) = rule else {
-        return Err(invalid(
+        return Err(Box::new(invalid(
             None,
             bg,
             format!(
                 "the policy allows no break-glass in environment `{}`",
                 quote(&request.environment)
             ),
-        ));
+        )));
     };
     let (at, expires) = (bg.at.to_utc(), bg.expires.to_utc());
-    let why = if !rule.types.iter().any(|t| *t == request.change_type) {
+    let why = if !rule.types.contains(&request.change_type) {
         Some(format!(
             "change type `{}` may not use it (allowed: {})",
             quote(&request.change_type),
@@ -136,7 +136,7 @@ pub(crate) fn check<'a>(
         None
     };
     match why {
-        Some(why) => Err(invalid(Some(rule), bg, why)),
+        Some(why) => Err(Box::new(invalid(Some(rule), bg, why))),
         None => Ok(Some(Grant {
             rule,
             break_glass: bg,
