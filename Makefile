@@ -7,8 +7,9 @@ PY     := $(VENV)/bin/python
 
 .PHONY: check test rust-test python-test bench-build lint
 
-## The main job: a real `changegate check` of the example request on the default policy, then
-## its risk from the example validation results and history.
+## The main job: a real `changegate check` of the example request on the default policy, its
+## risk from the example validation results and history, its approvals from the example
+## approvals and directory, then the one readiness answer of all three.
 check:
 	@echo "==> building the CLI and checking examples/request.yaml (first run: a minute or two of compiling)" >&2
 	cargo run --features cli -- check --request examples/request.yaml \
@@ -17,6 +18,16 @@ check:
 	cargo run --quiet --features cli -- risk --request examples/request.yaml \
 		--validation examples/validation.yaml --history examples/history.yaml \
 		--now 2026-11-28T09:00:00Z
+	@echo "==> do its approvals satisfy the policy: examples/approvals.yaml, examples/directory.yaml" >&2
+	cargo run --quiet --features cli -- approvals --request examples/request.yaml \
+		--approvals examples/approvals.yaml --directory examples/directory.yaml \
+		--validation examples/validation.yaml --history examples/history.yaml \
+		--now 2026-11-28T09:00:00Z
+	@echo "==> may it start: schedule, risk and approvals in one answer" >&2
+	cargo run --quiet --features cli -- evaluate --request examples/request.yaml \
+		--calendar examples/calendar.yaml --approvals examples/approvals.yaml \
+		--directory examples/directory.yaml --validation examples/validation.yaml \
+		--history examples/history.yaml --now 2026-11-28T09:00:00Z
 
 ## Every test: Rust (unit, integration, data-driven cases, CLI, doctests), benches compile,
 ## then the Python bindings built into a venv and tested with pytest and stubtest.
