@@ -35,9 +35,13 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Map, Value};
 
-use crate::decision::Finding;
+use crate::decision::{Finding, Severity};
+use crate::error::quote;
 use crate::evidence::ValidationResults;
-use crate::model::{Approval, ChangeRequest, Directory, RiskLevel};
+use crate::model::{
+    Approval, ApprovalCondition, ChangeRequest, Directory, RiskLevel, ValidationStatus, Vote,
+};
+use crate::time::{add_saturating, format_utc};
 
 /// The id of the pending finding of an unsatisfied rule.
 pub(crate) const REQUIRED_ID: &str = "approval_required";
@@ -167,6 +171,11 @@ pub(crate) struct ApprovalState<'a> {
     pub deadline: Option<DateTime<Utc>>,
     /// The earliest expiry among the approvals used.
     pub expires_at: Option<DateTime<Utc>>,
+    /// Whether a rule was still pending at or after the deadline (`approval_deadline`).
+    pub deadline_passed: bool,
+    /// Whether the policy binds approvals to an artifact the request does not name
+    /// (`approval_artifact`).
+    pub artifact_missing: bool,
 }
 
 /// How one rule stands.
@@ -211,6 +220,258 @@ pub(crate) struct Used<'a> {
     pub role: Option<&'a str>,
 }
 
+
+/// How a person's approval can fill one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fill<'a> {
+    /// Not eligible for the rule.
+    No,
+    /// Eligible, but the requester, an author or the trigger, and the rule does not allow it.
+    SelfExcluded,
+    /// Eligible, in this role (`None`: as one of the rule's `people`).
+    Yes(Option<&'a str>),
+}
+
+/// What became of one vote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// A valid approval by someone eligible for at least one applicable rule.
+    Candidate,
+    /// A latest rejection by someone eligible.
+    Reject,
+    /// A valid approval whose conditions do not hold yet.
+    Conditional,
+    Ignored(Ignored),
+}
+
+/// One vote as the evaluation sees it.
+#[derive(Debug)]
+struct Ballot<'a> {
+    approval: &'a Approval,
+    at: DateTime<Utc>,
+    fate: Fate,
+    /// The applicable rule (index) it fills.
+    assigned: Option<usize>,
+}
+
+/// When a rule's approvals may have been given (ordered mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Since {
+    Any,
+    From(DateTime<Utc>),
+    /// A rule before it is not satisfied: no approval given so far can count.
+    Never,
+}
+
+impl Since {
+    fn admits(self, at: DateTime<Utc>) -> bool {
+        match self {
+            Since::Any => true,
+            Since::From(t) => at >= t,
+            Since::Never => false,
+        }
+    }
+}
+
+impl When {
+    /// Whether the rule applies to `request` at risk `level`.
+    fn holds(&self, request: &ChangeRequest, level: RiskLevel) -> bool {
+        self.types
+            .as_ref()
+            .is_none_or(|t| t.iter().any(|x| *x == request.change_type))
+            && self
+                .services
+                .as_ref()
+                .is_none_or(|s| request.services.iter().any(|x| s.contains(x)))
+            && self
+                .labels
+                .iter()
+                .all(|(k, v)| request.labels.get(k) == Some(v))
+            && self.risk_at_least.is_none_or(|r| level >= r)
+    }
+}
+
+/// `t - d`, saturating like [`add_saturating`].
+fn sub_saturating(t: DateTime<Utc>, d: TimeDelta) -> DateTime<Utc> {
+    add_saturating(t, TimeDelta::zero().checked_sub(&d).unwrap_or(TimeDelta::MAX))
+}
+
+/// Whether `person` is the requester, an author or the trigger of `request`.
+fn is_self(request: &ChangeRequest, person: &str) -> bool {
+    request.requested_by.as_deref() == Some(person)
+        || request.triggered_by.as_deref() == Some(person)
+        || request.authors.iter().any(|a| a == person)
+}
+
+impl ApprovalRule {
+    /// How `approval` (by a person holding `roles`) can fill this rule.
+    fn fill<'a>(&'a self, approval: &Approval, roles: &[String], own: bool) -> Fill<'a> {
+        let holds = |r: &str| roles.iter().any(|x| x == r);
+        let fill = match approval.role.as_deref() {
+            Some(named) => self
+                .roles
+                .iter()
+                .find(|r| *r == named && holds(r))
+                .map(|r| Fill::Yes(Some(r.as_str()))),
+            None => self
+                .roles
+                .iter()
+                .find(|r| holds(r))
+                .map(|r| Fill::Yes(Some(r.as_str())))
+                .or_else(|| {
+                    self.people
+                        .iter()
+                        .any(|p| *p == approval.by)
+                        .then_some(Fill::Yes(None))
+                }),
+        };
+        match fill {
+            Some(_) if own && !self.allow_self_approval => Fill::SelfExcluded,
+            Some(f) => f,
+            None => Fill::No,
+        }
+    }
+
+    /// Everyone who may fill this rule, sorted, each once: the directory's holders of its
+    /// roles and its `people`, without the requester, authors and trigger unless the rule
+    /// allows them. Built only for `min: all` and for pending findings.
+    fn eligible_people<'a>(&'a self, dir: &'a Directory, request: &ChangeRequest) -> Vec<&'a str> {
+        let mut all: Vec<&'a str> = self
+            .roles
+            .iter()
+            .flat_map(|r| dir.people_with_role(r).iter().map(String::as_str))
+            .chain(self.people.iter().map(String::as_str))
+            .filter(|p| self.allow_self_approval || !is_self(request, p))
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+
+    /// `role `a``, `roles `a` or `b``, `` `p` ``, joined with `or`.
+    fn who(&self) -> String {
+        let roles: Vec<String> = self.roles.iter().map(|r| format!("`{}`", quote(r))).collect();
+        let people: Vec<String> = self
+            .people
+            .iter()
+            .map(|p| format!("`{}`", quote(p)))
+            .collect();
+        let mut parts = Vec::with_capacity(2);
+        match roles.len() {
+            0 => {}
+            1 => parts.push(format!("role {}", roles.join(""))),
+            _ => parts.push(format!("roles {}", roles.join(" or "))),
+        }
+        if !people.is_empty() {
+            parts.push(people.join(" or "));
+        }
+        if parts.is_empty() {
+            "nobody (the rule names no role and no person)".to_owned()
+        } else {
+            parts.join(" or ")
+        }
+    }
+}
+
+/// The first condition of `approval` that does not hold, as text.
+fn unmet_condition(approval: &Approval, ctx: &ApprovalCtx<'_>) -> Option<String> {
+    approval.conditions.iter().find_map(|c| match c {
+        ApprovalCondition::Validation(category) => {
+            let passed = ctx.validation.is_some_and(|v| {
+                let results = v.category(category);
+                // Sorted by check, then time: the latest result of a check ends its run.
+                !results.is_empty()
+                    && results
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, r)| results.get(i + 1).is_none_or(|n| n.check != r.check))
+                        .all(|(_, r)| {
+                            matches!(
+                                r.status,
+                                Some(ValidationStatus::Passed | ValidationStatus::Warning)
+                            )
+                        })
+            });
+            (!passed).then(|| format!("validation `{}` has not passed", quote(category)))
+        }
+        ApprovalCondition::Label(key) => {
+            let set = match ctx.request.labels.get(key) {
+                None | Some(Value::Null | Value::Bool(false)) => false,
+                Some(Value::String(s)) => !s.is_empty(),
+                Some(_) => true,
+            };
+            (!set).then(|| format!("label `{}` is not set", quote(key)))
+        }
+    })
+}
+
+/// The eligibility table: `fills[i * m + r]` is how ballot `i` can fill rule `r`.
+struct Table<'a> {
+    fills: Vec<Fill<'a>>,
+    m: usize,
+}
+
+impl<'a> Table<'a> {
+    fn get(&self, ballot: usize, rule: usize) -> Fill<'a> {
+        ballot
+            .checked_mul(self.m)
+            .and_then(|x| x.checked_add(rule))
+            .and_then(|x| self.fills.get(x))
+            .copied()
+            .unwrap_or(Fill::No)
+    }
+
+    fn can(&self, ballot: usize, rule: usize) -> bool {
+        matches!(self.get(ballot, rule), Fill::Yes(_))
+    }
+}
+
+/// Kuhn's augmenting path from ballot `v`: assigns it to a rule with a free slot, moving
+/// earlier assignments along the way. `count[r]` is how many ballots fill rule `r`.
+fn augment(
+    v: usize,
+    table: &Table<'_>,
+    needed: &[u32],
+    count: &mut [u32],
+    ballots: &mut [Ballot<'_>],
+    visited: &mut [bool],
+) -> bool {
+    for r in 0..needed.len() {
+        if !table.can(v, r) {
+            continue;
+        }
+        match visited.get_mut(r) {
+            Some(seen) if !*seen => *seen = true,
+            _ => continue,
+        }
+        let (Some(&need), Some(&have)) = (needed.get(r), count.get(r)) else {
+            continue;
+        };
+        if have < need {
+            if let Some(c) = count.get_mut(r) {
+                *c = have.saturating_add(1);
+            }
+            if let Some(b) = ballots.get_mut(v) {
+                b.assigned = Some(r);
+            }
+            return true;
+        }
+        // Full: try to move one of its ballots elsewhere.
+        for u in 0..ballots.len() {
+            if u != v
+                && ballots.get(u).is_some_and(|b| b.assigned == Some(r))
+                && augment(u, table, needed, count, ballots, visited)
+            {
+                if let Some(b) = ballots.get_mut(v) {
+                    b.assigned = Some(r);
+                }
+                return true;
+            }
+        }
+    }
+    false
+}
+
 impl ApprovalRules {
     /// Evaluates the approvals given in `ctx` against the rules: how every applicable rule
     /// stands, and the findings (`approval_required` pending per unsatisfied rule, only the
@@ -219,8 +480,499 @@ impl ApprovalRules {
     /// values compared (`rule`, `needed`, `have`, `eligible` (at most 10 names, sorted, not
     /// yet approved), `eligible_count`, `deadline`, `unmet_conditions`).
     pub fn evaluate<'a>(&'a self, ctx: &ApprovalCtx<'a>, out: &mut Vec<Finding>) -> ApprovalState<'a> {
-        let _ = (ctx, out);
-        todo!("approvals helper")
+        let request = ctx.request;
+        let now = ctx.now;
+        let applicable: Vec<&'a ApprovalRule> = self
+            .rules
+            .iter()
+            .filter(|r| r.when.holds(request, ctx.level))
+            .collect();
+        let m = applicable.len();
+        let deadline = self
+            .deadline
+            .map(|d| sub_saturating(request.start.to_utc(), d));
+        let artifact_missing = self.bind_to_artifact && request.artifact.is_none() && m > 0;
+
+        // Votes: future ones first, then each person's latest.
+        let mut ballots: Vec<Ballot<'a>> = ctx
+            .approvals
+            .iter()
+            .map(|a| {
+                let at = a.at.to_utc();
+                Ballot {
+                    approval: a,
+                    at,
+                    fate: if at > now {
+                        Fate::Ignored(Ignored::Future)
+                    } else {
+                        Fate::Candidate
+                    },
+                    assigned: None,
+                }
+            })
+            .collect();
+        mark_duplicates(&mut ballots);
+
+        // How each latest vote can fill each rule.
+        let mut table = Table {
+            fills: vec![Fill::No; ballots.len().saturating_mul(m)],
+            m,
+        };
+        let mut rejected_by: Vec<Vec<&'a str>> = vec![Vec::new(); m];
+        let mut conditional: Vec<(&'a Approval, String)> = Vec::new();
+        let mut valid: Vec<&'a Approval> = Vec::new();
+        let mut rejections: Vec<usize> = Vec::new();
+        for (i, (b, row)) in ballots
+            .iter_mut()
+            .zip(table.fills.chunks_mut(m.max(1)))
+            .enumerate()
+        {
+            if b.fate != Fate::Candidate {
+                continue;
+            }
+            let a = b.approval;
+            let roles = ctx.directory.roles_of(&a.by);
+            let own = is_self(request, &a.by);
+            let (mut any_yes, mut any_self) = (false, false);
+            for (cell, rule) in row.iter_mut().zip(&applicable) {
+                *cell = rule.fill(a, roles, own);
+                any_yes |= matches!(cell, Fill::Yes(_));
+                any_self |= *cell == Fill::SelfExcluded;
+            }
+            let not_eligible = if any_self {
+                Ignored::Requester
+            } else {
+                Ignored::NotEligible
+            };
+            if a.decision == Vote::Reject {
+                if any_yes {
+                    b.fate = Fate::Reject;
+                    rejections.push(i);
+                    for (cell, by) in row.iter().zip(rejected_by.iter_mut()) {
+                        if matches!(cell, Fill::Yes(_)) {
+                            by.push(a.by.as_str());
+                        }
+                    }
+                } else {
+                    b.fate = Fate::Ignored(not_eligible);
+                }
+                continue;
+            }
+            let expired = self
+                .max_age
+                .is_some_and(|age| now >= add_saturating(b.at, age));
+            b.fate = if expired {
+                Fate::Ignored(Ignored::Expired)
+            } else if self.bind_to_artifact
+                && (request.artifact.is_none() || a.artifact != request.artifact)
+            {
+                Fate::Ignored(Ignored::StaleArtifact)
+            } else if deadline.is_some_and(|d| b.at > d) {
+                Fate::Ignored(Ignored::AfterDeadline)
+            } else if let Some(unmet) = unmet_condition(a, ctx) {
+                conditional.push((a, unmet));
+                Fate::Conditional
+            } else {
+                valid.push(a);
+                if any_yes {
+                    Fate::Candidate
+                } else {
+                    Fate::Ignored(not_eligible)
+                }
+            };
+        }
+
+        // How many each rule needs.
+        let needed: Vec<u32> = applicable
+            .iter()
+            .map(|r| match r.min {
+                Quorum::Count(n) => n,
+                // Fail closed: a rule nobody may fill stays pending, it never passes.
+                Quorum::All => u32::try_from(r.eligible_people(ctx.directory, request).len())
+                    .unwrap_or(u32::MAX)
+                    .max(1),
+            })
+            .collect();
+
+        // Assignment.
+        let mut since = vec![Since::Any; m];
+        if self.ordered {
+            assign_ordered(&mut ballots, &table, &needed, &rejected_by, &mut since);
+        } else {
+            let mut count = vec![0u32; m];
+            let mut visited = vec![false; m];
+            for v in 0..ballots.len() {
+                if ballots.get(v).is_some_and(|b| b.fate == Fate::Candidate) {
+                    visited.iter_mut().for_each(|x| *x = false);
+                    augment(v, &table, &needed, &mut count, &mut ballots, &mut visited);
+                }
+            }
+        }
+
+        // How each rule stands, and what was used.
+        let mut used: Vec<Used<'a>> = Vec::new();
+        let mut rules: Vec<RuleState<'a>> = Vec::with_capacity(m);
+        for (r, ((rule, need), rejected)) in applicable
+            .iter()
+            .zip(&needed)
+            .zip(rejected_by)
+            .enumerate()
+        {
+            let mut approved_by = Vec::new();
+            for (i, b) in ballots.iter().enumerate() {
+                if b.assigned == Some(r) {
+                    approved_by.push(b.approval.by.as_str());
+                    let role = match table.get(i, r) {
+                        Fill::Yes(role) => role,
+                        _ => None,
+                    };
+                    used.push(Used {
+                        approval: b.approval,
+                        rule: rule.name.as_str(),
+                        role,
+                    });
+                }
+            }
+            let have = u32::try_from(approved_by.len()).unwrap_or(u32::MAX);
+            let status = if !rejected.is_empty() {
+                RuleStatus::Rejected
+            } else if have >= *need {
+                RuleStatus::Satisfied
+            } else {
+                RuleStatus::Pending
+            };
+            rules.push(RuleState {
+                rule,
+                needed: *need,
+                approved_by,
+                rejected_by: rejected,
+                status,
+            });
+        }
+
+        // Votes that do not count, in the order given.
+        let mut ignored: Vec<(&'a Approval, Ignored)> = Vec::new();
+        for (i, b) in ballots.iter().enumerate() {
+            match b.fate {
+                Fate::Ignored(why) => ignored.push((b.approval, why)),
+                Fate::Candidate if b.assigned.is_none() && self.ordered => {
+                    // Eligible, valid and unused: out of order when a rule it could fill
+                    // did not admit it yet; else its rules needed no more (not ignored).
+                    let late = since
+                        .iter()
+                        .enumerate()
+                        .any(|(r, s)| table.can(i, r) && !s.admits(b.at));
+                    if late {
+                        ignored.push((b.approval, Ignored::OutOfOrder));
+                    }
+                }
+                _ => {}
+            }
+        }
+
+        let expires_at = self.max_age.and_then(|age| {
+            used.iter()
+                .map(|u| add_saturating(u.approval.at.to_utc(), age))
+                .min()
+        });
+
+        let pending = rules.iter().any(|r| r.status == RuleStatus::Pending);
+        let deadline_passed = pending && deadline.is_some_and(|d| now >= d);
+
+        // Findings.
+        if artifact_missing {
+            out.push(
+                Finding::new(
+                    ARTIFACT_ID,
+                    Severity::Deny,
+                    "the policy binds approvals to the artifact, but the request names no \
+                     `artifact`, so no approval counts",
+                    Some(self.source.clone()),
+                )
+                .with_detail("bind_to", "artifact"),
+            );
+        }
+        for i in rejections {
+            let Some(b) = ballots.get(i) else { continue };
+            let names: Vec<&str> = rules
+                .iter()
+                .enumerate()
+                .filter(|(r, _)| table.can(i, *r))
+                .map(|(_, s)| s.rule.name.as_str())
+                .collect();
+            let Some(first) = rules.iter().enumerate().find(|(r, _)| table.can(i, *r)) else {
+                continue;
+            };
+            let listed: Vec<String> = names.iter().map(|n| format!("`{}`", quote(n))).collect();
+            let mut f = Finding::new(
+                REJECTED_ID,
+                Severity::Deny,
+                format!(
+                    "`{}` rejected the change (rule {}){}",
+                    quote(&b.approval.by),
+                    listed.join(", "),
+                    b.approval
+                        .comment
+                        .as_deref()
+                        .map(|c| format!(": {}", quote(c)))
+                        .unwrap_or_default()
+                ),
+                Some(first.1.rule.source.clone()),
+            )
+            .with_detail("by", b.approval.by.clone())
+            .with_detail("rule", first.1.rule.name.clone())
+            .with_detail("rules", names.iter().map(|n| Value::from(*n)).collect::<Vec<_>>())
+            .with_detail("at", format_utc(b.at));
+            if let Some(c) = &b.approval.comment {
+                f = f.with_detail("comment", c.clone());
+            }
+            out.push(f);
+        }
+        if deadline_passed {
+            let waiting: Vec<&RuleState<'_>> = rules
+                .iter()
+                .filter(|r| r.status == RuleStatus::Pending)
+                .collect();
+            let names: Vec<String> = waiting
+                .iter()
+                .map(|r| format!("`{}`", quote(&r.rule.name)))
+                .collect();
+            let due = deadline.map(format_utc).unwrap_or_default();
+            out.push(
+                Finding::new(
+                    DEADLINE_ID,
+                    Severity::Deny,
+                    format!(
+                        "approval deadline passed: reschedule (due {due}; rule {} not satisfied)",
+                        names.join(", ")
+                    ),
+                    Some(self.source.clone()),
+                )
+                .with_detail("deadline", due)
+                .with_detail(
+                    "rules",
+                    waiting
+                        .iter()
+                        .map(|r| Value::from(r.rule.name.as_str()))
+                        .collect::<Vec<_>>(),
+                ),
+            );
+        } else if pending {
+            let state = Pending {
+                ctx,
+                ballots: &ballots,
+                table: &table,
+                conditional: &conditional,
+                deadline,
+            };
+            for (r, rs) in rules.iter().enumerate() {
+                if rs.status == RuleStatus::Pending {
+                    out.push(state.finding(r, rs));
+                    if self.ordered {
+                        break;
+                    }
+                }
+                if self.ordered && rs.status == RuleStatus::Rejected {
+                    break;
+                }
+            }
+        }
+
+        ApprovalState {
+            rules,
+            used,
+            ignored,
+            conditional,
+            valid,
+            deadline,
+            expires_at,
+            deadline_passed,
+            artifact_missing,
+        }
+    }
+}
+
+/// Marks every vote but each person's latest (by `at`; at the same instant, the later in the
+/// list) `duplicate`. Future votes are already out.
+fn mark_duplicates(ballots: &mut [Ballot<'_>]) {
+    let mut order: Vec<usize> = (0..ballots.len())
+        .filter(|&i| ballots.get(i).is_some_and(|b| b.fate == Fate::Candidate))
+        .collect();
+    if order.len() < 2 {
+        return;
+    }
+    let key = |i: usize| ballots.get(i).map(|b| (b.approval.by.as_str(), b.at, i));
+    order.sort_unstable_by_key(|&i| key(i));
+    let mut dups: Vec<usize> = Vec::new();
+    for w in order.windows(2) {
+        if let [i, j] = *w {
+            if key(i).map(|k| k.0) == key(j).map(|k| k.0) {
+                dups.push(i);
+            }
+        }
+    }
+    for i in dups {
+        if let Some(b) = ballots.get_mut(i) {
+            b.fate = Fate::Ignored(Ignored::Duplicate);
+        }
+    }
+}
+
+/// Ordered mode: rule by rule in the order written, each takes the earliest unused eligible
+/// approvals given at or after the moment the rules before it were satisfied; at equal
+/// times, people eligible for fewer later rules first (then the order given). A rule
+/// completes at the time of the approval that filled its last slot; once a rule is not
+/// satisfied (or rejected), the rules after it admit nothing yet. `since[r]` records what
+/// rule `r` admitted.
+fn assign_ordered(
+    ballots: &mut [Ballot<'_>],
+    table: &Table<'_>,
+    needed: &[u32],
+    rejected_by: &[Vec<&str>],
+    since: &mut [Since],
+) {
+    let m = needed.len();
+    let mut current = Since::Any;
+    let mut candidates: Vec<(DateTime<Utc>, usize, usize)> = Vec::new();
+    for r in 0..m {
+        if let Some(s) = since.get_mut(r) {
+            *s = current;
+        }
+        let need = needed.get(r).copied().unwrap_or(0);
+        candidates.clear();
+        for (i, b) in ballots.iter().enumerate() {
+            if b.fate == Fate::Candidate
+                && b.assigned.is_none()
+                && table.can(i, r)
+                && current.admits(b.at)
+            {
+                let later = (r.saturating_add(1)..m).filter(|&k| table.can(i, k)).count();
+                candidates.push((b.at, later, i));
+            }
+        }
+        candidates.sort_unstable();
+        let take = usize::try_from(need).unwrap_or(usize::MAX);
+        let mut completed_at = None;
+        for &(at, _, i) in candidates.iter().take(take) {
+            if let Some(b) = ballots.get_mut(i) {
+                b.assigned = Some(r);
+            }
+            completed_at = Some(at);
+        }
+        let satisfied = candidates.len() >= take;
+        let rejected = rejected_by.get(r).is_some_and(|v| !v.is_empty());
+        current = match (satisfied && !rejected, completed_at) {
+            (false, _) => Since::Never,
+            (true, Some(at)) => Since::From(at),
+            (true, None) => current,
+        };
+    }
+}
+
+/// What the pending findings read.
+struct Pending<'s, 'a> {
+    ctx: &'s ApprovalCtx<'a>,
+    ballots: &'s [Ballot<'a>],
+    table: &'s Table<'a>,
+    conditional: &'s [(&'a Approval, String)],
+    deadline: Option<DateTime<Utc>>,
+}
+
+/// How many names a pending finding lists.
+const MAX_LISTED: usize = 10;
+
+impl Pending<'_, '_> {
+    /// The `approval_required` finding of rule `r`.
+    fn finding(&self, r: usize, rs: &RuleState<'_>) -> Finding {
+        let rule = rs.rule;
+        let request = self.ctx.request;
+        let have = u32::try_from(rs.approved_by.len()).unwrap_or(u32::MAX);
+        let more = rs.needed.saturating_sub(have);
+        // Not yet approved: nobody whose approval is used, for this rule or another.
+        let eligible: Vec<&str> = rule
+            .eligible_people(self.ctx.directory, request)
+            .into_iter()
+            .filter(|p| {
+                !self
+                    .ballots
+                    .iter()
+                    .any(|b| b.assigned.is_some() && b.approval.by == *p)
+            })
+            .collect();
+        let listed: Vec<&str> = eligible.iter().take(MAX_LISTED).copied().collect();
+        let mut names: Vec<String> = listed.iter().map(|p| quote(p).into_owned()).collect();
+        if eligible.len() > MAX_LISTED {
+            names.push(format!(
+                "... {} more",
+                eligible.len().saturating_sub(MAX_LISTED)
+            ));
+        }
+        let eligible_text = if names.is_empty() {
+            "nobody else is eligible".to_owned()
+        } else {
+            format!("eligible: {}", names.join(", "))
+        };
+        // Conditional approvals by people who could fill this rule.
+        let unmet: Vec<(&Approval, &str)> = self
+            .ballots
+            .iter()
+            .enumerate()
+            .filter(|(i, b)| b.fate == Fate::Conditional && self.table.can(*i, r))
+            .filter_map(|(_, b)| {
+                self.conditional
+                    .iter()
+                    .find(|(a, _)| std::ptr::eq(*a, b.approval))
+                    .map(|(a, why)| (*a, why.as_str()))
+            })
+            .collect();
+        let mut message = format!(
+            "rule `{}` needs {more} more approval{} from {} ({eligible_text})",
+            quote(&rule.name),
+            if more == 1 { "" } else { "s" },
+            rule.who(),
+        );
+        if !unmet.is_empty() {
+            let waits: Vec<String> = unmet
+                .iter()
+                .map(|(a, why)| format!("`{}` approved on condition: {why}", quote(&a.by)))
+                .collect();
+            message.push_str("; ");
+            message.push_str(&waits.join("; "));
+        }
+        if let Some(d) = self.deadline {
+            message.push_str("; due ");
+            message.push_str(&format_utc(d));
+        }
+        let mut f = Finding::new(
+            REQUIRED_ID,
+            Severity::Pending,
+            message,
+            Some(rule.source.clone()),
+        )
+        .with_detail("rule", rule.name.clone())
+        .with_detail("needed", rs.needed)
+        .with_detail("have", have)
+        .with_detail(
+            "eligible",
+            listed.iter().map(|p| Value::from(*p)).collect::<Vec<_>>(),
+        )
+        .with_detail("eligible_count", eligible.len());
+        if let Some(d) = self.deadline {
+            f = f.with_detail("deadline", format_utc(d));
+        }
+        if !unmet.is_empty() {
+            let list: Vec<Value> = unmet
+                .iter()
+                .map(|(a, why)| {
+                    let mut m = Map::with_capacity(2);
+                    m.insert("by".into(), a.by.clone().into());
+                    m.insert("unmet".into(), (*why).into());
+                    Value::Object(m)
+                })
+                .collect();
+            f = f.with_detail("unmet_conditions", list);
+        }
+        f
     }
 }
 
@@ -231,7 +983,82 @@ impl ApprovalState<'_> {
     /// instants as UTC RFC 3339, `null` when absent. `state` is `satisfied`, `pending` or
     /// `denied` (a rejection, a passed deadline or a missing artifact).
     pub fn to_json(&self, rules: &ApprovalRules, level: RiskLevel) -> Map<String, Value> {
-        let _ = (rules, level);
-        todo!("approvals helper")
+        let instant = |t: Option<DateTime<Utc>>| t.map_or(Value::Null, |t| format_utc(t).into());
+        let strs = |v: &[&str]| Value::Array(v.iter().map(|s| Value::from(*s)).collect());
+        let state = if self.artifact_missing
+            || self.deadline_passed
+            || self.rules.iter().any(|r| r.status == RuleStatus::Rejected)
+        {
+            "denied"
+        } else if self.rules.iter().all(|r| r.status == RuleStatus::Satisfied) {
+            "satisfied"
+        } else {
+            "pending"
+        };
+        let rule_list: Vec<Value> = self
+            .rules
+            .iter()
+            .map(|r| {
+                let mut m = Map::with_capacity(6);
+                m.insert("name".into(), r.rule.name.clone().into());
+                m.insert("status".into(), r.status.as_str().into());
+                m.insert("needed".into(), r.needed.into());
+                m.insert("approved_by".into(), strs(&r.approved_by));
+                m.insert("rejected_by".into(), strs(&r.rejected_by));
+                m.insert("source".into(), r.rule.source.clone().into());
+                Value::Object(m)
+            })
+            .collect();
+        let used: Vec<Value> = self
+            .used
+            .iter()
+            .map(|u| {
+                let at = u.approval.at.to_utc();
+                let mut m = Map::with_capacity(5);
+                m.insert("by".into(), u.approval.by.clone().into());
+                m.insert("rule".into(), u.rule.into());
+                m.insert("role".into(), u.role.map_or(Value::Null, Value::from));
+                m.insert("at".into(), format_utc(at).into());
+                m.insert(
+                    "expires_at".into(),
+                    instant(rules.max_age.map(|age| add_saturating(at, age))),
+                );
+                Value::Object(m)
+            })
+            .collect();
+        let ignored: Vec<Value> = self
+            .ignored
+            .iter()
+            .map(|(a, why)| {
+                let mut m = Map::with_capacity(4);
+                m.insert("by".into(), a.by.clone().into());
+                m.insert("decision".into(), a.decision.as_str().into());
+                m.insert("at".into(), format_utc(a.at.to_utc()).into());
+                m.insert("reason".into(), why.as_str().into());
+                Value::Object(m)
+            })
+            .collect();
+        let conditional: Vec<Value> = self
+            .conditional
+            .iter()
+            .map(|(a, unmet)| {
+                let mut m = Map::with_capacity(3);
+                m.insert("by".into(), a.by.clone().into());
+                m.insert("at".into(), format_utc(a.at.to_utc()).into());
+                m.insert("unmet".into(), unmet.clone().into());
+                Value::Object(m)
+            })
+            .collect();
+        let mut out = Map::with_capacity(9);
+        out.insert("state".into(), state.into());
+        out.insert("risk_level".into(), level.as_str().into());
+        out.insert("ordered".into(), rules.ordered.into());
+        out.insert("rules".into(), rule_list.into());
+        out.insert("used".into(), used.into());
+        out.insert("ignored".into(), ignored.into());
+        out.insert("conditional".into(), conditional.into());
+        out.insert("deadline".into(), instant(self.deadline));
+        out.insert("expires_at".into(), instant(self.expires_at));
+        out
     }
 }
