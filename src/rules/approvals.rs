@@ -220,7 +220,6 @@ pub(crate) struct Used<'a> {
     pub role: Option<&'a str>,
 }
 
-
 /// How a person's approval can fill one rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fill<'a> {
@@ -278,7 +277,7 @@ impl When {
     fn holds(&self, request: &ChangeRequest, level: RiskLevel) -> bool {
         self.types
             .as_ref()
-            .is_none_or(|t| t.iter().any(|x| *x == request.change_type))
+            .is_none_or(|t| t.contains(&request.change_type))
             && self
                 .services
                 .as_ref()
@@ -293,7 +292,10 @@ impl When {
 
 /// `t - d`, saturating like [`add_saturating`].
 fn sub_saturating(t: DateTime<Utc>, d: TimeDelta) -> DateTime<Utc> {
-    add_saturating(t, TimeDelta::zero().checked_sub(&d).unwrap_or(TimeDelta::MAX))
+    add_saturating(
+        t,
+        TimeDelta::zero().checked_sub(&d).unwrap_or(TimeDelta::MAX),
+    )
 }
 
 /// Whether `person` is the requester, an author or the trigger of `request`.
@@ -320,8 +322,7 @@ impl ApprovalRule {
                 .map(|r| Fill::Yes(Some(r.as_str())))
                 .or_else(|| {
                     self.people
-                        .iter()
-                        .any(|p| *p == approval.by)
+                        .contains(&approval.by)
                         .then_some(Fill::Yes(None))
                 }),
         };
@@ -350,7 +351,11 @@ impl ApprovalRule {
 
     /// `role `a``, `roles `a` or `b``, `` `p` ``, joined with `or`.
     fn who(&self) -> String {
-        let roles: Vec<String> = self.roles.iter().map(|r| format!("`{}`", quote(r))).collect();
+        let roles: Vec<String> = self
+            .roles
+            .iter()
+            .map(|r| format!("`{}`", quote(r)))
+            .collect();
         let people: Vec<String> = self
             .people
             .iter()
@@ -479,7 +484,11 @@ impl ApprovalRules {
     /// denies), pushed to `out`. Each finding has the rule's source and `details` with the
     /// values compared (`rule`, `needed`, `have`, `eligible` (at most 10 names, sorted, not
     /// yet approved), `eligible_count`, `deadline`, `unmet_conditions`).
-    pub fn evaluate<'a>(&'a self, ctx: &ApprovalCtx<'a>, out: &mut Vec<Finding>) -> ApprovalState<'a> {
+    pub fn evaluate<'a>(
+        &'a self,
+        ctx: &ApprovalCtx<'a>,
+        out: &mut Vec<Finding>,
+    ) -> ApprovalState<'a> {
         let request = ctx.request;
         let now = ctx.now;
         let applicable: Vec<&'a ApprovalRule> = self
@@ -612,11 +621,8 @@ impl ApprovalRules {
         // How each rule stands, and what was used.
         let mut used: Vec<Used<'a>> = Vec::new();
         let mut rules: Vec<RuleState<'a>> = Vec::with_capacity(m);
-        for (r, ((rule, need), rejected)) in applicable
-            .iter()
-            .zip(&needed)
-            .zip(rejected_by)
-            .enumerate()
+        for (r, ((rule, need), rejected)) in
+            applicable.iter().zip(&needed).zip(rejected_by).enumerate()
         {
             let mut approved_by = Vec::new();
             for (i, b) in ballots.iter().enumerate() {
@@ -721,7 +727,10 @@ impl ApprovalRules {
             )
             .with_detail("by", b.approval.by.clone())
             .with_detail("rule", first.1.rule.name.clone())
-            .with_detail("rules", names.iter().map(|n| Value::from(*n)).collect::<Vec<_>>())
+            .with_detail(
+                "rules",
+                names.iter().map(|n| Value::from(*n)).collect::<Vec<_>>(),
+            )
             .with_detail("at", format_utc(b.at));
             if let Some(c) = &b.approval.comment {
                 f = f.with_detail("comment", c.clone());
@@ -846,7 +855,9 @@ fn assign_ordered(
                 && table.can(i, r)
                 && current.admits(b.at)
             {
-                let later = (r.saturating_add(1)..m).filter(|&k| table.can(i, k)).count();
+                let later = (r.saturating_add(1)..m)
+                    .filter(|&k| table.can(i, k))
+                    .count();
                 candidates.push((b.at, later, i));
             }
         }
@@ -1060,5 +1071,1041 @@ impl ApprovalState<'_> {
         out.insert("deadline".into(), instant(self.deadline));
         out.insert("expires_at".into(), instant(self.expires_at));
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, FixedOffset, TimeDelta};
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::model::ValidationResult;
+
+    const START: &str = "2026-12-01T22:00:00Z";
+    const NOW: &str = "2026-12-01T09:00:00Z";
+
+    fn t(s: &str) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339(s).unwrap()
+    }
+
+    fn u(s: &str) -> DateTime<Utc> {
+        t(s).to_utc()
+    }
+
+    fn rule(name: &str, roles: &[&str], min: Quorum) -> ApprovalRule {
+        ApprovalRule {
+            name: name.into(),
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            people: Vec::new(),
+            min,
+            when: When::default(),
+            allow_self_approval: false,
+            source: format!("policy.yaml:{}", name.len()),
+        }
+    }
+
+    fn one(name: &str, role: &str) -> ApprovalRule {
+        rule(name, &[role], Quorum::Count(1))
+    }
+
+    fn policy(rules: Vec<ApprovalRule>) -> ApprovalRules {
+        ApprovalRules {
+            rules,
+            ordered: false,
+            max_age: None,
+            deadline: None,
+            bind_to_artifact: false,
+            source: "policy.yaml:1".into(),
+        }
+    }
+
+    fn request() -> ChangeRequest {
+        let mut r = ChangeRequest::new(
+            "dep-1",
+            ["checkout"],
+            "production",
+            "feature",
+            t(START),
+            TimeDelta::hours(2),
+        );
+        r.requested_by = Some("req@x".into());
+        r
+    }
+
+    fn directory() -> Directory {
+        Directory::new([
+            ("a1@x", vec!["A"]),
+            ("a2@x", vec!["A"]),
+            ("a3@x", vec!["A"]),
+            ("b1@x", vec!["B"]),
+            ("x@x", vec!["A", "B"]),
+            ("y@x", vec!["A"]),
+            ("s1@x", vec!["security"]),
+            ("req@x", vec!["A", "B"]),
+            ("author@x", vec!["A"]),
+            ("bot@x", vec!["A"]),
+        ])
+    }
+
+    fn approve(by: &str, at: &str) -> Approval {
+        Approval::new(by, t(at))
+    }
+
+    fn reject(by: &str, at: &str) -> Approval {
+        let mut a = Approval::new(by, t(at));
+        a.decision = Vote::Reject;
+        a
+    }
+
+    /// What one evaluation gives: `details.approvals` and the findings.
+    struct Run {
+        json: Map<String, Value>,
+        findings: Vec<Finding>,
+        valid: Vec<String>,
+        expires_at: Option<DateTime<Utc>>,
+    }
+
+    struct Input<'v> {
+        request: ChangeRequest,
+        directory: Directory,
+        now: DateTime<Utc>,
+        level: RiskLevel,
+        validation: Option<&'v ValidationResults>,
+    }
+
+    impl Default for Input<'_> {
+        fn default() -> Self {
+            Self {
+                request: request(),
+                directory: directory(),
+                now: u(NOW),
+                level: RiskLevel::Low,
+                validation: None,
+            }
+        }
+    }
+
+    fn run_with(p: &ApprovalRules, approvals: &[Approval], input: &Input<'_>) -> Run {
+        let votes: Vec<&Approval> = approvals.iter().collect();
+        let ctx = ApprovalCtx {
+            request: &input.request,
+            approvals: &votes,
+            directory: &input.directory,
+            now: input.now,
+            level: input.level,
+            validation: input.validation,
+        };
+        let mut findings = Vec::new();
+        let state = p.evaluate(&ctx, &mut findings);
+        Run {
+            json: state.to_json(p, input.level),
+            valid: state.valid.iter().map(|a| a.by.clone()).collect(),
+            expires_at: state.expires_at,
+            findings,
+        }
+    }
+
+    fn run(p: &ApprovalRules, approvals: &[Approval]) -> Run {
+        run_with(p, approvals, &Input::default())
+    }
+
+    impl Run {
+        fn state(&self) -> &str {
+            self.json["state"].as_str().unwrap()
+        }
+
+        fn statuses(&self) -> Vec<(String, String)> {
+            self.json["rules"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    (
+                        r["name"].as_str().unwrap().to_owned(),
+                        r["status"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect()
+        }
+
+        fn status(&self, rule: &str) -> String {
+            self.statuses()
+                .into_iter()
+                .find(|(n, _)| n == rule)
+                .map(|(_, s)| s)
+                .unwrap_or_else(|| panic!("rule {rule} not applicable"))
+        }
+
+        fn ids(&self) -> Vec<&str> {
+            self.findings.iter().map(|f| f.rule.as_str()).collect()
+        }
+
+        fn ignored(&self) -> Vec<(String, String)> {
+            self.json["ignored"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| {
+                    (
+                        i["by"].as_str().unwrap().to_owned(),
+                        i["reason"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect()
+        }
+
+        fn used(&self) -> Vec<(String, String)> {
+            self.json["used"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| {
+                    (
+                        i["by"].as_str().unwrap().to_owned(),
+                        i["rule"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect()
+        }
+
+        fn finding(&self, id: &str) -> &Finding {
+            self.findings
+                .iter()
+                .find(|f| f.rule.as_str() == id)
+                .unwrap_or_else(|| panic!("no {id} finding in {:?}", self.ids()))
+        }
+    }
+
+    fn pair(a: &str, b: &str) -> (String, String) {
+        (a.to_owned(), b.to_owned())
+    }
+
+    // ---- quorum ----------------------------------------------------------------------------
+
+    #[test]
+    fn exactly_min_is_satisfied() {
+        let p = policy(vec![rule("eng", &["A"], Quorum::Count(2))]);
+        let r = run(
+            &p,
+            &[
+                approve("a1@x", "2026-12-01T08:00:00Z"),
+                approve("a2@x", "2026-12-01T08:01:00Z"),
+            ],
+        );
+        assert_eq!(r.state(), "satisfied");
+        assert!(r.findings.is_empty());
+        assert_eq!(r.json["rules"][0]["needed"], 2);
+        assert_eq!(r.json["rules"][0]["approved_by"], json!(["a1@x", "a2@x"]));
+    }
+
+    #[test]
+    fn one_short_is_pending_with_details() {
+        let p = policy(vec![rule("eng", &["A"], Quorum::Count(2))]);
+        let r = run(&p, &[approve("a1@x", "2026-12-01T08:00:00Z")]);
+        assert_eq!(r.state(), "pending");
+        assert_eq!(r.ids(), [REQUIRED_ID]);
+        let f = r.finding(REQUIRED_ID);
+        assert_eq!(f.severity, Severity::Pending);
+        assert_eq!(f.source.as_deref(), Some("policy.yaml:3"));
+        assert_eq!(f.details["rule"], "eng");
+        assert_eq!(f.details["needed"], 2);
+        assert_eq!(f.details["have"], 1);
+        // Holders of A but a1 (approved) and req (the requester).
+        assert_eq!(
+            f.details["eligible"],
+            json!(["a2@x", "a3@x", "author@x", "bot@x", "x@x", "y@x"])
+        );
+        assert_eq!(f.details["eligible_count"], 6);
+        assert!(!f.details.contains_key("deadline"));
+        assert!(
+            f.message
+                .starts_with("rule `eng` needs 1 more approval from role `A` (eligible: a2@x"),
+            "{}",
+            f.message
+        );
+    }
+
+    #[test]
+    fn person_in_two_roles_is_matched_where_greedy_would_block() {
+        // x holds A and B, y only A. Greedy x -> A would leave B empty.
+        let p = policy(vec![one("a", "A"), one("b", "B")]);
+        let r = run(
+            &p,
+            &[
+                approve("x@x", "2026-12-01T08:00:00Z"),
+                approve("y@x", "2026-12-01T08:01:00Z"),
+            ],
+        );
+        assert_eq!(r.state(), "satisfied", "{:?}", r.json);
+        assert_eq!(r.used(), [pair("y@x", "a"), pair("x@x", "b")]);
+        assert_eq!(r.json["used"][1]["role"], "B");
+    }
+
+    #[test]
+    fn person_in_two_roles_fills_one_slot_only() {
+        let p = policy(vec![one("a", "A"), one("b", "B")]);
+        let r = run(&p, &[approve("x@x", "2026-12-01T08:00:00Z")]);
+        assert_eq!(r.state(), "pending");
+        let pending: Vec<_> = r
+            .statuses()
+            .into_iter()
+            .filter(|(_, s)| s == "pending")
+            .collect();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(r.ids(), [REQUIRED_ID]);
+        // x is not listed as eligible any more: they approved.
+        let eligible = &r.finding(REQUIRED_ID).details["eligible"];
+        assert!(!eligible.as_array().unwrap().contains(&json!("x@x")));
+    }
+
+    #[test]
+    fn approval_naming_a_role_counts_only_in_it() {
+        let p = policy(vec![one("a", "A"), one("b", "B")]);
+        let mut x = approve("x@x", "2026-12-01T08:00:00Z");
+        x.role = Some("A".into());
+        let mut b1 = approve("b1@x", "2026-12-01T08:00:00Z");
+        b1.role = Some("A".into()); // b1 does not hold A
+        let r = run(&p, &[x, b1]);
+        assert_eq!(r.status("a"), "satisfied");
+        assert_eq!(r.status("b"), "pending");
+        assert_eq!(r.ignored(), [pair("b1@x", "not_eligible")]);
+    }
+
+    #[test]
+    fn people_listed_by_name_count_without_a_role() {
+        let mut cto = rule("cto", &[], Quorum::Count(1));
+        cto.people = vec!["boss@x".into()];
+        let r = run(
+            &policy(vec![cto]),
+            &[approve("boss@x", "2026-12-01T08:00:00Z")],
+        );
+        assert_eq!(r.state(), "satisfied");
+        assert_eq!(r.json["used"][0]["role"], Value::Null);
+    }
+
+    #[test]
+    fn min_all_needs_every_eligible_person_but_the_requester() {
+        // Holders of A: a1 a2 a3 author bot req x y; the requester (req) and the authors and
+        // trigger are excepted.
+        let p = policy(vec![rule("all", &["A"], Quorum::All)]);
+        let mut input = Input::default();
+        input.request.authors = vec!["author@x".into()];
+        input.request.triggered_by = Some("bot@x".into());
+        let everyone = ["a1@x", "a2@x", "a3@x", "x@x", "y@x"];
+        let votes: Vec<Approval> = everyone
+            .iter()
+            .map(|p| approve(p, "2026-12-01T08:00:00Z"))
+            .collect();
+        let r = run_with(&p, &votes, &input);
+        assert_eq!(r.json["rules"][0]["needed"], 5);
+        assert_eq!(r.state(), "satisfied");
+        let r = run_with(&p, &votes[..4], &input);
+        assert_eq!(r.state(), "pending");
+        assert_eq!(r.finding(REQUIRED_ID).details["eligible"], json!(["y@x"]));
+    }
+
+    #[test]
+    fn min_all_with_nobody_eligible_stays_pending() {
+        let p = policy(vec![rule("all", &["nobody"], Quorum::All)]);
+        let r = run(&p, &[]);
+        assert_eq!(r.state(), "pending");
+        assert_eq!(r.finding(REQUIRED_ID).details["eligible_count"], 0);
+    }
+
+    // ---- separation of duties ----------------------------------------------------------------
+
+    #[test]
+    fn requester_author_and_trigger_cannot_approve() {
+        let p = policy(vec![rule("eng", &["A"], Quorum::Count(1))]);
+        let mut input = Input::default();
+        input.request.authors = vec!["author@x".into()];
+        input.request.triggered_by = Some("bot@x".into());
+        for who in ["req@x", "author@x", "bot@x"] {
+            let r = run_with(&p, &[approve(who, "2026-12-01T08:00:00Z")], &input);
+            assert_eq!(r.state(), "pending", "{who}");
+            assert_eq!(r.ignored(), [pair(who, "requester")]);
+            // Still a valid approval, for scripts to see.
+            assert_eq!(r.valid, [who]);
+        }
+    }
+
+    #[test]
+    fn allow_self_approval_lets_the_requester_approve() {
+        let mut eng = one("eng", "A");
+        eng.allow_self_approval = true;
+        let r = run(
+            &policy(vec![eng]),
+            &[approve("req@x", "2026-12-01T08:00:00Z")],
+        );
+        assert_eq!(r.state(), "satisfied");
+        assert_eq!(r.used(), [pair("req@x", "eng")]);
+    }
+
+    #[test]
+    fn requester_may_fill_only_the_rule_that_allows_it() {
+        let mut b = one("b", "B");
+        b.allow_self_approval = true;
+        let p = policy(vec![one("a", "A"), b]);
+        let r = run(&p, &[approve("req@x", "2026-12-01T08:00:00Z")]);
+        assert_eq!(r.status("b"), "satisfied");
+        assert_eq!(r.status("a"), "pending");
+    }
+
+    #[test]
+    fn someone_without_a_role_is_not_eligible() {
+        let r = run(
+            &policy(vec![one("eng", "A")]),
+            &[approve("stranger@x", "2026-12-01T08:00:00Z")],
+        );
+        assert_eq!(r.ignored(), [pair("stranger@x", "not_eligible")]);
+        assert_eq!(r.state(), "pending");
+    }
+
+    // ---- time ------------------------------------------------------------------------------
+
+    #[test]
+    fn expired_at_exactly_max_age_valid_one_second_before() {
+        let mut p = policy(vec![one("eng", "A")]);
+        p.max_age = Some(TimeDelta::hours(72));
+        // now - 72h
+        let r = run(&p, &[approve("a1@x", "2026-11-28T09:00:00Z")]);
+        assert_eq!(r.ignored(), [pair("a1@x", "expired")]);
+        assert_eq!(r.state(), "pending");
+        let r = run(&p, &[approve("a1@x", "2026-11-28T09:00:01Z")]);
+        assert_eq!(r.state(), "satisfied");
+        assert_eq!(r.expires_at, Some(u("2026-12-01T09:00:01Z")));
+        assert_eq!(r.json["expires_at"], "2026-12-01T09:00:01Z");
+        assert_eq!(r.json["used"][0]["expires_at"], "2026-12-01T09:00:01Z");
+    }
+
+    #[test]
+    fn expires_at_is_the_earliest_expiry_of_the_approvals_used() {
+        let mut p = policy(vec![one("a", "A"), one("b", "B")]);
+        p.max_age = Some(TimeDelta::hours(1));
+        let r = run(
+            &p,
+            &[
+                approve("a1@x", "2026-12-01T08:30:00Z"),
+                approve("b1@x", "2026-12-01T08:10:00Z"),
+            ],
+        );
+        assert_eq!(r.json["expires_at"], "2026-12-01T09:10:00Z");
+    }
+
+    #[test]
+    fn huge_max_age_saturates() {
+        let mut p = policy(vec![one("a", "A")]);
+        p.max_age = Some(TimeDelta::MAX);
+        p.deadline = Some(TimeDelta::MAX);
+        let r = run(&p, &[approve("a1@x", "2026-12-01T08:30:00Z")]);
+        // The deadline saturates at the earliest instant: passed, and the approval is after it.
+        assert_eq!(r.state(), "denied");
+        assert_eq!(r.ignored(), [pair("a1@x", "after_deadline")]);
+    }
+
+    #[test]
+    fn approval_from_the_future_is_ignored() {
+        let r = run(
+            &policy(vec![one("eng", "A")]),
+            &[approve("a1@x", "2026-12-01T09:00:01Z")],
+        );
+        assert_eq!(r.ignored(), [pair("a1@x", "future")]);
+        assert_eq!(r.state(), "pending");
+        assert!(r.valid.is_empty());
+        // At exactly now it counts.
+        let r = run(&policy(vec![one("eng", "A")]), &[approve("a1@x", NOW)]);
+        assert_eq!(r.state(), "satisfied");
+    }
+
+    #[test]
+    fn future_vote_does_not_replace_a_present_one() {
+        let r = run(
+            &policy(vec![one("eng", "A")]),
+            &[
+                approve("a1@x", "2026-12-01T08:00:00Z"),
+                reject("a1@x", "2026-12-02T08:00:00Z"),
+            ],
+        );
+        assert_eq!(r.state(), "satisfied");
+        assert_eq!(r.ignored(), [pair("a1@x", "future")]);
+    }
+
+    #[test]
+    fn deadline_minute() {
+        let mut p = policy(vec![one("eng", "A")]);
+        p.deadline = Some(TimeDelta::hours(2)); // due 20:00
+        let at_due = Input {
+            now: u("2026-12-01T20:00:00Z"),
+            ..Input::default()
+        };
+        let r = run_with(&p, &[], &at_due);
+        assert_eq!(r.ids(), [DEADLINE_ID]);
+        let f = r.finding(DEADLINE_ID);
+        assert_eq!(f.severity, Severity::Deny);
+        assert!(
+            f.message
+                .starts_with("approval deadline passed: reschedule")
+        );
+        assert_eq!(f.details["deadline"], "2026-12-01T20:00:00Z");
+        assert_eq!(r.state(), "denied");
+        assert_eq!(r.json["deadline"], "2026-12-01T20:00:00Z");
+
+        let before = Input {
+            now: u("2026-12-01T19:59:59Z"),
+            ..Input::default()
+        };
+        let r = run_with(&p, &[], &before);
+        assert_eq!(r.ids(), [REQUIRED_ID]);
+        let f = r.finding(REQUIRED_ID);
+        assert_eq!(f.details["deadline"], "2026-12-01T20:00:00Z");
+        assert!(
+            f.message.ends_with("; due 2026-12-01T20:00:00Z"),
+            "{}",
+            f.message
+        );
+        assert_eq!(r.state(), "pending");
+    }
+
+    #[test]
+    fn satisfied_chain_is_not_denied_by_the_deadline() {
+        let mut p = policy(vec![one("eng", "A")]);
+        p.deadline = Some(TimeDelta::hours(2));
+        let input = Input {
+            now: u("2026-12-01T21:00:00Z"),
+            ..Input::default()
+        };
+        let r = run_with(&p, &[approve("a1@x", "2026-12-01T19:00:00Z")], &input);
+        assert_eq!(r.state(), "satisfied");
+        assert!(r.findings.is_empty());
+    }
+
+    #[test]
+    fn approval_after_the_deadline_does_not_count() {
+        let mut p = policy(vec![rule("eng", &["A"], Quorum::Count(2))]);
+        p.deadline = Some(TimeDelta::hours(2));
+        let input = Input {
+            now: u("2026-12-01T21:00:00Z"),
+            ..Input::default()
+        };
+        let r = run_with(
+            &p,
+            &[
+                approve("a1@x", "2026-12-01T19:00:00Z"),
+                approve("a2@x", "2026-12-01T20:00:01Z"),
+            ],
+            &input,
+        );
+        assert_eq!(r.ignored(), [pair("a2@x", "after_deadline")]);
+        assert_eq!(r.ids(), [DEADLINE_ID]);
+    }
+
+    // ---- votes -----------------------------------------------------------------------------
+
+    #[test]
+    fn rejection_then_approval_by_the_same_person_approves() {
+        let r = run(
+            &policy(vec![one("eng", "A")]),
+            &[
+                reject("a1@x", "2026-12-01T07:00:00Z"),
+                approve("a1@x", "2026-12-01T08:00:00Z"),
+            ],
+        );
+        assert_eq!(r.state(), "satisfied");
+        assert_eq!(r.ignored(), [pair("a1@x", "duplicate")]);
+        assert_eq!(r.json["ignored"][0]["decision"], "reject");
+    }
+
+    #[test]
+    fn approval_then_rejection_denies() {
+        let mut no = reject("a1@x", "2026-12-01T08:00:00Z");
+        no.comment = Some("not before the load test".into());
+        let r = run(
+            &policy(vec![one("eng", "A"), one("b", "B")]),
+            &[approve("a1@x", "2026-12-01T07:00:00Z"), no],
+        );
+        assert_eq!(r.state(), "denied");
+        assert_eq!(r.status("eng"), "rejected");
+        assert_eq!(r.json["rules"][0]["rejected_by"], json!(["a1@x"]));
+        assert_eq!(r.ids(), [REJECTED_ID, REQUIRED_ID]);
+        let f = r.finding(REJECTED_ID);
+        assert_eq!(f.severity, Severity::Deny);
+        assert_eq!(f.details["by"], "a1@x");
+        assert_eq!(f.details["rule"], "eng");
+        assert!(f.message.contains("`a1@x`") && f.message.contains("`eng`"));
+        assert!(f.message.contains("not before the load test"));
+        // The pending finding names the rule still waiting, not the rejected one.
+        assert_eq!(r.finding(REQUIRED_ID).details["rule"], "b");
+    }
+
+    #[test]
+    fn one_rejected_finding_per_rejecting_person() {
+        let r = run(
+            &policy(vec![one("a", "A"), one("b", "B")]),
+            &[
+                reject("x@x", "2026-12-01T08:00:00Z"),
+                reject("a1@x", "2026-12-01T08:00:00Z"),
+            ],
+        );
+        let rejected: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| f.rule.as_str() == REJECTED_ID)
+            .collect();
+        assert_eq!(rejected.len(), 2);
+        assert_eq!(rejected[0].details["rules"], json!(["a", "b"]));
+        assert_eq!(r.status("a"), "rejected");
+        assert_eq!(r.status("b"), "rejected");
+    }
+
+    #[test]
+    fn rejection_by_someone_not_eligible_is_ignored() {
+        let r = run(
+            &policy(vec![one("eng", "A")]),
+            &[
+                reject("s1@x", "2026-12-01T08:00:00Z"),
+                approve("a1@x", "2026-12-01T08:00:00Z"),
+            ],
+        );
+        assert_eq!(r.state(), "satisfied");
+        assert_eq!(r.ignored(), [pair("s1@x", "not_eligible")]);
+    }
+
+    #[test]
+    fn same_instant_later_in_the_list_wins() {
+        let r = run(
+            &policy(vec![one("eng", "A")]),
+            &[
+                approve("a1@x", "2026-12-01T08:00:00Z"),
+                reject("a1@x", "2026-12-01T08:00:00Z"),
+            ],
+        );
+        assert_eq!(r.state(), "denied");
+        assert_eq!(r.ignored(), [pair("a1@x", "duplicate")]);
+        assert_eq!(r.json["ignored"][0]["decision"], "approve");
+    }
+
+    // ---- artifact --------------------------------------------------------------------------
+
+    #[test]
+    fn stale_artifact_is_listed_in_ignored() {
+        let mut p = policy(vec![one("eng", "A")]);
+        p.bind_to_artifact = true;
+        let mut input = Input::default();
+        input.request.artifact = Some("sha256:new".into());
+        let mut old = approve("a1@x", "2026-12-01T08:00:00Z");
+        old.artifact = Some("sha256:old".into());
+        let mut none = approve("a2@x", "2026-12-01T08:00:00Z");
+        none.artifact = None;
+        let r = run_with(&p, &[old.clone(), none], &input);
+        assert_eq!(
+            r.ignored(),
+            [
+                pair("a1@x", "stale_artifact"),
+                pair("a2@x", "stale_artifact")
+            ]
+        );
+        assert_eq!(r.state(), "pending");
+        let mut fresh = approve("a2@x", "2026-12-01T08:00:00Z");
+        fresh.artifact = Some("sha256:new".into());
+        let r = run_with(&p, &[old, fresh], &input);
+        assert_eq!(r.state(), "satisfied");
+    }
+
+    #[test]
+    fn artifact_missing_denies_and_nothing_counts() {
+        let mut p = policy(vec![one("eng", "A")]);
+        p.bind_to_artifact = true;
+        let mut a = approve("a1@x", "2026-12-01T08:00:00Z");
+        a.artifact = Some("sha256:x".into());
+        let r = run(&p, &[a, approve("a2@x", "2026-12-01T08:00:00Z")]);
+        assert_eq!(r.ids(), [ARTIFACT_ID, REQUIRED_ID]);
+        let arts: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| f.rule.as_str() == ARTIFACT_ID)
+            .collect();
+        assert_eq!(arts.len(), 1);
+        assert_eq!(arts[0].severity, Severity::Deny);
+        assert_eq!(r.state(), "denied");
+        assert!(r.used().is_empty());
+        assert_eq!(
+            r.ignored(),
+            [
+                pair("a1@x", "stale_artifact"),
+                pair("a2@x", "stale_artifact")
+            ]
+        );
+    }
+
+    // ---- conditions ------------------------------------------------------------------------
+
+    fn conditional(by: &str, c: ApprovalCondition) -> Approval {
+        let mut a = approve(by, "2026-12-01T08:00:00Z");
+        a.conditions = vec![c];
+        a
+    }
+
+    #[test]
+    fn label_condition_met_and_unmet() {
+        let p = policy(vec![one("eng", "A")]);
+        let votes = [conditional(
+            "a1@x",
+            ApprovalCondition::Label("ticket".into()),
+        )];
+        for (value, met) in [
+            (None, false),
+            (Some(Value::Null), false),
+            (Some(json!(false)), false),
+            (Some(json!("")), false),
+            (Some(json!("CHG-1")), true),
+            (Some(json!(0)), true),
+        ] {
+            let mut input = Input::default();
+            if let Some(v) = value.clone() {
+                input.request.labels.insert("ticket".into(), v);
+            }
+            let r = run_with(&p, &votes, &input);
+            assert_eq!(r.state() == "satisfied", met, "{value:?}");
+            if !met {
+                assert_eq!(
+                    r.json["conditional"][0]["unmet"],
+                    "label `ticket` is not set"
+                );
+                assert_eq!(
+                    r.finding(REQUIRED_ID).details["unmet_conditions"],
+                    json!([{"by": "a1@x", "unmet": "label `ticket` is not set"}])
+                );
+                assert!(r.ignored().is_empty());
+                assert!(r.valid.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn validation_condition_met_and_unmet() {
+        let p = policy(vec![one("eng", "A")]);
+        let votes = [conditional(
+            "a1@x",
+            ApprovalCondition::Validation("performance".into()),
+        )];
+        let res = |rs: Vec<(&str, ValidationStatus, &str)>| {
+            ValidationResults::new(
+                rs.into_iter()
+                    .map(|(c, s, at)| ValidationResult::new("performance", c, s, t(at)))
+                    .collect(),
+            )
+        };
+        use ValidationStatus::*;
+        let cases = [
+            // latest per check: failed then passed -> passed; warning counts.
+            (
+                res(vec![
+                    ("load", Failed, "2026-12-01T01:00:00Z"),
+                    ("load", Passed, "2026-12-01T02:00:00Z"),
+                    ("soak", Warning, "2026-12-01T01:00:00Z"),
+                ]),
+                true,
+            ),
+            // passed then failed -> not passed.
+            (
+                res(vec![
+                    ("load", Passed, "2026-12-01T01:00:00Z"),
+                    ("load", Failed, "2026-12-01T02:00:00Z"),
+                ]),
+                false,
+            ),
+            (res(vec![("load", Skipped, "2026-12-01T01:00:00Z")]), false),
+            // no result in the category
+            (res(vec![]), false),
+        ];
+        for (i, (results, met)) in cases.iter().enumerate() {
+            let input = Input {
+                validation: Some(results),
+                ..Input::default()
+            };
+            let r = run_with(&p, &votes, &input);
+            assert_eq!(r.state() == "satisfied", *met, "case {i}");
+        }
+        // No validation evidence at all: unmet.
+        let r = run(&p, &votes);
+        assert_eq!(r.state(), "pending");
+        assert_eq!(
+            r.json["conditional"][0]["unmet"],
+            "validation `performance` has not passed"
+        );
+        assert!(
+            r.finding(REQUIRED_ID)
+                .message
+                .contains("approved on condition")
+        );
+    }
+
+    // ---- when ------------------------------------------------------------------------------
+
+    #[test]
+    fn when_risk_at_least() {
+        let mut sec = one("security", "security");
+        sec.when.risk_at_least = Some(RiskLevel::High);
+        let p = policy(vec![one("eng", "A"), sec]);
+        let votes = [approve("a1@x", "2026-12-01T08:00:00Z")];
+        for (level, applies) in [
+            (RiskLevel::Medium, false),
+            (RiskLevel::High, true),
+            (RiskLevel::Critical, true),
+        ] {
+            let input = Input {
+                level,
+                ..Input::default()
+            };
+            let r = run_with(&p, &votes, &input);
+            assert_eq!(r.statuses().len(), if applies { 2 } else { 1 }, "{level:?}");
+            assert_eq!(r.state() == "satisfied", !applies);
+            assert_eq!(r.json["risk_level"], level.as_str());
+        }
+    }
+
+    #[test]
+    fn when_types_services_and_labels() {
+        let mut by_type = one("t", "A");
+        by_type.when.types = Some(vec!["hotfix".into(), "feature".into()]);
+        let mut other_type = one("t2", "A");
+        other_type.when.types = Some(vec!["emergency".into()]);
+        let mut by_service = one("s", "A");
+        by_service.when.services = Some(vec!["payments".into(), "checkout".into()]);
+        let mut other_service = one("s2", "A");
+        other_service.when.services = Some(vec!["search".into()]);
+        let mut by_label = one("l", "A");
+        by_label
+            .when
+            .labels
+            .insert("team".into(), json!("payments"));
+        let mut other_label = one("l2", "A");
+        other_label
+            .when
+            .labels
+            .insert("team".into(), json!("search"));
+        let mut number_label = one("l3", "A");
+        number_label.when.labels.insert("tier".into(), json!(1));
+        let p = policy(vec![
+            by_type,
+            other_type,
+            by_service,
+            other_service,
+            by_label,
+            other_label,
+            number_label,
+        ]);
+        let mut input = Input::default();
+        input
+            .request
+            .labels
+            .insert("team".into(), json!("payments"));
+        input.request.labels.insert("tier".into(), json!("1"));
+        let r = run_with(&p, &[], &input);
+        let names: Vec<String> = r.statuses().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["t", "s", "l"]);
+    }
+
+    #[test]
+    fn no_applicable_rule_is_satisfied() {
+        let mut sec = one("security", "security");
+        sec.when.risk_at_least = Some(RiskLevel::Critical);
+        let mut p = policy(vec![sec]);
+        p.bind_to_artifact = true;
+        let r = run(&p, &[]);
+        assert_eq!(r.state(), "satisfied");
+        assert!(r.findings.is_empty());
+    }
+
+    // ---- ordered ---------------------------------------------------------------------------
+
+    fn ordered(rules: Vec<ApprovalRule>) -> ApprovalRules {
+        let mut p = policy(rules);
+        p.ordered = true;
+        p
+    }
+
+    #[test]
+    fn ordered_pending_names_the_next_rule_only() {
+        let p = ordered(vec![one("a", "A"), one("b", "B"), one("s", "security")]);
+        let r = run(&p, &[]);
+        assert_eq!(r.ids(), [REQUIRED_ID]);
+        assert_eq!(r.finding(REQUIRED_ID).details["rule"], "a");
+        assert_eq!(
+            r.statuses(),
+            [
+                pair("a", "pending"),
+                pair("b", "pending"),
+                pair("s", "pending")
+            ]
+        );
+        assert_eq!(r.json["ordered"], true);
+        let r = run(&p, &[approve("a1@x", "2026-12-01T08:00:00Z")]);
+        assert_eq!(r.ids(), [REQUIRED_ID]);
+        assert_eq!(r.finding(REQUIRED_ID).details["rule"], "b");
+    }
+
+    #[test]
+    fn ordered_approval_before_the_previous_rule_is_out_of_order() {
+        let p = ordered(vec![one("a", "A"), one("b", "B")]);
+        let r = run(
+            &p,
+            &[
+                approve("b1@x", "2026-12-01T07:00:00Z"),
+                approve("a1@x", "2026-12-01T08:00:00Z"),
+            ],
+        );
+        assert_eq!(r.status("a"), "satisfied");
+        assert_eq!(r.status("b"), "pending");
+        assert_eq!(r.ignored(), [pair("b1@x", "out_of_order")]);
+        assert_eq!(r.finding(REQUIRED_ID).details["rule"], "b");
+        // In order (and at the same instant) it counts.
+        let r = run(
+            &p,
+            &[
+                approve("b1@x", "2026-12-01T08:00:00Z"),
+                approve("a1@x", "2026-12-01T08:00:00Z"),
+            ],
+        );
+        assert_eq!(r.state(), "satisfied");
+    }
+
+    #[test]
+    fn ordered_approval_for_a_rule_after_an_unsatisfied_one_is_out_of_order() {
+        let p = ordered(vec![one("a", "A"), one("s", "security")]);
+        let r = run(&p, &[approve("s1@x", "2026-12-01T08:00:00Z")]);
+        assert_eq!(r.ignored(), [pair("s1@x", "out_of_order")]);
+        assert_eq!(r.finding(REQUIRED_ID).details["rule"], "a");
+    }
+
+    #[test]
+    fn ordered_prefers_at_equal_times_people_needed_by_fewer_later_rules() {
+        // x (A, B) and y (A) at the same instant: y fills a, x fills b.
+        let p = ordered(vec![one("a", "A"), one("b", "B")]);
+        let r = run(
+            &p,
+            &[
+                approve("x@x", "2026-12-01T08:00:00Z"),
+                approve("y@x", "2026-12-01T08:00:00Z"),
+            ],
+        );
+        assert_eq!(r.state(), "satisfied", "{:?}", r.json);
+        assert_eq!(r.used(), [pair("y@x", "a"), pair("x@x", "b")]);
+    }
+
+    #[test]
+    fn ordered_rule_completes_at_its_last_approval() {
+        // a needs 2: completed at 08:10; b's approval at 08:05 is out of order.
+        let p = ordered(vec![rule("a", &["A"], Quorum::Count(2)), one("b", "B")]);
+        let r = run(
+            &p,
+            &[
+                approve("a1@x", "2026-12-01T08:00:00Z"),
+                approve("b1@x", "2026-12-01T08:05:00Z"),
+                approve("a2@x", "2026-12-01T08:10:00Z"),
+            ],
+        );
+        assert_eq!(r.status("a"), "satisfied");
+        assert_eq!(r.status("b"), "pending");
+        assert_eq!(r.ignored(), [pair("b1@x", "out_of_order")]);
+    }
+
+    #[test]
+    fn surplus_approval_is_valid_but_neither_used_nor_ignored() {
+        let p = policy(vec![one("a", "A")]);
+        let r = run(
+            &p,
+            &[
+                approve("a1@x", "2026-12-01T08:00:00Z"),
+                approve("a2@x", "2026-12-01T08:00:00Z"),
+            ],
+        );
+        assert_eq!(r.used(), [pair("a1@x", "a")]);
+        assert!(r.ignored().is_empty());
+        assert_eq!(r.valid, ["a1@x", "a2@x"]);
+    }
+
+    // ---- findings and details --------------------------------------------------------------
+
+    #[test]
+    fn pending_lists_at_most_ten_eligible_names() {
+        let people: Vec<(String, Vec<&str>)> = (0..25)
+            .map(|i| (format!("p{i:02}@x"), vec!["release"]))
+            .collect();
+        let input = Input {
+            directory: Directory::new(people),
+            ..Input::default()
+        };
+        let mut p = policy(vec![one("release", "release")]);
+        p.deadline = Some(TimeDelta::hours(2));
+        let r = run_with(&p, &[approve("p00@x", "2026-12-01T08:00:00Z")], &input);
+        assert_eq!(r.state(), "satisfied");
+        let p2 = policy(vec![rule("release", &["release"], Quorum::Count(2))]);
+        let r = run_with(&p2, &[approve("p00@x", "2026-12-01T08:00:00Z")], &input);
+        let f = r.finding(REQUIRED_ID);
+        assert_eq!(f.details["eligible"].as_array().unwrap().len(), 10);
+        assert_eq!(f.details["eligible"][0], "p01@x");
+        assert_eq!(f.details["eligible_count"], 24);
+        assert!(f.message.contains("p10@x, ... 14 more)"), "{}", f.message);
+    }
+
+    #[test]
+    fn to_json_has_the_documented_shape() {
+        let mut p = policy(vec![one("a", "A")]);
+        p.max_age = Some(TimeDelta::hours(72));
+        let r = run(
+            &p,
+            &[
+                approve("a1@x", "2026-12-01T08:00:00+01:00"),
+                approve("a1@x", "2026-12-01T10:00:00Z"),
+            ],
+        );
+        assert_eq!(
+            Value::Object(r.json),
+            json!({
+                "state": "satisfied",
+                "risk_level": "low",
+                "ordered": false,
+                "rules": [{"name": "a", "status": "satisfied", "needed": 1,
+                           "approved_by": ["a1@x"], "rejected_by": [],
+                           "source": "policy.yaml:1"}],
+                "used": [{"by": "a1@x", "rule": "a", "role": "A",
+                          "at": "2026-12-01T07:00:00Z", "expires_at": "2026-12-04T07:00:00Z"}],
+                "ignored": [{"by": "a1@x", "decision": "approve",
+                             "at": "2026-12-01T10:00:00Z", "reason": "future"}],
+                "conditional": [],
+                "deadline": null,
+                "expires_at": "2026-12-04T07:00:00Z",
+            })
+        );
+    }
+
+    #[test]
+    fn user_text_in_messages_is_quoted() {
+        let long = "r".repeat(500);
+        let p = policy(vec![one(&long, "A")]);
+        let r = run(&p, &[]);
+        let f = r.finding(REQUIRED_ID);
+        assert!(f.message.len() < 400, "{}", f.message.len());
+        assert_eq!(f.details["rule"], Value::from(long));
+    }
+
+    #[test]
+    fn matching_handles_many_votes_and_rules() {
+        // 40 rules of role A, 60 holders approving: 40 filled, the rest surplus.
+        let people: Vec<(String, Vec<&str>)> =
+            (0..60).map(|i| (format!("p{i}@x"), vec!["A"])).collect();
+        let input = Input {
+            directory: Directory::new(people),
+            ..Input::default()
+        };
+        let p = policy((0..40).map(|i| one(&format!("r{i}"), "A")).collect());
+        let votes: Vec<Approval> = (0..60)
+            .map(|i| approve(&format!("p{i}@x"), "2026-12-01T08:00:00Z"))
+            .collect();
+        let r = run_with(&p, &votes, &input);
+        assert_eq!(r.state(), "satisfied");
+        assert_eq!(r.used().len(), 40);
     }
 }
