@@ -431,47 +431,46 @@ impl<'a> Table<'a> {
     }
 }
 
+/// Per applicable rule, the assignment's working state.
+#[derive(Debug, Clone, Copy)]
+struct Work {
+    needed: u32,
+    /// How many ballots fill it.
+    count: u32,
+    /// Seen in the current augmenting path.
+    visited: bool,
+    /// What it admitted (ordered mode).
+    since: Since,
+}
+
 /// Kuhn's augmenting path from ballot `v`: assigns it to a rule with a free slot, moving
-/// earlier assignments along the way. `count[r]` is how many ballots fill rule `r`.
-fn augment(
-    v: usize,
-    table: &Table<'_>,
-    needed: &[u32],
-    count: &mut [u32],
-    ballots: &mut [Ballot<'_>],
-    visited: &mut [bool],
-) -> bool {
-    for r in 0..needed.len() {
+/// earlier assignments along the way (rules tried in the order written).
+fn augment(v: usize, table: &Table<'_>, work: &mut [Work], ballots: &mut [Ballot<'_>]) -> bool {
+    for r in 0..work.len() {
         if !table.can(v, r) {
             continue;
         }
-        match visited.get_mut(r) {
-            Some(seen) if !*seen => *seen = true,
-            _ => continue,
-        }
-        let (Some(&need), Some(&have)) = (needed.get(r), count.get(r)) else {
+        let Some(w) = work.get_mut(r) else { continue };
+        if w.visited {
             continue;
-        };
-        if have < need {
-            if let Some(c) = count.get_mut(r) {
-                *c = have.saturating_add(1);
-            }
+        }
+        w.visited = true;
+        let free = w.count < w.needed;
+        if free {
+            w.count = w.count.saturating_add(1);
+        }
+        // Full: try to move one of its ballots elsewhere.
+        let moved = free
+            || (0..ballots.len()).any(|u| {
+                u != v
+                    && ballots.get(u).is_some_and(|b| b.assigned == Some(r))
+                    && augment(u, table, work, ballots)
+            });
+        if moved {
             if let Some(b) = ballots.get_mut(v) {
                 b.assigned = Some(r);
             }
             return true;
-        }
-        // Full: try to move one of its ballots elsewhere.
-        for u in 0..ballots.len() {
-            if u != v
-                && ballots.get(u).is_some_and(|b| b.assigned == Some(r))
-                && augment(u, table, needed, count, ballots, visited)
-            {
-                if let Some(b) = ballots.get_mut(v) {
-                    b.assigned = Some(r);
-                }
-                return true;
-            }
         }
     }
     false
@@ -491,12 +490,28 @@ impl ApprovalRules {
     ) -> ApprovalState<'a> {
         let request = ctx.request;
         let now = ctx.now;
-        let applicable: Vec<&'a ApprovalRule> = self
+        // The applicable rules, with what each needs; nothing else is built for the others.
+        let mut rules: Vec<RuleState<'a>> = self
             .rules
             .iter()
             .filter(|r| r.when.holds(request, ctx.level))
+            .map(|rule| RuleState {
+                rule,
+                needed: match rule.min {
+                    Quorum::Count(n) => n,
+                    // Fail closed: a rule nobody may fill stays pending, it never passes.
+                    Quorum::All => {
+                        u32::try_from(rule.eligible_people(ctx.directory, request).len())
+                            .unwrap_or(u32::MAX)
+                            .max(1)
+                    }
+                },
+                approved_by: Vec::new(),
+                rejected_by: Vec::new(),
+                status: RuleStatus::Pending,
+            })
             .collect();
-        let m = applicable.len();
+        let m = rules.len();
         let deadline = self
             .deadline
             .map(|d| sub_saturating(request.start.to_utc(), d));
@@ -522,29 +537,28 @@ impl ApprovalRules {
             .collect();
         mark_duplicates(&mut ballots);
 
-        // How each latest vote can fill each rule.
+        // How each latest vote can fill each rule, and what becomes of it.
         let mut table = Table {
             fills: vec![Fill::No; ballots.len().saturating_mul(m)],
             m,
         };
-        let mut rejected_by: Vec<Vec<&'a str>> = vec![Vec::new(); m];
         let mut conditional: Vec<(&'a Approval, String)> = Vec::new();
         let mut valid: Vec<&'a Approval> = Vec::new();
         let mut rejections: Vec<usize> = Vec::new();
-        for (i, (b, row)) in ballots
-            .iter_mut()
-            .zip(table.fills.chunks_mut(m.max(1)))
-            .enumerate()
-        {
+        for (i, b) in ballots.iter_mut().enumerate() {
             if b.fate != Fate::Candidate {
                 continue;
             }
             let a = b.approval;
             let roles = ctx.directory.roles_of(&a.by);
             let own = is_self(request, &a.by);
+            let row = i
+                .checked_mul(m)
+                .and_then(|lo| table.fills.get_mut(lo..lo.saturating_add(m)))
+                .unwrap_or_default();
             let (mut any_yes, mut any_self) = (false, false);
-            for (cell, rule) in row.iter_mut().zip(&applicable) {
-                *cell = rule.fill(a, roles, own);
+            for (cell, state) in row.iter_mut().zip(&rules) {
+                *cell = state.rule.fill(a, roles, own);
                 any_yes |= matches!(cell, Fill::Yes(_));
                 any_self |= *cell == Fill::SelfExcluded;
             }
@@ -554,12 +568,13 @@ impl ApprovalRules {
                 Ignored::NotEligible
             };
             if a.decision == Vote::Reject {
+                // Rejections do not expire and do not depend on the artifact: fail closed.
                 if any_yes {
                     b.fate = Fate::Reject;
                     rejections.push(i);
-                    for (cell, by) in row.iter().zip(rejected_by.iter_mut()) {
+                    for (cell, state) in row.iter().zip(rules.iter_mut()) {
                         if matches!(cell, Fill::Yes(_)) {
-                            by.push(a.by.as_str());
+                            state.rejected_by.push(a.by.as_str());
                         }
                     }
                 } else {
@@ -591,69 +606,52 @@ impl ApprovalRules {
             };
         }
 
-        // How many each rule needs.
-        let needed: Vec<u32> = applicable
+        // Assignment.
+        let mut work: Vec<Work> = rules
             .iter()
-            .map(|r| match r.min {
-                Quorum::Count(n) => n,
-                // Fail closed: a rule nobody may fill stays pending, it never passes.
-                Quorum::All => u32::try_from(r.eligible_people(ctx.directory, request).len())
-                    .unwrap_or(u32::MAX)
-                    .max(1),
+            .map(|s| Work {
+                needed: s.needed,
+                count: 0,
+                visited: false,
+                since: Since::Any,
             })
             .collect();
-
-        // Assignment.
-        let mut since = vec![Since::Any; m];
         if self.ordered {
-            assign_ordered(&mut ballots, &table, &needed, &rejected_by, &mut since);
+            assign_ordered(&mut ballots, &table, &rules, &mut work);
         } else {
-            let mut count = vec![0u32; m];
-            let mut visited = vec![false; m];
             for v in 0..ballots.len() {
                 if ballots.get(v).is_some_and(|b| b.fate == Fate::Candidate) {
-                    visited.iter_mut().for_each(|x| *x = false);
-                    augment(v, &table, &needed, &mut count, &mut ballots, &mut visited);
+                    work.iter_mut().for_each(|w| w.visited = false);
+                    augment(v, &table, &mut work, &mut ballots);
                 }
             }
         }
 
         // How each rule stands, and what was used.
         let mut used: Vec<Used<'a>> = Vec::new();
-        let mut rules: Vec<RuleState<'a>> = Vec::with_capacity(m);
-        for (r, ((rule, need), rejected)) in
-            applicable.iter().zip(&needed).zip(rejected_by).enumerate()
-        {
-            let mut approved_by = Vec::new();
+        for (r, state) in rules.iter_mut().enumerate() {
             for (i, b) in ballots.iter().enumerate() {
                 if b.assigned == Some(r) {
-                    approved_by.push(b.approval.by.as_str());
+                    state.approved_by.push(b.approval.by.as_str());
                     let role = match table.get(i, r) {
                         Fill::Yes(role) => role,
                         _ => None,
                     };
                     used.push(Used {
                         approval: b.approval,
-                        rule: rule.name.as_str(),
+                        rule: state.rule.name.as_str(),
                         role,
                     });
                 }
             }
-            let have = u32::try_from(approved_by.len()).unwrap_or(u32::MAX);
-            let status = if !rejected.is_empty() {
+            let have = u32::try_from(state.approved_by.len()).unwrap_or(u32::MAX);
+            state.status = if !state.rejected_by.is_empty() {
                 RuleStatus::Rejected
-            } else if have >= *need {
+            } else if have >= state.needed {
                 RuleStatus::Satisfied
             } else {
                 RuleStatus::Pending
             };
-            rules.push(RuleState {
-                rule,
-                needed: *need,
-                approved_by,
-                rejected_by: rejected,
-                status,
-            });
         }
 
         // Votes that do not count, in the order given.
@@ -664,10 +662,10 @@ impl ApprovalRules {
                 Fate::Candidate if b.assigned.is_none() && self.ordered => {
                     // Eligible, valid and unused: out of order when a rule it could fill
                     // did not admit it yet; else its rules needed no more (not ignored).
-                    let late = since
+                    let late = work
                         .iter()
                         .enumerate()
-                        .any(|(r, s)| table.can(i, r) && !s.admits(b.at));
+                        .any(|(r, w)| table.can(i, r) && !w.since.admits(b.at));
                     if late {
                         ignored.push((b.approval, Ignored::OutOfOrder));
                     }
@@ -802,24 +800,44 @@ impl ApprovalRules {
 }
 
 /// Marks every vote but each person's latest (by `at`; at the same instant, the later in the
-/// list) `duplicate`. Future votes are already out.
+/// list) `duplicate`. Future votes are already out. Quadratic without allocating for the
+/// handful of votes a change has; sorted beyond that.
 fn mark_duplicates(ballots: &mut [Ballot<'_>]) {
-    let mut order: Vec<usize> = (0..ballots.len())
-        .filter(|&i| ballots.get(i).is_some_and(|b| b.fate == Fate::Candidate))
-        .collect();
-    if order.len() < 2 {
-        return;
-    }
-    let key = |i: usize| ballots.get(i).map(|b| (b.approval.by.as_str(), b.at, i));
-    order.sort_unstable_by_key(|&i| key(i));
-    let mut dups: Vec<usize> = Vec::new();
-    for w in order.windows(2) {
-        if let [i, j] = *w {
-            if key(i).map(|k| k.0) == key(j).map(|k| k.0) {
-                dups.push(i);
+    const SMALL: usize = 16;
+    let open = |b: &Ballot<'_>| b.fate == Fate::Candidate;
+    // Whether ballot `j` (at index `j`) replaces ballot `i`.
+    let replaces = |i: usize, bi: &Ballot<'_>, j: usize, bj: &Ballot<'_>| {
+        bj.approval.by == bi.approval.by && (bj.at, j) > (bi.at, i)
+    };
+    if ballots.len() <= SMALL {
+        for i in 0..ballots.len() {
+            let dup = ballots.get(i).is_some_and(|bi| {
+                open(bi)
+                    && ballots
+                        .iter()
+                        .enumerate()
+                        .any(|(j, bj)| open(bj) && replaces(i, bi, j, bj))
+            });
+            if dup {
+                if let Some(b) = ballots.get_mut(i) {
+                    b.fate = Fate::Ignored(Ignored::Duplicate);
+                }
             }
         }
+        return;
     }
+    let mut order: Vec<usize> = (0..ballots.len())
+        .filter(|&i| ballots.get(i).is_some_and(open))
+        .collect();
+    let key = |i: usize| ballots.get(i).map(|b| (b.approval.by.as_str(), b.at, i));
+    order.sort_unstable_by_key(|&i| key(i));
+    let dups: Vec<usize> = order
+        .windows(2)
+        .filter_map(|w| match *w {
+            [i, j] if key(i).map(|k| k.0) == key(j).map(|k| k.0) => Some(i),
+            _ => None,
+        })
+        .collect();
     for i in dups {
         if let Some(b) = ballots.get_mut(i) {
             b.fate = Fate::Ignored(Ignored::Duplicate);
@@ -831,48 +849,45 @@ fn mark_duplicates(ballots: &mut [Ballot<'_>]) {
 /// approvals given at or after the moment the rules before it were satisfied; at equal
 /// times, people eligible for fewer later rules first (then the order given). A rule
 /// completes at the time of the approval that filled its last slot; once a rule is not
-/// satisfied (or rejected), the rules after it admit nothing yet. `since[r]` records what
-/// rule `r` admitted.
+/// satisfied (or rejected), the rules after it admit nothing yet. `work[r].since` records
+/// what rule `r` admitted. Picks by repeated minimum, no allocation: `needed` is small.
 fn assign_ordered(
     ballots: &mut [Ballot<'_>],
     table: &Table<'_>,
-    needed: &[u32],
-    rejected_by: &[Vec<&str>],
-    since: &mut [Since],
+    rules: &[RuleState<'_>],
+    work: &mut [Work],
 ) {
-    let m = needed.len();
+    let m = work.len();
     let mut current = Since::Any;
-    let mut candidates: Vec<(DateTime<Utc>, usize, usize)> = Vec::new();
-    for r in 0..m {
-        if let Some(s) = since.get_mut(r) {
-            *s = current;
-        }
-        let need = needed.get(r).copied().unwrap_or(0);
-        candidates.clear();
-        for (i, b) in ballots.iter().enumerate() {
-            if b.fate == Fate::Candidate
-                && b.assigned.is_none()
-                && table.can(i, r)
-                && current.admits(b.at)
-            {
-                let later = (r.saturating_add(1)..m)
-                    .filter(|&k| table.can(i, k))
-                    .count();
-                candidates.push((b.at, later, i));
-            }
-        }
-        candidates.sort_unstable();
-        let take = usize::try_from(need).unwrap_or(usize::MAX);
+    for (r, (w, state)) in work.iter_mut().zip(rules).enumerate() {
+        w.since = current;
         let mut completed_at = None;
-        for &(at, _, i) in candidates.iter().take(take) {
+        while w.count < w.needed {
+            let best = ballots
+                .iter()
+                .enumerate()
+                .filter(|(i, b)| {
+                    b.fate == Fate::Candidate
+                        && b.assigned.is_none()
+                        && table.can(*i, r)
+                        && current.admits(b.at)
+                })
+                .map(|(i, b)| {
+                    let later = (r.saturating_add(1)..m)
+                        .filter(|&k| table.can(i, k))
+                        .count();
+                    (b.at, later, i)
+                })
+                .min();
+            let Some((at, _, i)) = best else { break };
             if let Some(b) = ballots.get_mut(i) {
                 b.assigned = Some(r);
             }
+            w.count = w.count.saturating_add(1);
             completed_at = Some(at);
         }
-        let satisfied = candidates.len() >= take;
-        let rejected = rejected_by.get(r).is_some_and(|v| !v.is_empty());
-        current = match (satisfied && !rejected, completed_at) {
+        let satisfied = w.count >= w.needed && state.rejected_by.is_empty();
+        current = match (satisfied, completed_at) {
             (false, _) => Since::Never,
             (true, Some(at)) => Since::From(at),
             (true, None) => current,
@@ -2107,5 +2122,130 @@ mod tests {
         let r = run_with(&p, &votes, &input);
         assert_eq!(r.state(), "satisfied");
         assert_eq!(r.used().len(), 40);
+    }
+
+    #[test]
+    fn votes_are_classified_when_no_rule_applies() {
+        // Scripts read the valid approvals even when no built-in rule applies.
+        let mut sec = one("security", "security");
+        sec.when.risk_at_least = Some(RiskLevel::Critical);
+        let r = run(
+            &policy(vec![sec]),
+            &[
+                approve("a1@x", "2026-12-01T08:00:00Z"),
+                approve("a2@x", "2026-12-01T10:00:00Z"),
+            ],
+        );
+        assert_eq!(r.valid, ["a1@x"]);
+        assert_eq!(
+            r.ignored(),
+            [pair("a1@x", "not_eligible"), pair("a2@x", "future")]
+        );
+    }
+
+    #[test]
+    fn many_votes_keep_each_persons_latest() {
+        // More votes than the quadratic path handles: the sorted path.
+        let mut votes = Vec::new();
+        for i in 0..10 {
+            votes.push(reject("a1@x", &format!("2026-12-01T07:{i:02}:00Z")));
+            votes.push(approve("a2@x", &format!("2026-12-01T07:{i:02}:00Z")));
+        }
+        votes.push(approve("a1@x", "2026-12-01T07:30:00Z"));
+        votes.push(reject("a2@x", "2026-12-01T07:05:00Z"));
+        let r = run(&policy(vec![rule("eng", &["A"], Quorum::Count(2))]), &votes);
+        assert_eq!(r.state(), "satisfied", "{:?}", r.json);
+        let dups = r.ignored().iter().filter(|(_, w)| w == "duplicate").count();
+        assert_eq!(dups, 20);
+    }
+
+    #[test]
+    fn ordered_rejected_rule_blocks_the_rules_after_it() {
+        let p = ordered(vec![one("a", "A"), one("s", "security")]);
+        let r = run(
+            &p,
+            &[
+                reject("a1@x", "2026-12-01T07:00:00Z"),
+                approve("s1@x", "2026-12-01T08:00:00Z"),
+            ],
+        );
+        assert_eq!(r.state(), "denied");
+        assert_eq!(r.ids(), [REJECTED_ID]);
+        assert_eq!(r.status("a"), "rejected");
+        assert_eq!(r.status("s"), "pending");
+        assert_eq!(r.ignored(), [pair("s1@x", "out_of_order")]);
+    }
+
+    /// The performance target: a policy of 5 rules, 4 approvals and a 200-person directory
+    /// in 5 roles. Run with `cargo test --release --lib approvals::tests::timing -- --ignored
+    /// --nocapture`.
+    #[test]
+    #[ignore = "timing, run in release"]
+    fn timing() {
+        let roles = ["release", "engineering", "operations", "security", "cto"];
+        let people: Vec<(String, Vec<&str>)> = (0..200)
+            .map(|i| (format!("person{i:03}@example.com"), vec![roles[i % 5]]))
+            .collect();
+        let input = Input {
+            directory: Directory::new(people),
+            level: RiskLevel::High,
+            ..Input::default()
+        };
+        let mut p = policy(roles.iter().map(|r| one(r, r)).collect());
+        p.ordered = true;
+        p.max_age = Some(TimeDelta::hours(72));
+        p.deadline = Some(TimeDelta::hours(2));
+        let votes: Vec<Approval> = (0..4)
+            .map(|i| approve(&format!("person{i:03}@example.com"), "2026-12-01T08:00:00Z"))
+            .collect();
+        let refs: Vec<&Approval> = votes.iter().collect();
+        let ctx = ApprovalCtx {
+            request: &input.request,
+            approvals: &refs,
+            directory: &input.directory,
+            now: input.now,
+            level: input.level,
+            validation: None,
+        };
+        for (name, ordered) in [("ordered", true), ("matching", false)] {
+            p.ordered = ordered;
+            let n = 200_000u32;
+            let mut out = Vec::new();
+            let t0 = std::time::Instant::now();
+            for _ in 0..n {
+                out.clear();
+                let state = p.evaluate(&ctx, &mut out);
+                std::hint::black_box(&state);
+            }
+            let eval = t0.elapsed() / n;
+            let t0 = std::time::Instant::now();
+            for _ in 0..n {
+                out.clear();
+                let state = p.evaluate(&ctx, &mut out);
+                std::hint::black_box(state.to_json(&p, input.level));
+            }
+            let with_json = t0.elapsed() / n;
+            println!(
+                "{name}: evaluate {eval:?} per check (1 pending finding); with to_json {with_json:?}"
+            );
+        }
+        // All satisfied: no finding built.
+        let votes: Vec<Approval> = (0..5)
+            .map(|i| approve(&format!("person{i:03}@example.com"), "2026-12-01T08:00:00Z"))
+            .collect();
+        let refs: Vec<&Approval> = votes.iter().collect();
+        let ctx = ApprovalCtx {
+            approvals: &refs,
+            ..ctx
+        };
+        let n = 200_000u32;
+        let mut out = Vec::new();
+        let t0 = std::time::Instant::now();
+        for _ in 0..n {
+            out.clear();
+            std::hint::black_box(p.evaluate(&ctx, &mut out));
+        }
+        assert!(out.is_empty());
+        println!("satisfied: evaluate {:?} per check", t0.elapsed() / n);
     }
 }
