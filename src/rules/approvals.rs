@@ -29,6 +29,45 @@
 //!   `approval_required` pending with `details.deadline`.
 //! - Nothing is dropped silently: every vote that does not count is listed in `ignored` with
 //!   its reason.
+//!
+//! Choices the points above leave open:
+//! - Eligibility: an approval without a `role` counts in the first of the rule's roles the
+//!   person holds, else as one of its `people`; one naming a `role` counts only in that role
+//!   (not as one of `people`). The same eligibility, separation of duties included, decides
+//!   whether a rejection denies: a rejection by the requester of a rule that does not allow
+//!   self-approval is ignored (`requester`). Rejections are not checked for expiry, artifact
+//!   or deadline (fail closed); they mark every applicable rule the person is eligible for
+//!   `rejected` (each such rule's `rejected_by`), and give one `approval_rejected` per
+//!   person, with the first such rule's source and all of them in `details.rules`.
+//! - An approval's checks run in this order, the first that fails giving its reason:
+//!   `expired`, `stale_artifact`, `after_deadline`, conditions (`conditional`), eligibility
+//!   (`requester`, else `not_eligible`). `valid` holds the approvals that pass the first four,
+//!   eligible or not.
+//! - Conditions: `{validation: c}` holds when category `c` has at least one result and the
+//!   latest result of each of its checks is `passed` or `warning` (freshness is the
+//!   validation rules' concern); without validation evidence it does not hold. `{label: k}`
+//!   holds when label `k` is present and not `null`, `false` or `""`. A conditional approval
+//!   is listed in `conditional` (its first unmet condition), not in `ignored`; the pending
+//!   finding of each rule its author could fill lists it in `details.unmet_conditions`.
+//! - `min: all` counts the distinct people holding one of the rule's roles in the directory
+//!   plus its `people`, without the requester, authors and trigger unless the rule allows
+//!   self-approval; at least 1, so a rule nobody may fill stays pending (fail closed).
+//! - A valid, eligible approval that no rule needed (its rules were full) is in `valid`,
+//!   neither used nor ignored.
+//! - Unordered: the assignment is a maximum matching (Kuhn's augmenting paths, votes in the
+//!   order given, rules in the order written). Ordered: rule by rule, each takes the
+//!   earliest admitted approvals not used by an earlier rule, at equal times preferring people
+//!   eligible for fewer later rules, then the order given. This keeps every rule's
+//!   completion as early as possible; it is not a search over all assignments, so a person
+//!   eligible for two rules may be taken by the earlier one. An unused eligible approval is
+//!   `out_of_order` when a rule it could fill admitted only later ones (or nothing yet,
+//!   because a rule before it is unsatisfied or rejected). Only the first rule that is not
+//!   satisfied gives a pending finding, and none when that rule is rejected.
+//! - Deadline: at or past it with a rule pending, one `approval_deadline` deny (source: the
+//!   `approvals:` key, `details.rules` the pending rules) replaces the pending findings.
+//! - Artifact: when the policy binds approvals to the artifact and the request names none,
+//!   one `approval_artifact` deny, and every approval is ignored as `stale_artifact`.
+//! - Instants in details and messages are UTC RFC 3339 (`crate::time::format_utc`).
 
 use std::collections::BTreeMap;
 
