@@ -751,8 +751,9 @@ impl ApprovalRules {
                 REJECTED_ID,
                 Severity::Deny,
                 format!(
-                    "`{}` rejected the change (rule {}){}",
+                    "`{}` rejected the change ({} {}){}",
                     quote(&b.approval.by),
+                    if listed.len() == 1 { "rule" } else { "rules" },
                     listed.join(", "),
                     b.approval
                         .comment
@@ -789,7 +790,8 @@ impl ApprovalRules {
                     DEADLINE_ID,
                     Severity::Deny,
                     format!(
-                        "approval deadline passed: reschedule (due {due}; rule {} not satisfied)",
+                        "approval deadline passed: reschedule (due {due}; {} {} not satisfied)",
+                        if names.len() == 1 { "rule" } else { "rules" },
                         names.join(", ")
                     ),
                     Some(self.source.clone()),
@@ -1708,6 +1710,11 @@ mod tests {
             .collect();
         assert_eq!(rejected.len(), 2);
         assert_eq!(rejected[0].details["rules"], json!(["a", "b"]));
+        assert!(
+            rejected[0].message.contains("(rules `a`, `b`)"),
+            "{}",
+            rejected[0].message
+        );
         assert_eq!(r.status("a"), "rejected");
         assert_eq!(r.status("b"), "rejected");
     }
