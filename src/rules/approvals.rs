@@ -388,7 +388,8 @@ impl ApprovalRule {
         all
     }
 
-    /// `role `a``, `roles `a` or `b``, `` `p` ``, joined with `or`.
+    /// Who may fill it, for messages: ``role `a` ``, ``roles `a` or `b` ``, then its people,
+    /// joined with "or".
     fn who(&self) -> String {
         let roles: Vec<String> = self
             .roles
@@ -428,7 +429,11 @@ fn unmet_condition(approval: &Approval, ctx: &ApprovalCtx<'_>) -> Option<String>
                     && results
                         .iter()
                         .enumerate()
-                        .filter(|(i, r)| results.get(i + 1).is_none_or(|n| n.check != r.check))
+                        .filter(|(i, r)| {
+                            results
+                                .get(i.saturating_add(1))
+                                .is_none_or(|n| n.check != r.check)
+                        })
                         .all(|(_, r)| {
                             matches!(
                                 r.status,
@@ -956,22 +961,42 @@ impl Pending<'_, '_> {
         let have = u32::try_from(rs.approved_by.len()).unwrap_or(u32::MAX);
         let more = rs.needed.saturating_sub(have);
         // Not yet approved: nobody whose approval is used, for this rule or another.
-        let eligible: Vec<&str> = rule
-            .eligible_people(self.ctx.directory, request)
-            .into_iter()
-            .filter(|p| {
-                !self
+        let open = |p: &str| {
+            (rule.allow_self_approval || !is_self(request, p))
+                && !self
                     .ballots
                     .iter()
-                    .any(|b| b.assigned.is_some() && b.approval.by == *p)
-            })
-            .collect();
-        let listed: Vec<&str> = eligible.iter().take(MAX_LISTED).copied().collect();
+                    .any(|b| b.assigned.is_some() && b.approval.by == p)
+        };
+        let (listed, eligible_count): (Vec<&str>, usize) = match (&rule.roles[..], &rule.people[..])
+        {
+            // One role: the directory's index is already sorted and without repeats.
+            ([role], []) => {
+                let mut listed = Vec::with_capacity(MAX_LISTED);
+                let mut count = 0usize;
+                for p in self.ctx.directory.people_with_role(role) {
+                    if open(p) {
+                        if listed.len() < MAX_LISTED {
+                            listed.push(p.as_str());
+                        }
+                        count = count.saturating_add(1);
+                    }
+                }
+                (listed, count)
+            }
+            _ => {
+                let mut all = rule.eligible_people(self.ctx.directory, request);
+                all.retain(|p| open(p));
+                let count = all.len();
+                all.truncate(MAX_LISTED);
+                (all, count)
+            }
+        };
         let mut names: Vec<String> = listed.iter().map(|p| quote(p).into_owned()).collect();
-        if eligible.len() > MAX_LISTED {
+        if eligible_count > MAX_LISTED {
             names.push(format!(
                 "... {} more",
-                eligible.len().saturating_sub(MAX_LISTED)
+                eligible_count.saturating_sub(MAX_LISTED)
             ));
         }
         let eligible_text = if names.is_empty() {
@@ -1023,7 +1048,7 @@ impl Pending<'_, '_> {
             "eligible",
             listed.iter().map(|p| Value::from(*p)).collect::<Vec<_>>(),
         )
-        .with_detail("eligible_count", eligible.len());
+        .with_detail("eligible_count", eligible_count);
         if let Some(d) = self.deadline {
             f = f.with_detail("deadline", format_utc(d));
         }
@@ -2109,6 +2134,26 @@ mod tests {
         assert_eq!(f.details["eligible"][0], "p01@x");
         assert_eq!(f.details["eligible_count"], 24);
         assert!(f.message.contains("p10@x, ... 14 more)"), "{}", f.message);
+    }
+
+    #[test]
+    fn pending_eligible_of_several_roles_and_people_lists_each_once() {
+        let mut r2 = rule("two", &["B", "security"], Quorum::Count(2));
+        r2.people = vec!["x@x".into(), "boss@x".into()];
+        let r = run(
+            &policy(vec![r2]),
+            &[approve("b1@x", "2026-12-01T08:00:00Z")],
+        );
+        let f = r.finding(REQUIRED_ID);
+        // req@x holds B but is the requester; b1@x approved; x@x is in B and in people.
+        assert_eq!(f.details["eligible"], json!(["boss@x", "s1@x", "x@x"]));
+        assert_eq!(f.details["eligible_count"], 3);
+        assert!(
+            f.message
+                .contains("from roles `B` or `security` or `x@x` or `boss@x`"),
+            "{}",
+            f.message
+        );
     }
 
     #[test]
