@@ -970,19 +970,35 @@ impl Pending<'_, '_> {
         };
         let (listed, eligible_count): (Vec<&str>, usize) = match (&rule.roles[..], &rule.people[..])
         {
-            // One role: the directory's index is already sorted and without repeats.
+            // One role: the directory's index is sorted and without repeats, so the few
+            // people left out are looked up in it instead of comparing everyone with them.
             ([role], []) => {
-                let mut listed = Vec::with_capacity(MAX_LISTED);
-                let mut count = 0usize;
-                for p in self.ctx.directory.people_with_role(role) {
-                    if open(p) {
-                        if listed.len() < MAX_LISTED {
-                            listed.push(p.as_str());
-                        }
-                        count = count.saturating_add(1);
-                    }
-                }
-                (listed, count)
+                let holders = self.ctx.directory.people_with_role(role);
+                let own = request
+                    .requested_by
+                    .iter()
+                    .chain(request.triggered_by.iter())
+                    .chain(request.authors.iter())
+                    .filter(|_| !rule.allow_self_approval);
+                let used = self
+                    .ballots
+                    .iter()
+                    .filter(|b| b.assigned.is_some())
+                    .map(|b| &b.approval.by);
+                let mut out: Vec<&str> = own
+                    .chain(used)
+                    .map(String::as_str)
+                    .filter(|p| holders.binary_search_by(|h| h.as_str().cmp(p)).is_ok())
+                    .collect();
+                out.sort_unstable();
+                out.dedup();
+                let listed: Vec<&str> = holders
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|p| out.binary_search(p).is_err())
+                    .take(MAX_LISTED)
+                    .collect();
+                (listed, holders.len().saturating_sub(out.len()))
             }
             _ => {
                 let mut all = rule.eligible_people(self.ctx.directory, request);
