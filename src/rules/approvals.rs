@@ -587,7 +587,7 @@ impl ApprovalRules {
             m,
         };
         let mut conditional: Vec<(&'a Approval, String)> = Vec::new();
-        let mut valid: Vec<&'a Approval> = Vec::new();
+        let mut valid: Vec<&'a Approval> = Vec::with_capacity(ballots.len());
         let mut rejections: Vec<usize> = Vec::new();
         for (i, b) in ballots.iter_mut().enumerate() {
             if b.fate != Fate::Candidate {
@@ -672,7 +672,8 @@ impl ApprovalRules {
         }
 
         // How each rule stands, and what was used.
-        let mut used: Vec<Used<'a>> = Vec::new();
+        let assigned = ballots.iter().filter(|b| b.assigned.is_some()).count();
+        let mut used: Vec<Used<'a>> = Vec::with_capacity(assigned);
         for (r, state) in rules.iter_mut().enumerate() {
             for (i, b) in ballots.iter().enumerate() {
                 if b.assigned == Some(r) {
