@@ -388,32 +388,23 @@ impl ApprovalRule {
         all
     }
 
-    /// Who may fill it, for messages: ``role `a` ``, ``roles `a` or `b` ``, then its people,
-    /// joined with "or".
-    fn who(&self) -> String {
-        let roles: Vec<String> = self
-            .roles
-            .iter()
-            .map(|r| format!("`{}`", quote(r)))
-            .collect();
-        let people: Vec<String> = self
-            .people
-            .iter()
-            .map(|p| format!("`{}`", quote(p)))
-            .collect();
-        let mut parts = Vec::with_capacity(2);
-        match roles.len() {
+    /// Writes who may fill it, for messages: ``role `a` ``, ``roles `a` or `b` ``, then its
+    /// people, joined with "or".
+    fn write_who(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        match self.roles.len() {
             0 => {}
-            1 => parts.push(format!("role {}", roles.join(""))),
-            _ => parts.push(format!("roles {}", roles.join(" or "))),
+            1 => out.push_str("role "),
+            _ => out.push_str("roles "),
         }
-        if !people.is_empty() {
-            parts.push(people.join(" or "));
+        for (i, name) in self.roles.iter().chain(&self.people).enumerate() {
+            if i > 0 {
+                out.push_str(" or ");
+            }
+            let _ = write!(out, "`{}`", quote(name));
         }
-        if parts.is_empty() {
-            "nobody (the rule names no role and no person)".to_owned()
-        } else {
-            parts.join(" or ")
+        if self.roles.is_empty() && self.people.is_empty() {
+            out.push_str("nobody (the rule names no role and no person)");
         }
     }
 }
@@ -957,6 +948,7 @@ const MAX_LISTED: usize = 10;
 impl Pending<'_, '_> {
     /// The `approval_required` finding of rule `r`.
     fn finding(&self, r: usize, rs: &RuleState<'_>) -> Finding {
+        use std::fmt::Write as _;
         let rule = rs.rule;
         let request = self.ctx.request;
         let have = u32::try_from(rs.approved_by.len()).unwrap_or(u32::MAX);
@@ -1009,18 +1001,6 @@ impl Pending<'_, '_> {
                 (all, count)
             }
         };
-        let mut names: Vec<String> = listed.iter().map(|p| quote(p).into_owned()).collect();
-        if eligible_count > MAX_LISTED {
-            names.push(format!(
-                "... {} more",
-                eligible_count.saturating_sub(MAX_LISTED)
-            ));
-        }
-        let eligible_text = if names.is_empty() {
-            "nobody else is eligible".to_owned()
-        } else {
-            format!("eligible: {}", names.join(", "))
-        };
         // Conditional approvals by people who could fill this rule.
         let unmet: Vec<(&Approval, &str)> = self
             .ballots
@@ -1034,23 +1014,40 @@ impl Pending<'_, '_> {
                     .map(|(a, why)| (*a, why.as_str()))
             })
             .collect();
-        let mut message = format!(
-            "rule `{}` needs {more} more approval{} from {} ({eligible_text})",
+        let mut message = String::with_capacity(160);
+        let _ = write!(
+            message,
+            "rule `{}` needs {more} more approval{} from ",
             quote(&rule.name),
             if more == 1 { "" } else { "s" },
-            rule.who(),
         );
-        if !unmet.is_empty() {
-            let waits: Vec<String> = unmet
-                .iter()
-                .map(|(a, why)| format!("`{}` approved on condition: {why}", quote(&a.by)))
-                .collect();
-            message.push_str("; ");
-            message.push_str(&waits.join("; "));
+        rule.write_who(&mut message);
+        if listed.is_empty() {
+            message.push_str(" (nobody else is eligible)");
+        } else {
+            message.push_str(" (eligible: ");
+            for (i, p) in listed.iter().enumerate() {
+                if i > 0 {
+                    message.push_str(", ");
+                }
+                message.push_str(&quote(p));
+            }
+            if eligible_count > MAX_LISTED {
+                let _ = write!(
+                    message,
+                    ", ... {} more",
+                    eligible_count.saturating_sub(MAX_LISTED)
+                );
+            }
+            message.push(')');
         }
-        if let Some(d) = self.deadline {
+        for (a, why) in &unmet {
+            let _ = write!(message, "; `{}` approved on condition: {why}", quote(&a.by));
+        }
+        let due = self.deadline.map(format_utc);
+        if let Some(d) = &due {
             message.push_str("; due ");
-            message.push_str(&format_utc(d));
+            message.push_str(d);
         }
         let mut f = Finding::new(
             REQUIRED_ID,
@@ -1066,8 +1063,8 @@ impl Pending<'_, '_> {
             listed.iter().map(|p| Value::from(*p)).collect::<Vec<_>>(),
         )
         .with_detail("eligible_count", eligible_count);
-        if let Some(d) = self.deadline {
-            f = f.with_detail("deadline", format_utc(d));
+        if let Some(d) = due {
+            f = f.with_detail("deadline", d);
         }
         if !unmet.is_empty() {
             let list: Vec<Value> = unmet
