@@ -232,7 +232,10 @@ fn bench(c: &mut Criterion) {
         assert_eq!(d.allowed, floor::satisfied(p), "{}: {:?}", c.request.id, d);
         pending += usize::from(d.outcome.as_str() == "pending");
         let h = hooked.check_approvals(&c.request, &c.evidence, now_utc);
-        assert!(!h.findings.iter().any(|f| f.rule.as_str() == "policy_error"), "{h:?}");
+        assert!(
+            !h.findings.iter().any(|f| f.rule.as_str() == "policy_error"),
+            "{h:?}"
+        );
     }
     assert!(pending > 0 && pending < CHECKS, "pending: {pending}");
 

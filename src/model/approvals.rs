@@ -117,6 +117,8 @@ struct DirectoryData {
     people: HashMap<String, Person>,
     /// Everyone, sorted.
     sorted: Vec<String>,
+    /// role -> the people holding it, sorted, each once; built once with the directory.
+    by_role: HashMap<String, Vec<String>>,
 }
 
 impl Directory {
@@ -144,8 +146,23 @@ impl Directory {
     fn from_map(people: HashMap<String, Person>) -> Self {
         let mut sorted: Vec<String> = people.keys().cloned().collect();
         sorted.sort();
+        let mut by_role: HashMap<String, Vec<String>> = HashMap::new();
+        // Walking `sorted` keeps every role's list sorted; a role listed twice for one
+        // person is kept once.
+        for p in &sorted {
+            for role in people.get(p).map_or(&[][..], |x| x.roles.as_slice()) {
+                let holders = by_role.entry(role.clone()).or_default();
+                if holders.last() != Some(p) {
+                    holders.push(p.clone());
+                }
+            }
+        }
         Self {
-            inner: Arc::new(DirectoryData { people, sorted }),
+            inner: Arc::new(DirectoryData {
+                people,
+                sorted,
+                by_role,
+            }),
         }
     }
 
@@ -165,6 +182,23 @@ impl Directory {
     /// Whether the directory lists `person`.
     pub fn contains(&self, person: &str) -> bool {
         self.inner.people.contains_key(person)
+    }
+
+    /// The people holding `role`, sorted, each once; none for a role nobody holds. A lookup
+    /// in an index built with the directory, not a scan.
+    ///
+    /// # Example
+    /// ```
+    /// use changegate::Directory;
+    /// let d = Directory::new([
+    ///     ("bob@example.com", vec!["release"]),
+    ///     ("alice@example.com", vec!["release", "engineering"]),
+    /// ]);
+    /// assert_eq!(d.people_with_role("release"), ["alice@example.com", "bob@example.com"]);
+    /// assert!(d.people_with_role("security").is_empty());
+    /// ```
+    pub fn people_with_role(&self, role: &str) -> &[String] {
+        self.inner.by_role.get(role).map_or(&[], Vec::as_slice)
     }
 
     /// Everyone, sorted.
