@@ -398,7 +398,6 @@ fn approvals(ctx) {
 "#;
 
 #[test]
-#[ignore = "needs the built-in approval rules (wt-rules)"]
 fn the_hook_reads_the_valid_approvals_in_order() {
     let policy = load_with(POLICY_WITH_RULES, WITH_RULES_READS).unwrap();
     let d = check(&policy, &approved_request(), RiskLevel::Low);
@@ -424,7 +423,6 @@ fn the_hook_reads_the_valid_approvals_in_order() {
 }
 
 #[test]
-#[ignore = "needs the built-in approval rules (wt-rules)"]
 fn an_approval_naming_a_role_counts_in_that_role_only() {
     let policy = load_with(POLICY_WITH_RULES, WITH_RULES_READS).unwrap();
     // bob names `release`, which he does not hold (whether the rules then count his
@@ -446,7 +444,6 @@ fn an_approval_naming_a_role_counts_in_that_role_only() {
 }
 
 #[test]
-#[ignore = "needs the built-in approval rules (wt-rules)"]
 fn a_script_can_ask_for_more_than_the_rules_and_stays_pending() {
     let script = r#"
 fn approvals(ctx) {
@@ -468,7 +465,6 @@ fn approvals(ctx) {
 }
 
 #[test]
-#[ignore = "needs the built-in approval rules (wt-rules)"]
 fn a_script_looping_over_the_approvals_fails_closed_on_the_cost_budget() {
     let people: Vec<(String, Vec<&str>)> = (0..500)
         .map(|i| (format!("p{i}@example.com"), vec!["release"]))

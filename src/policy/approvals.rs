@@ -275,10 +275,14 @@ impl PolicySet {
         let now = now.into();
         let (level, from, risk) = self.level_for(request, evidence, now);
         let directory = self.directory_for(evidence);
-        let schedule = match level {
-            Some(level) => self.check_schedule_at_risk(request, &evidence.calendar, level, now),
-            None => self.check_schedule(request, &evidence.calendar, now),
-        };
+        // An unknown environment (no level) is denied by each question alike.
+        let schedule = self.schedule_at_risk(
+            request,
+            &evidence.calendar,
+            level.unwrap_or(RiskLevel::Low),
+            now,
+            &directory,
+        );
         let approvals = self.approvals_at(request, evidence, &directory, level, from, now);
         let mut findings: Vec<Finding> = Vec::new();
         let mut trace = Vec::new();

@@ -276,7 +276,19 @@ impl PolicySet {
         level: RiskLevel,
         now: impl Into<DateTime<Utc>>,
     ) -> Decision {
-        let now = now.into();
+        self.schedule_at_risk(request, calendar, level, now.into(), &self.inner.directory)
+    }
+
+    /// [`PolicySet::check_schedule_at_risk`] with the directory a break-glass's second person
+    /// is looked up in.
+    pub(crate) fn schedule_at_risk(
+        &self,
+        request: &ChangeRequest,
+        calendar: &Calendar,
+        level: RiskLevel,
+        now: DateTime<Utc>,
+        directory: &crate::model::Directory,
+    ) -> Decision {
         let decision = self.run_question(
             &ScheduleAtRisk {
                 ctx: ScheduleCtx::new(request, calendar, now),
@@ -285,7 +297,7 @@ impl PolicySet {
             None,
         );
         if request.break_glass.is_some() {
-            return self.apply_break_glass(request, &self.inner.directory, now, decision);
+            return self.apply_break_glass(request, directory, now, decision);
         }
         decision
     }

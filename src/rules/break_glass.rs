@@ -10,7 +10,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::decision::{Finding, Severity};
 use crate::error::quote;
 use crate::model::{BreakGlass, ChangeRequest, Directory};
-use crate::time::format_duration;
+use crate::time::{format_duration, format_utc};
 
 /// The id of the warning a valid break-glass leaves.
 pub(crate) const ID: &str = "break_glass";
@@ -210,8 +210,8 @@ impl Grant<'_> {
         .with_detail("by", bg.by.clone())
         .with_detail("reason", bg.reason.clone())
         .with_detail("incident", bg.incident.clone())
-        .with_detail("at", bg.at.to_utc().to_rfc3339())
-        .with_detail("expires", bg.expires.to_utc().to_rfc3339())
+        .with_detail("at", format_utc(bg.at.to_utc()))
+        .with_detail("expires", format_utc(bg.expires.to_utc()))
         .with_detail(
             "bypasses",
             self.rule
