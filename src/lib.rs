@@ -23,7 +23,7 @@ pub use answers::preview::{DstMark, OccurrencePreview, WindowPreview};
 pub use calendar::{Calendar, DuplicateId};
 pub use config::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, InputLimits, read_input_file};
 pub use decision::{
-    Check, Decision, Finding, Outcome, PolicyInfo, RuleId, SCHEMA_VERSION, Severity,
+    Check, Decision, Details, Finding, Outcome, PolicyInfo, RuleId, SCHEMA_VERSION, Severity,
 };
 pub use error::{
     InputError, LoadError, LoadErrorKind, Location, MAX_MESSAGE_CHARS, MAX_QUOTE_CHARS,

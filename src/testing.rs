@@ -819,7 +819,7 @@ fn compare(expect: &Expectation, decision: &Decision) -> Vec<Mismatch> {
         compare_approvals(approvals, decision, &mut problems);
     }
     if let Some(details) = &expect.details {
-        let actual = Value::Object(decision.details.clone());
+        let actual = Value::Object((*decision.details).clone());
         if !is_subset(details, &actual) {
             problems.push(Mismatch::new(
                 "details",

@@ -159,7 +159,7 @@ pub(crate) struct EnvironmentPolicy {
     /// The risk factors (`risk:`); every change is `low` when absent.
     pub risk: Option<RiskRules>,
     /// The approval rules (`approvals:`); no approval is needed when absent.
-    pub approvals: Option<ApprovalRules>,
+    pub approvals: Option<std::sync::Arc<ApprovalRules>>,
     /// `break_glass:`: who may bypass which rules in an emergency; none when absent.
     pub break_glass: Option<BreakGlassRule>,
 }
@@ -184,7 +184,7 @@ impl PolicyCtx<'_> {
                 .transpose()?;
             let approvals = sections
                 .approvals
-                .map(|a| self.approvals(&name, a))
+                .map(|a| self.approvals(&name, a).map(std::sync::Arc::new))
                 .transpose()?;
             let break_glass = sections
                 .break_glass

@@ -2,10 +2,14 @@
 //! docs/decision-contract.md): [`Decision`], [`Check`], [`Outcome`], [`Finding`], [`Severity`],
 //! [`PolicyInfo`].
 
+mod details;
+
 use std::fmt;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
+
+pub use details::Details;
 
 /// The identifier of a rule: a built-in one (see the associated constants) or one a script
 /// names in `deny(rule, message)`.
@@ -275,9 +279,10 @@ pub struct Decision {
     /// Every finding, built-in rules first (in a fixed order), then scripts (by file name).
     pub findings: Vec<Finding>,
     /// What the question found besides its findings, one key per question: `risk` for the
-    /// risk question (`{score, level, factors, missing, mitigations}`). Empty for schedule.
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    pub details: Map<String, Value>,
+    /// risk question (`{score, level, factors, missing, mitigations}`), `approvals` for the
+    /// approvals question. Empty for schedule. Built when first read ([`Details`]).
+    #[serde(skip_serializing_if = "details::is_empty")]
+    pub details: Details,
     /// The policy that decided.
     pub policy: PolicyInfo,
     /// What scripts printed with `print` or `debug`, in order.
@@ -304,7 +309,7 @@ impl Decision {
             allowed: outcome.is_allowed(),
             outcome,
             findings,
-            details: Map::new(),
+            details: Details::default(),
             policy,
             trace,
         }

@@ -15,10 +15,10 @@ use serde_json::{Map, Value};
 use super::PolicySet;
 use super::evaluate::Question;
 use crate::config::EnvironmentPolicy;
-use crate::decision::{Check, Decision, Finding, PolicyInfo};
+use crate::decision::{Check, Decision, Details, Finding, PolicyInfo};
 use crate::evidence::Evidence;
 use crate::model::{Approval, ChangeRequest, Directory, RiskLevel};
-use crate::rules::approvals::ApprovalCtx;
+use crate::rules::approvals::{ApprovalCtx, ApprovalRecord};
 use crate::rules::break_glass::{self, BreakGlassRule, Grant};
 use crate::script::{ApprovalInput, HookInput};
 
@@ -33,9 +33,10 @@ struct Approvals<'a> {
     directory: &'a Directory,
     votes: Vec<&'a Approval>,
     evidence: &'a Evidence,
-    /// Filled by `builtin`: the valid approvals, and `details.approvals`.
+    /// Filled by `builtin`: the valid approvals, and what `details.approvals` shows (`None`
+    /// when the environment has no `approvals:` section).
     valid: OnceCell<Vec<&'a Approval>>,
-    details: OnceCell<Map<String, Value>>,
+    record: OnceCell<Option<ApprovalRecord>>,
 }
 
 impl<'a> Question for Approvals<'a> {
@@ -46,7 +47,6 @@ impl<'a> Question for Approvals<'a> {
     }
 
     fn builtin(&self, policy: &EnvironmentPolicy, out: &mut Vec<Finding>) {
-        let mut details = Map::new();
         let valid = match policy.approvals.as_ref() {
             Some(rules) => {
                 let ctx = ApprovalCtx {
@@ -58,7 +58,9 @@ impl<'a> Question for Approvals<'a> {
                     validation: self.evidence.validation.as_ref(),
                 };
                 let state = rules.evaluate(&ctx, out);
-                details = state.to_json(rules, self.level);
+                let _ = self
+                    .record
+                    .set(Some(state.record(rules, self.level, self.level_from)));
                 // The valid approvals borrow the request and the evidence, not the policy.
                 state
                     .valid
@@ -67,14 +69,10 @@ impl<'a> Question for Approvals<'a> {
                     .collect()
             }
             None => {
-                details.insert("state".into(), "satisfied".into());
-                details.insert("risk_level".into(), self.level.as_str().into());
-                details.insert("rules".into(), Value::Array(Vec::new()));
+                let _ = self.record.set(None);
                 Vec::new()
             }
         };
-        details.insert("risk_level_from".into(), self.level_from.into());
-        let _ = self.details.set(details);
         let _ = self.valid.set(valid);
     }
 
@@ -89,6 +87,16 @@ impl<'a> Question for Approvals<'a> {
             valid: self.valid.get().map_or(&[], Vec::as_slice),
         })
     }
+}
+
+/// `details.approvals` of an environment without an `approvals:` section.
+fn no_rules(level: RiskLevel, level_from: &'static str) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("state".into(), "satisfied".into());
+    m.insert("risk_level".into(), level.as_str().into());
+    m.insert("rules".into(), Value::Array(Vec::new()));
+    m.insert("risk_level_from".into(), level_from.into());
+    m
 }
 
 impl PolicySet {
@@ -157,8 +165,8 @@ impl PolicySet {
         match evidence.risk_level {
             Some(level) => (Some(level), "given", None),
             None => {
-                let risk = self.assess_risk(request, &evidence.risk(), now);
-                (risk.risk_level(), "assessed", Some(risk))
+                let (risk, level) = self.assess(request, &evidence.risk(), now);
+                (level, "assessed", Some(risk))
             }
         }
     }
@@ -231,13 +239,21 @@ impl PolicySet {
             votes,
             evidence,
             valid: OnceCell::new(),
-            details: OnceCell::new(),
+            record: OnceCell::new(),
         };
         let mut decision = self.run_question(&question, None);
-        if let Some(details) = question.details.into_inner() {
-            decision
-                .details
-                .insert("approvals".into(), Value::Object(details));
+        // Unset for an unknown environment: no details.
+        if let Some(record) = question.record.into_inner() {
+            let (level, level_from) = (question.level, question.level_from);
+            decision.details = Details::deferred(move || {
+                let approvals = match &record {
+                    Some(r) => r.to_json(),
+                    None => no_rules(level, level_from),
+                };
+                let mut details = Map::new();
+                details.insert("approvals".into(), Value::Object(approvals));
+                details
+            });
         }
         self.apply_break_glass(request, directory, now, decision)
     }
@@ -315,7 +331,7 @@ impl PolicySet {
             PolicyInfo::new(&self.inner.digest),
             trace,
         );
-        decision.details = details;
+        decision.details = details.into();
         decision
     }
 }

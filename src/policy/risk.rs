@@ -14,7 +14,7 @@ use super::PolicySet;
 use super::evaluate::Question;
 use crate::calendar::Calendar;
 use crate::config::EnvironmentPolicy;
-use crate::decision::{Check, Decision, Finding, Severity};
+use crate::decision::{Check, Decision, Details, Finding, Severity};
 use crate::evidence::RiskEvidence;
 use crate::model::{ChangeRequest, RiskLevel};
 use crate::rules::Rule;
@@ -130,15 +130,27 @@ impl PolicySet {
         evidence: &RiskEvidence,
         now: impl Into<DateTime<Utc>>,
     ) -> Decision {
+        self.assess(request, evidence, now.into()).0
+    }
+
+    /// The risk decision and the level it assessed (`None` for an unknown environment),
+    /// without building `details.risk`: it is written only when read ([`crate::Details`]).
+    pub(crate) fn assess(
+        &self,
+        request: &ChangeRequest,
+        evidence: &RiskEvidence,
+        now: DateTime<Utc>,
+    ) -> (Decision, Option<RiskLevel>) {
         let question = Risk {
             request,
             evidence,
-            now: now.into(),
+            now,
             interval: request.interval(),
             assessment: RefCell::new(None),
             added: Mutex::new(Vec::new()),
         };
         let mut decision = self.run_question(&question, None);
+        let mut level = None;
         if let Some((mut assessment, levels)) = question.assessment.into_inner() {
             let added = question
                 .added
@@ -147,11 +159,14 @@ impl PolicySet {
             for a in added {
                 assessment.add_script(a.points, a.reason, a.source);
             }
-            let mut details = Map::new();
-            details.insert("risk".into(), assessment.into_json(&levels));
-            decision.details = details;
+            level = Some(assessment.level(&levels));
+            decision.details = Details::deferred(move || {
+                let mut details = Map::new();
+                details.insert("risk".into(), assessment.clone().into_json(&levels));
+                details
+            });
         }
-        decision
+        (decision, level)
     }
 
     /// The risk level of `request` alone (see [`PolicySet::assess_risk`]); `None` when the
@@ -162,7 +177,7 @@ impl PolicySet {
         evidence: &RiskEvidence,
         now: impl Into<DateTime<Utc>>,
     ) -> Option<RiskLevel> {
-        self.assess_risk(request, evidence, now).risk_level()
+        self.assess(request, evidence, now.into()).1
     }
 }
 

@@ -70,6 +70,7 @@
 //! - Instants in details and messages are UTC RFC 3339 (`crate::time::format_utc`).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Map, Value};
@@ -1082,15 +1083,43 @@ impl Pending<'_, '_> {
     }
 }
 
+/// A span of [`ApprovalRecord::text`].
+type Span = (u32, u32);
+
+/// An owned copy of what `details.approvals` shows, with every name copied into one string, so
+/// that the JSON is written only when the decision's details are read ([`crate::Details`]).
+#[derive(Debug, Clone)]
+pub(crate) struct ApprovalRecord {
+    rules: Arc<ApprovalRules>,
+    level: RiskLevel,
+    level_from: &'static str,
+    state: &'static str,
+    text: String,
+    /// (index in `rules.rules`, status, needed, approved_by, rejected_by)
+    rule_states: Vec<(usize, RuleStatus, u32, Vec<Span>, Vec<Span>)>,
+    /// (by, rule index, role, at)
+    used: Vec<(Span, usize, Option<Span>, DateTime<Utc>)>,
+    /// (by, decision, at, reason)
+    ignored: Vec<(Span, crate::model::Vote, DateTime<Utc>, Ignored)>,
+    /// (by, at, unmet)
+    conditional: Vec<(Span, DateTime<Utc>, Span)>,
+    deadline: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+}
+
 impl ApprovalState<'_> {
-    /// `details.approvals`: `{state, risk_level, ordered, rules: [{name, status, needed,
-    /// approved_by, rejected_by, source}], used: [{by, rule, role, at, expires_at}], ignored:
-    /// [{by, decision, at, reason}], conditional: [{by, at, unmet}], deadline, expires_at}`;
-    /// instants as UTC RFC 3339, `null` when absent. `state` is `satisfied`, `pending` or
-    /// `denied` (a rejection, a passed deadline or a missing artifact).
-    pub fn to_json(&self, rules: &ApprovalRules, level: RiskLevel) -> Map<String, Value> {
-        let instant = |t: Option<DateTime<Utc>>| t.map_or(Value::Null, |t| format_utc(t).into());
-        let strs = |v: &[&str]| Value::Array(v.iter().map(|s| Value::from(*s)).collect());
+    /// `details.approvals` as an owned record: `{state, risk_level, ordered, rules: [{name,
+    /// status, needed, approved_by, rejected_by, source}], used: [{by, rule, role, at,
+    /// expires_at}], ignored: [{by, decision, at, reason}], conditional: [{by, at, unmet}],
+    /// deadline, expires_at, risk_level_from}` once written ([`ApprovalRecord::to_json`]).
+    /// `state` is `satisfied`, `pending` or `denied` (a rejection, a passed deadline or a
+    /// missing artifact). `rules` must be the rules this state was evaluated with.
+    pub fn record(
+        &self,
+        rules: &Arc<ApprovalRules>,
+        level: RiskLevel,
+        level_from: &'static str,
+    ) -> ApprovalRecord {
         let state = if self.artifact_missing
             || self.deadline_passed
             || self.rules.iter().any(|r| r.status == RuleStatus::Rejected)
@@ -1101,33 +1130,141 @@ impl ApprovalState<'_> {
         } else {
             "pending"
         };
-        let rule_list: Vec<Value> = self
+        let mut text = String::with_capacity(256);
+        let mut span = |s: &str| -> Span {
+            let from = u32::try_from(text.len()).unwrap_or(u32::MAX);
+            text.push_str(s);
+            (from, u32::try_from(text.len()).unwrap_or(u32::MAX))
+        };
+        // By name: names are unique in a section.
+        let index = |rule: &ApprovalRule| {
+            rules
+                .rules
+                .iter()
+                .position(|r| r.name == rule.name)
+                .unwrap_or(usize::MAX)
+        };
+        let rule_states = self
             .rules
             .iter()
             .map(|r| {
+                (
+                    index(r.rule),
+                    r.status,
+                    r.needed,
+                    r.approved_by.iter().map(|n| span(n)).collect(),
+                    r.rejected_by.iter().map(|n| span(n)).collect(),
+                )
+            })
+            .collect();
+        let used = self
+            .used
+            .iter()
+            .map(|u| {
+                let rule = rules
+                    .rules
+                    .iter()
+                    .position(|r| r.name == u.rule)
+                    .unwrap_or(usize::MAX);
+                (
+                    span(&u.approval.by),
+                    rule,
+                    u.role.map(&mut span),
+                    u.approval.at.to_utc(),
+                )
+            })
+            .collect();
+        let ignored = self
+            .ignored
+            .iter()
+            .map(|(a, why)| (span(&a.by), a.decision, a.at.to_utc(), *why))
+            .collect();
+        let conditional = self
+            .conditional
+            .iter()
+            .map(|(a, unmet)| (span(&a.by), a.at.to_utc(), span(unmet)))
+            .collect();
+        ApprovalRecord {
+            rules: Arc::clone(rules),
+            level,
+            level_from,
+            state,
+            text,
+            rule_states,
+            used,
+            ignored,
+            conditional,
+            deadline: self.deadline,
+            expires_at: self.expires_at,
+        }
+    }
+}
+
+#[cfg(test)]
+impl ApprovalState<'_> {
+    /// `details.approvals` at once, for the tests of this module.
+    pub fn to_json(&self, rules: &ApprovalRules, level: RiskLevel) -> Map<String, Value> {
+        let mut m = self
+            .record(&Arc::new(rules.clone()), level, "given")
+            .to_json();
+        m.remove("risk_level_from");
+        m
+    }
+}
+
+impl ApprovalRecord {
+    /// The text of `span`.
+    fn get(&self, (from, to): Span) -> &str {
+        self.text
+            .get(from as usize..to as usize)
+            .unwrap_or_default()
+    }
+
+    /// `details.approvals`, see [`ApprovalState::record`]; instants as UTC RFC 3339, `null`
+    /// when absent.
+    pub fn to_json(&self) -> Map<String, Value> {
+        let instant = |t: Option<DateTime<Utc>>| t.map_or(Value::Null, |t| format_utc(t).into());
+        let names =
+            |v: &[Span]| Value::Array(v.iter().map(|s| Value::from(self.get(*s))).collect());
+        let rule = |i: usize| self.rules.rules.get(i);
+        let rule_list: Vec<Value> = self
+            .rule_states
+            .iter()
+            .map(|(i, status, needed, approved, rejected)| {
                 let mut m = Map::with_capacity(6);
-                m.insert("name".into(), r.rule.name.clone().into());
-                m.insert("status".into(), r.status.as_str().into());
-                m.insert("needed".into(), r.needed.into());
-                m.insert("approved_by".into(), strs(&r.approved_by));
-                m.insert("rejected_by".into(), strs(&r.rejected_by));
-                m.insert("source".into(), r.rule.source.clone().into());
+                m.insert(
+                    "name".into(),
+                    rule(*i).map_or(Value::Null, |r| r.name.clone().into()),
+                );
+                m.insert("status".into(), status.as_str().into());
+                m.insert("needed".into(), (*needed).into());
+                m.insert("approved_by".into(), names(approved));
+                m.insert("rejected_by".into(), names(rejected));
+                m.insert(
+                    "source".into(),
+                    rule(*i).map_or(Value::Null, |r| r.source.clone().into()),
+                );
                 Value::Object(m)
             })
             .collect();
         let used: Vec<Value> = self
             .used
             .iter()
-            .map(|u| {
-                let at = u.approval.at.to_utc();
+            .map(|(by, i, role, at)| {
                 let mut m = Map::with_capacity(5);
-                m.insert("by".into(), u.approval.by.clone().into());
-                m.insert("rule".into(), u.rule.into());
-                m.insert("role".into(), u.role.map_or(Value::Null, Value::from));
-                m.insert("at".into(), format_utc(at).into());
+                m.insert("by".into(), self.get(*by).into());
+                m.insert(
+                    "rule".into(),
+                    rule(*i).map_or(Value::Null, |r| r.name.clone().into()),
+                );
+                m.insert(
+                    "role".into(),
+                    role.map_or(Value::Null, |r| self.get(r).into()),
+                );
+                m.insert("at".into(), format_utc(*at).into());
                 m.insert(
                     "expires_at".into(),
-                    instant(rules.max_age.map(|age| add_saturating(at, age))),
+                    instant(self.rules.max_age.map(|age| add_saturating(*at, age))),
                 );
                 Value::Object(m)
             })
@@ -1135,11 +1272,11 @@ impl ApprovalState<'_> {
         let ignored: Vec<Value> = self
             .ignored
             .iter()
-            .map(|(a, why)| {
+            .map(|(by, decision, at, why)| {
                 let mut m = Map::with_capacity(4);
-                m.insert("by".into(), a.by.clone().into());
-                m.insert("decision".into(), a.decision.as_str().into());
-                m.insert("at".into(), format_utc(a.at.to_utc()).into());
+                m.insert("by".into(), self.get(*by).into());
+                m.insert("decision".into(), decision.as_str().into());
+                m.insert("at".into(), format_utc(*at).into());
                 m.insert("reason".into(), why.as_str().into());
                 Value::Object(m)
             })
@@ -1147,24 +1284,25 @@ impl ApprovalState<'_> {
         let conditional: Vec<Value> = self
             .conditional
             .iter()
-            .map(|(a, unmet)| {
+            .map(|(by, at, unmet)| {
                 let mut m = Map::with_capacity(3);
-                m.insert("by".into(), a.by.clone().into());
-                m.insert("at".into(), format_utc(a.at.to_utc()).into());
-                m.insert("unmet".into(), unmet.clone().into());
+                m.insert("by".into(), self.get(*by).into());
+                m.insert("at".into(), format_utc(*at).into());
+                m.insert("unmet".into(), self.get(*unmet).into());
                 Value::Object(m)
             })
             .collect();
-        let mut out = Map::with_capacity(9);
-        out.insert("state".into(), state.into());
-        out.insert("risk_level".into(), level.as_str().into());
-        out.insert("ordered".into(), rules.ordered.into());
+        let mut out = Map::with_capacity(10);
+        out.insert("state".into(), self.state.into());
+        out.insert("risk_level".into(), self.level.as_str().into());
+        out.insert("ordered".into(), self.rules.ordered.into());
         out.insert("rules".into(), rule_list.into());
         out.insert("used".into(), used.into());
         out.insert("ignored".into(), ignored.into());
         out.insert("conditional".into(), conditional.into());
         out.insert("deadline".into(), instant(self.deadline));
         out.insert("expires_at".into(), instant(self.expires_at));
+        out.insert("risk_level_from".into(), self.level_from.into());
         out
     }
 }
