@@ -20,7 +20,7 @@ use crate::evidence::Evidence;
 use crate::model::{Approval, ChangeRequest, Directory, RiskLevel};
 use crate::rules::approvals::{ApprovalCtx, ApprovalRecord};
 use crate::rules::break_glass::{self, BreakGlassRule, Grant};
-use crate::script::{ApprovalInput, HookInput};
+use crate::script::{ApprovalInput, Hook, HookInput};
 
 /// Do the approvals given satisfy the policy? The built-in rules run once; what the hook
 /// sees (the valid approvals) and what the decision's details show are kept here.
@@ -33,6 +33,8 @@ struct Approvals<'a> {
     directory: &'a Directory,
     votes: Vec<&'a Approval>,
     evidence: &'a Evidence,
+    /// Whether a script defines the `approvals` hook (which reads the valid approvals).
+    hooked: bool,
     /// Filled by `builtin`: the valid approvals, and what `details.approvals` shows (`None`
     /// when the environment has no `approvals:` section).
     valid: OnceCell<Vec<&'a Approval>>,
@@ -61,6 +63,9 @@ impl<'a> Question for Approvals<'a> {
                 let _ = self
                     .record
                     .set(Some(state.record(rules, self.level, self.level_from)));
+                if !self.hooked {
+                    return;
+                }
                 // The valid approvals borrow the request and the evidence, not the policy.
                 state
                     .valid
@@ -238,6 +243,7 @@ impl PolicySet {
             directory,
             votes,
             evidence,
+            hooked: self.inner.scripts.has(Hook::Approvals),
             valid: OnceCell::new(),
             record: OnceCell::new(),
         };

@@ -1095,8 +1095,10 @@ pub(crate) struct ApprovalRecord {
     level_from: &'static str,
     state: &'static str,
     text: String,
-    /// (index in `rules.rules`, status, needed, approved_by, rejected_by)
-    rule_states: Vec<(usize, RuleStatus, u32, Vec<Span>, Vec<Span>)>,
+    /// (index in `rules.rules`, status, needed, approved_by, rejected_by): the people as
+    /// ranges of `people`
+    rule_states: Vec<(usize, RuleStatus, u32, (usize, usize), (usize, usize))>,
+    people: Vec<Span>,
     /// (by, rule index, role, at)
     used: Vec<(Span, usize, Option<Span>, DateTime<Utc>)>,
     /// (by, decision, at, reason)
@@ -1144,6 +1146,12 @@ impl ApprovalState<'_> {
                 .position(|r| r.name == rule.name)
                 .unwrap_or(usize::MAX)
         };
+        let mut people = Vec::with_capacity(self.used.len() + 2);
+        let mut spans = |names: &[&str], span: &mut dyn FnMut(&str) -> Span| {
+            let from = people.len();
+            people.extend(names.iter().map(|n| span(n)));
+            (from, people.len())
+        };
         let rule_states = self
             .rules
             .iter()
@@ -1152,8 +1160,8 @@ impl ApprovalState<'_> {
                     index(r.rule),
                     r.status,
                     r.needed,
-                    r.approved_by.iter().map(|n| span(n)).collect(),
-                    r.rejected_by.iter().map(|n| span(n)).collect(),
+                    spans(&r.approved_by, &mut span),
+                    spans(&r.rejected_by, &mut span),
                 )
             })
             .collect();
@@ -1191,6 +1199,7 @@ impl ApprovalState<'_> {
             state,
             text,
             rule_states,
+            people,
             used,
             ignored,
             conditional,
@@ -1224,8 +1233,16 @@ impl ApprovalRecord {
     /// when absent.
     pub fn to_json(&self) -> Map<String, Value> {
         let instant = |t: Option<DateTime<Utc>>| t.map_or(Value::Null, |t| format_utc(t).into());
-        let names =
-            |v: &[Span]| Value::Array(v.iter().map(|s| Value::from(self.get(*s))).collect());
+        let names = |(from, to): (usize, usize)| {
+            Value::Array(
+                self.people
+                    .get(from..to)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|s| Value::from(self.get(*s)))
+                    .collect(),
+            )
+        };
         let rule = |i: usize| self.rules.rules.get(i);
         let rule_list: Vec<Value> = self
             .rule_states
@@ -1238,8 +1255,8 @@ impl ApprovalRecord {
                 );
                 m.insert("status".into(), status.as_str().into());
                 m.insert("needed".into(), (*needed).into());
-                m.insert("approved_by".into(), names(approved));
-                m.insert("rejected_by".into(), names(rejected));
+                m.insert("approved_by".into(), names(*approved));
+                m.insert("rejected_by".into(), names(*rejected));
                 m.insert(
                     "source".into(),
                     rule(*i).map_or(Value::Null, |r| r.source.clone().into()),
