@@ -159,10 +159,10 @@ def test_bad_evidence_raises_naming_the_field(policy: changegate.PolicySet) -> N
         )
     assert err.value.field == "approvals[0].at"
     with pytest.raises(InvalidInputError) as err:
-        policy.check_approvals(request(), risk_level="severe", now=NOW)
+        policy.check_approvals(request(), risk_level="severe", now=NOW)  # type: ignore[arg-type]
     assert err.value.field == "risk_level"
     with pytest.raises(InvalidInputError) as err:
-        policy.check_approvals(request(), directory=["nope"], now=NOW)
+        policy.check_approvals(request(), directory=["nope"], now=NOW)  # type: ignore[arg-type]
     assert err.value.field == "directory"
     with pytest.raises(InvalidInputError) as err:
         policy.check_approvals(
