@@ -29,6 +29,9 @@ def test_readme_examples_run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
     assert "\nnever allowed: max_duration: lasts 10h, longer than the 8h allowed in `production`\n" in out
     # How risky is it?
     assert "\nrisk critical 80 ['change_type', 'services', 'critical_services', 'validation.code_quality', 'failure_rate']\nrisk: CRITICAL (score 80)\n" in out
+    # Are the approvals complete? May it start?
+    assert "\napprovals allow ['bob@example.com']\n" in out
+    assert "\nreadiness pending [('team_overlap', 'schedule'), ('approval_required', 'approvals')]\n" in out
     assert "\nproduction blackout weekend-freeze ['2026-11-27T16:00:00+01:00', '2026-12-04T16:00:00+01:00']\n" in out
 
 
