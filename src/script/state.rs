@@ -142,8 +142,8 @@ impl ApprovalsState {
     pub fn roles_of_valid(&self, i: usize) -> impl ExactSizeIterator<Item = &str> + '_ {
         let cache = self.roles.get_or_init(|| {
             let mut cache = PersonRoles {
-                names: String::new(),
-                roles: Vec::new(),
+                names: String::with_capacity(16 * self.valid.len()),
+                roles: Vec::with_capacity(2 * self.valid.len()),
                 of: Vec::with_capacity(self.valid.len()),
             };
             for v in self.valid() {
@@ -399,10 +399,24 @@ fn shared_request(request: &ChangeRequest) -> Arc<SharedRequest> {
                 }
             }
         }
+        // The environment and type repeat from request to request: the last copy's strings
+        // are shared when equal rather than made anew.
+        let reuse = |text: &str, previous: Option<&ImmutableString>| {
+            previous
+                .filter(|p| p.as_str() == text)
+                .cloned()
+                .unwrap_or_else(|| text.into())
+        };
         let shared = Arc::new(SharedRequest {
             request: script_view(request),
-            environment: request.environment.as_str().into(),
-            change_type: request.change_type.as_str().into(),
+            environment: reuse(
+                &request.environment,
+                last.as_deref().map(|l| &l.environment),
+            ),
+            change_type: reuse(
+                &request.change_type,
+                last.as_deref().map(|l| &l.change_type),
+            ),
         });
         *last = Some(shared.clone());
         shared
