@@ -60,36 +60,126 @@ pub(crate) struct ApprovalInput<'a> {
 /// What the `approvals` hook's functions read: the risk level, the directory and the valid
 /// approvals, copied out of the [`ApprovalInput`] so that the call's state owns them (it is
 /// shared with rhai through the call's tag and cannot borrow).
+///
+/// The approvals' names and roles are copied into one string (`text`), and both buffers are
+/// taken from and given back to a per-thread pool, so that building the state for a call
+/// allocates nothing once the thread has run a call with as many approvals.
 pub(crate) struct ApprovalsState {
     pub level: crate::model::RiskLevel,
     /// The bundle's directory with the evidence's laid over it (a cheap clone: an `Arc`).
     pub directory: crate::model::Directory,
     /// The valid approvals, in the order given.
-    pub valid: Vec<ValidApproval>,
+    valid: Vec<ValidApproval>,
+    /// The names and roles of `valid`, one after the other.
+    text: String,
+    /// The roles the directory gives each valid approval's person, looked up once, by the
+    /// first function that needs them.
+    roles: std::sync::OnceLock<PersonRoles>,
 }
 
-/// One valid approval, as the `approvals` hook's functions read it.
-pub(crate) struct ValidApproval {
-    pub by: ImmutableString,
+/// The roles of each valid approval's person, as the directory gives them, in its order.
+struct PersonRoles {
+    /// Every role name, one after the other.
+    names: String,
+    /// Each role's range of `names`.
+    roles: Vec<std::ops::Range<usize>>,
+    /// Per valid approval, its person's range of `roles`.
+    of: Vec<std::ops::Range<usize>>,
+}
+
+/// One valid approval, as the `approvals` hook's functions read it: its person and role as
+/// ranges of [`ApprovalsState`]'s text.
+struct ValidApproval {
+    by: std::ops::Range<usize>,
     /// The role named in the approval, if any (it then counts in that role only).
-    pub role: Option<ImmutableString>,
+    role: Option<std::ops::Range<usize>>,
+    at: DateTime<Utc>,
+}
+
+/// One valid approval, borrowed from an [`ApprovalsState`].
+#[derive(Clone, Copy)]
+pub(crate) struct ValidRef<'a> {
+    pub by: &'a str,
+    /// The role named in the approval, if any (it then counts in that role only).
+    pub role: Option<&'a str>,
     pub at: DateTime<Utc>,
+}
+
+thread_local! {
+    /// The buffers of the last `approvals` state dropped on this thread, for the next one.
+    static APPROVALS_BUFFERS: std::cell::Cell<Option<(Vec<ValidApproval>, String)>> =
+        const { std::cell::Cell::new(None) };
 }
 
 impl ApprovalsState {
     fn new(input: &ApprovalInput) -> Self {
+        let (mut valid, mut text) = APPROVALS_BUFFERS
+            .with(std::cell::Cell::take)
+            .unwrap_or_default();
+        valid.clear();
+        text.clear();
+        let mut push = |s: &str| {
+            let from = text.len();
+            text.push_str(s);
+            from..text.len()
+        };
+        valid.extend(input.valid.iter().map(|a| ValidApproval {
+            by: push(&a.by),
+            role: a.role.as_deref().map(&mut push),
+            at: a.at.with_timezone(&Utc),
+        }));
         Self {
             level: input.level,
             directory: input.directory.clone(),
-            valid: input
-                .valid
-                .iter()
-                .map(|a| ValidApproval {
-                    by: a.by.as_str().into(),
-                    role: a.role.as_deref().map(Into::into),
-                    at: a.at.with_timezone(&Utc),
-                })
-                .collect(),
+            valid,
+            text,
+            roles: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The roles the directory gives the person of the `i`th valid approval (none past the
+    /// end), as [`Directory::roles_of`](crate::model::Directory::roles_of) gives them.
+    pub fn roles_of_valid(&self, i: usize) -> impl ExactSizeIterator<Item = &str> + '_ {
+        let cache = self.roles.get_or_init(|| {
+            let mut cache = PersonRoles {
+                names: String::with_capacity(16 * self.valid.len()),
+                roles: Vec::with_capacity(2 * self.valid.len()),
+                of: Vec::with_capacity(self.valid.len()),
+            };
+            for v in self.valid() {
+                let from = cache.roles.len();
+                for role in self.directory.roles_of(v.by) {
+                    let at = cache.names.len();
+                    cache.names.push_str(role);
+                    cache.roles.push(at..cache.names.len());
+                }
+                cache.of.push(from..cache.roles.len());
+            }
+            cache
+        });
+        let span = cache.of.get(i).cloned().unwrap_or_default();
+        cache.roles[span].iter().map(|r| &cache.names[r.clone()])
+    }
+
+    /// The valid approvals, in the order given.
+    pub fn valid(&self) -> impl ExactSizeIterator<Item = ValidRef<'_>> + '_ {
+        self.valid.iter().map(|v| ValidRef {
+            by: &self.text[v.by.clone()],
+            role: v.role.clone().map(|r| &self.text[r]),
+            at: v.at,
+        })
+    }
+}
+
+impl Drop for ApprovalsState {
+    fn drop(&mut self) {
+        let buffers = (
+            std::mem::take(&mut self.valid),
+            std::mem::take(&mut self.text),
+        );
+        // Kept only while small: a call with many approvals does not pin its memory.
+        if buffers.0.capacity() <= 64 && buffers.1.capacity() <= 4096 {
+            let _ = APPROVALS_BUFFERS.try_with(|b| b.set(Some(buffers)));
         }
     }
 }
@@ -267,8 +357,11 @@ impl CallState {
 /// The request as hooks hold it, with the strings scripts read most already in rhai's form,
 /// so that `request.environment` and `request.type` hand out a shared string instead of
 /// copying one on every read.
+///
+/// It dereferences to the fields scripts can read (see [`script_view`]); its `environment` and
+/// `change_type` fields (these strings) shadow the copy's, which are left empty.
 pub(crate) struct SharedRequest {
-    pub request: ChangeRequest,
+    request: ChangeRequest,
     pub environment: ImmutableString,
     pub change_type: ImmutableString,
 }
@@ -288,15 +381,15 @@ thread_local! {
 }
 
 /// `request` as a shared value for the hooks, which need one they own: the last call's copy
-/// when it is the same request (checking one request many times, or many requests against
-/// one policy in a loop, compares instead of copying), also when only its start moved (the
-/// window search) and no earlier call still holds that copy (its start is then updated in
-/// place), else a new copy.
+/// when it is the same request as scripts see it (checking one request many times, or many
+/// requests against one policy in a loop, compares instead of copying), also when only its
+/// start moved (the window search) and no earlier call still holds that copy (its start is
+/// then updated in place), else a new copy (see [`script_view`]).
 fn shared_request(request: &ChangeRequest) -> Arc<SharedRequest> {
     LAST_REQUEST.with(|last| {
         let mut last = last.borrow_mut();
         if let Some(shared) = last.as_mut() {
-            if same_but_start(&shared.request, request) {
+            if same_but_start(shared, request) {
                 if shared.request.start == request.start {
                     return shared.clone();
                 }
@@ -306,49 +399,101 @@ fn shared_request(request: &ChangeRequest) -> Arc<SharedRequest> {
                 }
             }
         }
+        // The environment and type repeat from request to request: the last copy's strings
+        // are shared when equal rather than made anew.
+        let reuse = |text: &str, previous: Option<&ImmutableString>| {
+            previous
+                .filter(|p| p.as_str() == text)
+                .cloned()
+                .unwrap_or_else(|| text.into())
+        };
         let shared = Arc::new(SharedRequest {
-            request: request.clone(),
-            environment: request.environment.as_str().into(),
-            change_type: request.change_type.as_str().into(),
+            request: script_view(request),
+            environment: reuse(
+                &request.environment,
+                last.as_deref().map(|l| &l.environment),
+            ),
+            change_type: reuse(
+                &request.change_type,
+                last.as_deref().map(|l| &l.change_type),
+            ),
         });
         *last = Some(shared.clone());
         shared
     })
 }
 
-/// Whether `a` and `b` are equal in every field but `start`.
-fn same_but_start(a: &ChangeRequest, b: &ChangeRequest) -> bool {
+/// A copy of `request` with the fields scripts can read (through `ScriptRequest`'s getters,
+/// and the calendar functions' `id` and `environment`); those they cannot read (`artifact`,
+/// `authors`, `triggered_by`, `approvals`, `break_glass`: the `approvals` hook reads the
+/// valid approvals through [`ApprovalsState`]) are left empty, and are not copied, and so are
+/// `environment` and `change_type`, which [`SharedRequest`] holds as rhai strings.
+fn script_view(request: &ChangeRequest) -> ChangeRequest {
     let ChangeRequest {
         id,
         services,
-        environment,
-        change_type,
+        environment: _,
+        change_type: _,
+        start,
+        duration,
+        requested_by,
+        requested_at,
+        depends_on,
+        labels,
+        artifact: _,
+        authors: _,
+        triggered_by: _,
+        approvals: _,
+        break_glass: _,
+    } = request;
+    ChangeRequest {
+        id: id.clone(),
+        services: services.clone(),
+        environment: String::new(),
+        change_type: String::new(),
+        start: *start,
+        duration: *duration,
+        requested_by: requested_by.clone(),
+        requested_at: *requested_at,
+        depends_on: depends_on.clone(),
+        labels: labels.clone(),
+        artifact: None,
+        authors: Vec::new(),
+        triggered_by: None,
+        approvals: Vec::new(),
+        break_glass: None,
+    }
+}
+
+/// Whether `shared` holds `b` as scripts see it but for `start`: equal in every field
+/// [`script_view`] keeps but `start`, and in `environment` and `change_type`.
+fn same_but_start(shared: &SharedRequest, b: &ChangeRequest) -> bool {
+    let ChangeRequest {
+        id,
+        services,
+        environment: _,
+        change_type: _,
         start: _,
         duration,
         requested_by,
         requested_at,
         depends_on,
         labels,
-        artifact,
-        authors,
-        triggered_by,
-        approvals,
-        break_glass,
-    } = a;
+        artifact: _,
+        authors: _,
+        triggered_by: _,
+        approvals: _,
+        break_glass: _,
+    } = &shared.request;
     *id == b.id
         && *duration == b.duration
-        && *environment == b.environment
-        && *change_type == b.change_type
+        && shared.environment.as_str() == b.environment
+        && shared.change_type.as_str() == b.change_type
         && *services == b.services
         && *requested_at == b.requested_at
         && *requested_by == b.requested_by
         && *depends_on == b.depends_on
         && *labels == b.labels
-        && *artifact == b.artifact
-        && *authors == b.authors
-        && *triggered_by == b.triggered_by
-        && *approvals == b.approvals
-        && *break_glass == b.break_glass
 }
 
 #[derive(Clone)]

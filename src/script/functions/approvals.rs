@@ -11,37 +11,34 @@
 use rhai::{Array, Dynamic, Engine, EvalAltResult, INT, ImmutableString, Map, NativeCallContext};
 
 use super::instant::Instant;
-use crate::model::Directory;
+use crate::model::RiskLevel;
 use crate::script::convert::{MAP_ENTRY_COST, bytes_cost, strings};
 use crate::script::sandbox::charge;
-use crate::script::state::{ApprovalsState, ValidApproval, state};
+use crate::script::state::{ApprovalsState, ValidRef, state};
 
 /// What building one approval's map (`by`, `role`, `at`) costs, beyond its strings' bytes.
 const APPROVAL_COST: u64 = 3 * MAP_ENTRY_COST + 1;
 
-/// Whether `a` counts in `role`: it names that role, or names none; and the person holds it.
-fn counts_in(a: &ValidApproval, role: &str, directory: &Directory) -> bool {
-    a.role.as_ref().is_none_or(|r| r.as_str() == role) && directory.has_role(&a.by, role)
-}
-
 /// What looking up a person's roles costs: one unit, and one per role compared.
-fn lookup_cost(directory: &Directory, person: &str) -> u64 {
-    1 + directory.roles_of(person).len() as u64
+fn lookup_cost(roles: &[String]) -> u64 {
+    1 + roles.len() as u64
 }
 
 fn approved_by(ctx: NativeCallContext, person: &str) -> Result<bool, Box<EvalAltResult>> {
     let st = state(&ctx)?;
     let a = st.approvals("approved_by")?;
-    charge(1 + a.valid.len() as u64)?;
-    Ok(a.valid.iter().any(|v| v.by.as_str() == person))
+    let mut valid = a.valid();
+    charge(1 + valid.len() as u64)?;
+    Ok(valid.any(|v| v.by == person))
 }
 
-fn approval_map(a: &ValidApproval, tz: chrono_tz::Tz) -> Map {
+fn approval_map(a: ValidRef, tz: chrono_tz::Tz) -> Map {
     let mut m = Map::new();
-    m.insert("by".into(), Dynamic::from(a.by.clone()));
+    m.insert("by".into(), Dynamic::from(ImmutableString::from(a.by)));
     m.insert(
         "role".into(),
-        a.role.clone().map_or(Dynamic::UNIT, Dynamic::from),
+        a.role
+            .map_or(Dynamic::UNIT, |r| Dynamic::from(ImmutableString::from(r))),
     );
     m.insert("at".into(), Dynamic::from(Instant::fixed(a.at, tz)));
     m
@@ -51,28 +48,28 @@ fn approvals(ctx: NativeCallContext) -> Result<Array, Box<EvalAltResult>> {
     let st = state(&ctx)?;
     let a = st.approvals("approvals")?;
     charge(1)?;
-    a.valid
-        .iter()
+    a.valid()
         .map(|v| {
-            let text = v.by.len() + v.role.as_ref().map_or(0, |r| r.len());
+            let text = v.by.len() + v.role.map_or(0, str::len);
             charge(APPROVAL_COST + bytes_cost(text))?;
             Ok(Dynamic::from_map(approval_map(v, st.tz)))
         })
         .collect()
 }
 
-/// The valid approvers counted in `role`, each once, in the order of their approvals.
-fn in_role<'a>(
-    a: &'a ApprovalsState,
-    role: &str,
-) -> Result<Vec<&'a ImmutableString>, Box<EvalAltResult>> {
+/// The valid approvers counted in `role`, each once, in the order of their approvals: an
+/// approval counts in `role` when it names that role, or names none, and the directory gives
+/// the person that role.
+fn in_role<'a>(a: &'a ApprovalsState, role: &str) -> Result<Vec<&'a str>, Box<EvalAltResult>> {
     charge(1)?;
-    let mut out: Vec<&ImmutableString> = Vec::new();
-    for v in &a.valid {
-        charge(lookup_cost(&a.directory, &v.by))?;
-        if counts_in(v, role, &a.directory) && !out.contains(&&v.by) {
+    let mut out: Vec<&str> = Vec::new();
+    for (i, v) in a.valid().enumerate() {
+        let mut roles = a.roles_of_valid(i);
+        charge(1 + roles.len() as u64)?;
+        let counts = v.role.is_none_or(|r| r == role) && roles.any(|r| r == role);
+        if counts && !out.contains(&v.by) {
             charge(out.len() as u64)?;
-            out.push(&v.by);
+            out.push(v.by);
         }
     }
     Ok(out)
@@ -85,7 +82,7 @@ fn approvers_in_role(ctx: NativeCallContext, role: &str) -> Result<Array, Box<Ev
         .into_iter()
         .map(|by| {
             charge(bytes_cost(by.len()))?;
-            Ok(Dynamic::from(by.clone()))
+            Ok(Dynamic::from(ImmutableString::from(by)))
         })
         .collect()
 }
@@ -99,8 +96,9 @@ fn count_in_role(ctx: NativeCallContext, role: &str) -> Result<INT, Box<EvalAltR
 fn has_role(ctx: NativeCallContext, person: &str, role: &str) -> Result<bool, Box<EvalAltResult>> {
     let st = state(&ctx)?;
     let a = st.approvals("has_role")?;
-    charge(lookup_cost(&a.directory, person))?;
-    Ok(a.directory.has_role(person, role))
+    let roles = a.directory.roles_of(person);
+    charge(lookup_cost(roles))?;
+    Ok(roles.iter().any(|r| r == role))
 }
 
 fn roles_of(ctx: NativeCallContext, person: &str) -> Result<Array, Box<EvalAltResult>> {
@@ -114,7 +112,24 @@ fn risk_level(ctx: NativeCallContext) -> Result<ImmutableString, Box<EvalAltResu
     let st = state(&ctx)?;
     let a = st.approvals("risk_level")?;
     charge(1)?;
-    Ok(a.level.as_str().into())
+    Ok(level_name(a.level))
+}
+
+/// The name of `level` as a shared string, made once per process (`risk_level()` then
+/// allocates nothing).
+fn level_name(level: RiskLevel) -> ImmutableString {
+    static NAMES: std::sync::OnceLock<Vec<(RiskLevel, ImmutableString)>> =
+        std::sync::OnceLock::new();
+    NAMES
+        .get_or_init(|| {
+            RiskLevel::ALL
+                .into_iter()
+                .map(|l| (l, l.as_str().into()))
+                .collect()
+        })
+        .iter()
+        .find(|(l, _)| *l == level)
+        .map_or_else(|| level.as_str().into(), |(_, name)| name.clone())
 }
 
 pub(super) fn register(engine: &mut Engine) {
