@@ -75,7 +75,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Map, Value};
 
 use crate::decision::{Finding, Severity};
-use crate::error::quote;
+use crate::error::MAX_QUOTE_CHARS;
 use crate::evidence::ValidationResults;
 use crate::model::{
     Approval, ApprovalCondition, ChangeRequest, Directory, RiskLevel, ValidationStatus, Vote,
@@ -326,6 +326,17 @@ impl When {
                 .iter()
                 .all(|(k, v)| request.labels.get(k) == Some(v))
             && self.risk_at_least.is_none_or(|r| level >= r)
+    }
+}
+
+/// [`crate::error::quote`], without walking the characters of a text that has no more bytes
+/// than the limit has characters (the common case: names and rule names), which it keeps
+/// whole anyway.
+fn quote(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= MAX_QUOTE_CHARS {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        crate::error::quote(text)
     }
 }
 
