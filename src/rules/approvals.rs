@@ -283,7 +283,7 @@ enum Fate {
 }
 
 /// One vote as the evaluation sees it.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 struct Ballot<'a> {
     approval: &'a Approval,
     at: DateTime<Utc>,
@@ -602,23 +602,26 @@ impl ApprovalRules {
         let artifact_missing = self.bind_to_artifact && request.artifact.is_none() && m > 0;
 
         // Votes: future ones first, then each person's latest.
-        let mut ballots: Vec<Ballot<'a>> = ctx
-            .approvals
-            .iter()
-            .map(|a| {
-                let at = a.at.to_utc();
-                Ballot {
-                    approval: a,
-                    at,
-                    fate: if at > now {
-                        Fate::Ignored(Ignored::Future)
-                    } else {
-                        Fate::Candidate
-                    },
-                    assigned: None,
-                }
-            })
-            .collect();
+        let ballot = |a: &'a Approval| {
+            let at = a.at.to_utc();
+            Ballot {
+                approval: a,
+                at,
+                fate: if at > now {
+                    Fate::Ignored(Ignored::Future)
+                } else {
+                    Fate::Candidate
+                },
+                assigned: None,
+            }
+        };
+        let mut ballots: Small<Ballot<'a>, 16> = match ctx.approvals.first() {
+            Some(first) => Small::new(ctx.approvals.len(), ballot(first)),
+            None => Small::Heap(Vec::new()),
+        };
+        for (b, a) in ballots.iter_mut().zip(ctx.approvals) {
+            *b = ballot(a);
+        }
         mark_duplicates(&mut ballots);
 
         // How each latest vote can fill each rule, and what becomes of it.
