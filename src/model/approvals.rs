@@ -113,8 +113,12 @@ pub struct Directory {
 
 #[derive(Debug, Default)]
 struct DirectoryData {
-    /// person -> roles, in the order given
-    people: HashMap<String, Person>,
+    /// (key, person, roles (in the order given)), sorted by key then person: looked up by
+    /// binary search, which compares the 8-byte keys and, only when they are equal, the
+    /// names. Cheaper than hashing the name for the few lookups a check makes.
+    people: Vec<(u64, String, Person)>,
+    /// The keys of `people`, in the same order: searched alone, densely packed.
+    keys: Vec<u64>,
     /// Everyone, sorted.
     sorted: Vec<String>,
     /// role -> the people holding it, sorted, each once; built once with the directory.
@@ -157,21 +161,47 @@ impl Directory {
                 }
             }
         }
+        let mut index: Vec<(u64, String, Person)> = people
+            .into_iter()
+            .map(|(p, person)| (key(&p), p, person))
+            .collect();
+        index.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        let keys = index.iter().map(|(k, _, _)| *k).collect();
         Self {
             inner: Arc::new(DirectoryData {
-                people,
+                people: index,
+                keys,
                 sorted,
                 by_role,
             }),
         }
     }
 
+    /// The entry of `person`.
+    fn get(&self, person: &str) -> Option<&Person> {
+        let k = key(person);
+        let keys = &self.inner.keys;
+        let first = keys.partition_point(|&x| x < k);
+        let rest = self.inner.people.get(first..)?;
+        match rest.first() {
+            // Usually the only one with this key.
+            Some((pk, p, x)) if *pk == k && p == person => return Some(x),
+            Some((pk, _, _)) if *pk == k => {}
+            _ => return None,
+        }
+        // The people whose names start with the same 8 bytes, sorted by name.
+        let len = keys.get(first..)?.partition_point(|&x| x == k);
+        let group = rest.get(..len)?;
+        group
+            .binary_search_by(|(_, p, _)| p.as_str().cmp(person))
+            .ok()
+            .and_then(|i| group.get(i))
+            .map(|(_, _, x)| x)
+    }
+
     /// The roles of `person`; none for a person the directory does not list.
     pub fn roles_of(&self, person: &str) -> &[String] {
-        self.inner
-            .people
-            .get(person)
-            .map_or(&[], |p| p.roles.as_slice())
+        self.get(person).map_or(&[], |p| p.roles.as_slice())
     }
 
     /// Whether `person` holds `role`.
@@ -181,7 +211,7 @@ impl Directory {
 
     /// Whether the directory lists `person`.
     pub fn contains(&self, person: &str) -> bool {
-        self.inner.people.contains_key(person)
+        self.get(person).is_some()
     }
 
     /// The people holding `role`, sorted, each once; none for a role nobody holds. A lookup
@@ -225,12 +255,26 @@ impl Directory {
         if over.is_empty() {
             return self.clone();
         }
-        let mut people = self.inner.people.clone();
-        for (p, person) in &over.inner.people {
+        let mut people: HashMap<String, Person> = self
+            .inner
+            .people
+            .iter()
+            .map(|(_, p, person)| (p.clone(), person.clone()))
+            .collect();
+        for (_, p, person) in &over.inner.people {
             people.insert(p.clone(), person.clone());
         }
         Self::from_map(people)
     }
+}
+
+/// The lookup key of a name: its first 8 bytes, big-endian (zero-padded).
+fn key(name: &str) -> u64 {
+    let mut b = [0u8; 8];
+    for (d, s) in b.iter_mut().zip(name.as_bytes()) {
+        *d = *s;
+    }
+    u64::from_be_bytes(b)
 }
 
 /// A structured emergency bypass, given in the request's `break_glass:`. The policy says
@@ -251,4 +295,51 @@ pub struct BreakGlass {
     /// The second person who confirmed it, when the policy asks for one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub second_by: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_by_names_sharing_their_first_bytes() {
+        let names = [
+            "",
+            "a",
+            "ab",
+            "ab\0",
+            "service-account-1@x",
+            "service-account-2@x",
+            "service-account-10@x",
+            "service-",
+            "servicf",
+            "z@x",
+        ];
+        let d = Directory::new(
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (*n, vec![format!("r{i}")])),
+        );
+        for (i, n) in names.iter().enumerate() {
+            assert!(d.contains(n), "{n:?}");
+            assert_eq!(d.roles_of(n), [format!("r{i}")], "{n:?}");
+        }
+        for n in [
+            "service-account-3@x",
+            "service",
+            "abc",
+            "ab\0\0",
+            "z@y",
+            "zz",
+        ] {
+            assert!(!d.contains(n), "{n:?}");
+            assert!(d.roles_of(n).is_empty(), "{n:?}");
+        }
+        let over = Directory::new([("service-account-2@x", vec!["new"])]);
+        let both = d.overlaid(&over);
+        assert_eq!(both.roles_of("service-account-2@x"), ["new"]);
+        assert_eq!(both.roles_of("service-account-1@x"), ["r4"]);
+        assert_eq!(both.len(), names.len());
+    }
 }

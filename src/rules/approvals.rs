@@ -76,7 +76,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Map, Value};
 
 use crate::decision::{Finding, Severity};
-use crate::error::quote;
+use crate::error::MAX_QUOTE_CHARS;
 use crate::evidence::ValidationResults;
 use crate::model::{
     Approval, ApprovalCondition, ChangeRequest, Directory, RiskLevel, ValidationStatus, Vote,
@@ -284,7 +284,7 @@ enum Fate {
 }
 
 /// One vote as the evaluation sees it.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 struct Ballot<'a> {
     approval: &'a Approval,
     at: DateTime<Utc>,
@@ -327,6 +327,17 @@ impl When {
                 .iter()
                 .all(|(k, v)| request.labels.get(k) == Some(v))
             && self.risk_at_least.is_none_or(|r| level >= r)
+    }
+}
+
+/// [`crate::error::quote`], without walking the characters of a text that has no more bytes
+/// than the limit has characters (the common case: names and rule names), which it keeps
+/// whole anyway.
+fn quote(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= MAX_QUOTE_CHARS {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        crate::error::quote(text)
     }
 }
 
@@ -446,9 +457,46 @@ fn unmet_condition(approval: &Approval, ctx: &ApprovalCtx<'_>) -> Option<String>
     })
 }
 
+/// A buffer of `len` copies of a value: on the stack up to `N` items, else on the heap. The
+/// per-check working tables are small (a handful of votes and rules); this spares their
+/// allocation.
+enum Small<T: Copy, const N: usize> {
+    Inline([T; N], usize),
+    Heap(Vec<T>),
+}
+
+impl<T: Copy, const N: usize> Small<T, N> {
+    fn new(len: usize, value: T) -> Self {
+        if len <= N {
+            Small::Inline([value; N], len)
+        } else {
+            Small::Heap(vec![value; len])
+        }
+    }
+}
+
+impl<T: Copy, const N: usize> std::ops::Deref for Small<T, N> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        match self {
+            Small::Inline(a, n) => a.get(..*n).unwrap_or(&[]),
+            Small::Heap(v) => v,
+        }
+    }
+}
+
+impl<T: Copy, const N: usize> std::ops::DerefMut for Small<T, N> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        match self {
+            Small::Inline(a, n) => a.get_mut(..*n).unwrap_or(&mut []),
+            Small::Heap(v) => v,
+        }
+    }
+}
+
 /// The eligibility table: `fills[i * m + r]` is how ballot `i` can fill rule `r`.
 struct Table<'a> {
-    fills: Vec<Fill<'a>>,
+    fills: Small<Fill<'a>, 32>,
     m: usize,
 }
 
@@ -527,26 +575,27 @@ impl ApprovalRules {
         let request = ctx.request;
         let now = ctx.now;
         // The applicable rules, with what each needs; nothing else is built for the others.
-        let mut rules: Vec<RuleState<'a>> = self
-            .rules
-            .iter()
-            .filter(|r| r.when.holds(request, ctx.level))
-            .map(|rule| RuleState {
-                rule,
-                needed: match rule.min {
-                    Quorum::Count(n) => n,
-                    // Fail closed: a rule nobody may fill stays pending, it never passes.
-                    Quorum::All => {
-                        u32::try_from(rule.eligible_people(ctx.directory, request).len())
-                            .unwrap_or(u32::MAX)
-                            .max(1)
-                    }
-                },
-                approved_by: Vec::new(),
-                rejected_by: Vec::new(),
-                status: RuleStatus::Pending,
-            })
-            .collect();
+        let mut rules: Vec<RuleState<'a>> = Vec::with_capacity(self.rules.len());
+        rules.extend(
+            self.rules
+                .iter()
+                .filter(|r| r.when.holds(request, ctx.level))
+                .map(|rule| RuleState {
+                    rule,
+                    needed: match rule.min {
+                        Quorum::Count(n) => n,
+                        // Fail closed: a rule nobody may fill stays pending, it never passes.
+                        Quorum::All => {
+                            u32::try_from(rule.eligible_people(ctx.directory, request).len())
+                                .unwrap_or(u32::MAX)
+                                .max(1)
+                        }
+                    },
+                    approved_by: Vec::new(),
+                    rejected_by: Vec::new(),
+                    status: RuleStatus::Pending,
+                }),
+        );
         let m = rules.len();
         let deadline = self
             .deadline
@@ -554,28 +603,31 @@ impl ApprovalRules {
         let artifact_missing = self.bind_to_artifact && request.artifact.is_none() && m > 0;
 
         // Votes: future ones first, then each person's latest.
-        let mut ballots: Vec<Ballot<'a>> = ctx
-            .approvals
-            .iter()
-            .map(|a| {
-                let at = a.at.to_utc();
-                Ballot {
-                    approval: a,
-                    at,
-                    fate: if at > now {
-                        Fate::Ignored(Ignored::Future)
-                    } else {
-                        Fate::Candidate
-                    },
-                    assigned: None,
-                }
-            })
-            .collect();
+        let ballot = |a: &'a Approval| {
+            let at = a.at.to_utc();
+            Ballot {
+                approval: a,
+                at,
+                fate: if at > now {
+                    Fate::Ignored(Ignored::Future)
+                } else {
+                    Fate::Candidate
+                },
+                assigned: None,
+            }
+        };
+        let mut ballots: Small<Ballot<'a>, 16> = match ctx.approvals.first() {
+            Some(first) => Small::new(ctx.approvals.len(), ballot(first)),
+            None => Small::Heap(Vec::new()),
+        };
+        for (b, a) in ballots.iter_mut().zip(ctx.approvals) {
+            *b = ballot(a);
+        }
         mark_duplicates(&mut ballots);
 
         // How each latest vote can fill each rule, and what becomes of it.
         let mut table = Table {
-            fills: vec![Fill::No; ballots.len().saturating_mul(m)],
+            fills: Small::new(ballots.len().saturating_mul(m), Fill::No),
             m,
         };
         let mut conditional: Vec<(&'a Approval, String)> = Vec::new();
@@ -643,15 +695,18 @@ impl ApprovalRules {
         }
 
         // Assignment.
-        let mut work: Vec<Work> = rules
-            .iter()
-            .map(|s| Work {
-                needed: s.needed,
+        let mut work: Small<Work, 8> = Small::new(
+            m,
+            Work {
+                needed: 0,
                 count: 0,
                 visited: false,
                 since: Since::Any,
-            })
-            .collect();
+            },
+        );
+        for (w, s) in work.iter_mut().zip(&rules) {
+            w.needed = s.needed;
+        }
         if self.ordered {
             assign_ordered(&mut ballots, &table, &rules, &mut work);
         } else {
@@ -667,6 +722,10 @@ impl ApprovalRules {
         let assigned = ballots.iter().filter(|b| b.assigned.is_some()).count();
         let mut used: Vec<Used<'a>> = Vec::with_capacity(assigned);
         for (r, state) in rules.iter_mut().enumerate() {
+            let count = work.get(r).map_or(0, |w| w.count);
+            state
+                .approved_by
+                .reserve_exact(usize::try_from(count).unwrap_or(0));
             for (i, b) in ballots.iter().enumerate() {
                 if b.assigned == Some(r) {
                     state.approved_by.push(b.approval.by.as_str());
@@ -711,10 +770,14 @@ impl ApprovalRules {
             }
         }
 
+        // `add_saturating` is monotonic: the earliest expiry is that of the oldest approval.
         let expires_at = self.max_age.and_then(|age| {
-            used.iter()
-                .map(|u| add_saturating(u.approval.at.to_utc(), age))
+            ballots
+                .iter()
+                .filter(|b| b.assigned.is_some())
+                .map(|b| b.at)
                 .min()
+                .map(|at| add_saturating(at, age))
         });
 
         let pending = rules.iter().any(|r| r.status == RuleStatus::Pending);
@@ -846,7 +909,7 @@ fn mark_duplicates(ballots: &mut [Ballot<'_>]) {
     let open = |b: &Ballot<'_>| b.fate == Fate::Candidate;
     // Whether ballot `j` (at index `j`) replaces ballot `i`.
     let replaces = |i: usize, bi: &Ballot<'_>, j: usize, bj: &Ballot<'_>| {
-        bj.approval.by == bi.approval.by && (bj.at, j) > (bi.at, i)
+        (bj.at, j) > (bi.at, i) && bj.approval.by == bi.approval.by
     };
     if ballots.len() <= SMALL {
         for i in 0..ballots.len() {
@@ -1055,15 +1118,18 @@ impl Pending<'_, '_> {
             Severity::Pending,
             message,
             Some(rule.source.clone()),
-        )
-        .with_detail("rule", rule.name.clone())
-        .with_detail("needed", rs.needed)
-        .with_detail("have", have)
-        .with_detail(
-            "eligible",
-            listed.iter().map(|p| Value::from(*p)).collect::<Vec<_>>(),
-        )
-        .with_detail("eligible_count", eligible_count);
+        );
+        // Sized once for the details below: no regrowth of the map.
+        f.details = Map::with_capacity(7);
+        f = f
+            .with_detail("rule", rule.name.clone())
+            .with_detail("needed", rs.needed)
+            .with_detail("have", have)
+            .with_detail(
+                "eligible",
+                listed.iter().map(|p| Value::from(*p)).collect::<Vec<_>>(),
+            )
+            .with_detail("eligible_count", eligible_count);
         if let Some(d) = due {
             f = f.with_detail("deadline", d);
         }
