@@ -43,6 +43,7 @@ struct Approvals<'a> {
 
 impl<'a> Question for Approvals<'a> {
     const CHECK: Check = Check::Approvals;
+    const HOOK: Hook = Hook::Approvals;
 
     fn environment(&self) -> &str {
         &self.request.environment

@@ -10,7 +10,7 @@ use crate::config::EnvironmentPolicy;
 use crate::decision::{Check, Decision, Finding, PolicyInfo, Severity};
 use crate::rules::environment;
 use crate::rules::schedule::ScheduleCtx;
-use crate::script::{HookInput, ScheduleInput, ScriptRun};
+use crate::script::{Hook, HookInput, ScheduleInput, ScriptRun};
 
 /// What an evaluation did beyond its decision, for callers that move the request's start (the
 /// window search): whether built-in rules denied, and what each script's hook did.
@@ -24,6 +24,8 @@ pub(crate) struct Trail {
 pub(crate) trait Question {
     /// Which question the decision answers.
     const CHECK: Check;
+    /// The script hook that takes part in it.
+    const HOOK: Hook;
     /// The environment the question is about.
     fn environment(&self) -> &str;
     /// Runs the question's built-in rules: its section of the environment's policy.
@@ -37,6 +39,7 @@ pub(crate) struct Schedule<'a>(pub ScheduleCtx<'a>);
 
 impl Question for Schedule<'_> {
     const CHECK: Check = Check::Schedule;
+    const HOOK: Hook = Hook::Schedule;
 
     fn environment(&self) -> &str {
         &self.0.request.environment
@@ -81,13 +84,16 @@ impl PolicySet {
             trail.builtin_denied = findings.iter().any(|f| f.severity == Severity::Deny);
         }
         let mut trace = Vec::new();
-        inner.scripts.run(
-            &question.hook_input(inner.config.timezone),
-            None,
-            &mut findings,
-            &mut trace,
-            trail.map(|t| &mut t.scripts),
-        );
+        // What the hook sees is built only when a script defines it.
+        if inner.scripts.has(Q::HOOK) {
+            inner.scripts.run(
+                &question.hook_input(inner.config.timezone),
+                None,
+                &mut findings,
+                &mut trace,
+                trail.map(|t| &mut t.scripts),
+            );
+        }
         Decision::from_findings(Q::CHECK, findings, PolicyInfo::new(&inner.digest), trace)
     }
 

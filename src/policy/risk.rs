@@ -22,7 +22,7 @@ use crate::rules::risk::{Assessment, RiskCtx, RiskRules};
 use crate::rules::schedule::notice;
 use crate::rules::schedule::{ScheduleCtx, preferred};
 use crate::rules::validation;
-use crate::script::{HookInput, RiskAddition, RiskInput, ScheduleInput};
+use crate::script::{Hook, HookInput, RiskAddition, RiskInput, ScheduleInput};
 
 /// How risky is this change? The built-in part judges the validation results (deny findings)
 /// and scores the factors; the `risk` hook may add points; the assessment is kept here until
@@ -40,6 +40,7 @@ struct Risk<'a> {
 
 impl Question for Risk<'_> {
     const CHECK: Check = Check::Risk;
+    const HOOK: Hook = Hook::Risk;
 
     fn environment(&self) -> &str {
         &self.request.environment
@@ -191,6 +192,7 @@ struct ScheduleAtRisk<'a> {
 
 impl Question for ScheduleAtRisk<'_> {
     const CHECK: Check = Check::Schedule;
+    const HOOK: Hook = Hook::Schedule;
 
     fn environment(&self) -> &str {
         &self.ctx.request.environment

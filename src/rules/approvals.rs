@@ -601,6 +601,12 @@ impl ApprovalRules {
             .deadline
             .map(|d| sub_saturating(request.start.to_utc(), d));
         let artifact_missing = self.bind_to_artifact && request.artifact.is_none() && m > 0;
+        // Expired means `now >= add_saturating(at, max_age)`. Below the latest instant that
+        // is `at <= now - max_age` (nothing has expired when that underflows), one subtraction
+        // per check instead of a saturating addition per approval; at the latest instant the
+        // saturating form is kept.
+        let cutoff = (now < crate::time::latest())
+            .then(|| self.max_age.and_then(|age| now.checked_sub_signed(age)));
 
         // Votes: future ones first, then each person's latest.
         let ballot = |a: &'a Approval| {
@@ -670,9 +676,11 @@ impl ApprovalRules {
                 }
                 continue;
             }
-            let expired = self
-                .max_age
-                .is_some_and(|age| now >= add_saturating(b.at, age));
+            let expired = match (self.max_age, cutoff) {
+                (None, _) => false,
+                (Some(_), Some(c)) => c.is_some_and(|c| b.at <= c),
+                (Some(age), None) => now >= add_saturating(b.at, age),
+            };
             b.fate = if expired {
                 Fate::Ignored(Ignored::Expired)
             } else if self.bind_to_artifact

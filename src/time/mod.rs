@@ -24,7 +24,7 @@ pub use text::{
     TimeParseError, TimeParseErrorKind, format_duration, format_utc, parse_duration, parse_instant,
 };
 
-pub(crate) use interval::{Interval, IntervalSet, add_saturating};
+pub(crate) use interval::{Interval, IntervalSet, add_saturating, latest};
 pub(crate) use local::resolve_local;
 pub(crate) use recur::{CronPattern, CronSpan, RuleSpan};
 pub(crate) use text::{format_local, last_writable, parse_local_time, parse_weekday};
