@@ -1160,6 +1160,10 @@ impl Pending<'_, '_> {
 /// A span of [`ApprovalRecord::text`].
 type Span = (u32, u32);
 
+/// How one rule stands, in an [`ApprovalRecord`]: (index in `rules.rules`, status, needed,
+/// approved_by, rejected_by), the people as ranges of `people`.
+type RuleRecord = (usize, RuleStatus, u32, (usize, usize), (usize, usize));
+
 /// An owned copy of what `details.approvals` shows, with every name copied into one string, so
 /// that the JSON is written only when the decision's details are read ([`crate::Details`]).
 #[derive(Debug, Clone)]
@@ -1169,9 +1173,7 @@ pub(crate) struct ApprovalRecord {
     level_from: &'static str,
     state: &'static str,
     text: String,
-    /// (index in `rules.rules`, status, needed, approved_by, rejected_by): the people as
-    /// ranges of `people`
-    rule_states: Vec<(usize, RuleStatus, u32, (usize, usize), (usize, usize))>,
+    rule_states: Vec<RuleRecord>,
     people: Vec<Span>,
     /// (by, rule index, role, at)
     used: Vec<(Span, usize, Option<Span>, DateTime<Utc>)>,
