@@ -71,7 +71,7 @@ lint:
 ## by fuzz/seed.sh from tests/cases, tests/windows, policies and examples. Needs nightly Rust
 ## and cargo-fuzz (`cargo install cargo-fuzz`).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= request calendar policy script ics check
+FUZZ_TARGETS ?= request calendar policy script ics check approvals
 
 .PHONY: fuzz
 fuzz:
