@@ -27,7 +27,10 @@ fuzz_target!(|data: &[u8]| {
     let evidence = Evidence::new()
         .with_approvals(approvals)
         .with_directory(directory);
-    let _ = policy.check_approvals(&req, &evidence, now).to_json().to_string();
+    let _ = policy
+        .check_approvals(&req, &evidence, now)
+        .to_json()
+        .to_string();
     for level in RiskLevel::ALL {
         let e = evidence.clone().with_risk_level(level);
         let _ = policy.check_approvals(&req, &e, now).to_json().to_string();
