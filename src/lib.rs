@@ -13,12 +13,14 @@ mod policy;
 mod render;
 mod rules;
 mod script;
+mod telemetry;
 pub mod testing;
 pub mod time;
 
 pub use answers::next_windows::{
     AllowedWindow, BlockedStretch, MAX_CONFIRMATIONS, MAX_HORIZON_DAYS, NextWindows, Searched,
 };
+pub use answers::monitor::Monitor;
 pub use answers::preview::{DstMark, OccurrencePreview, WindowPreview};
 pub use calendar::{Calendar, DuplicateId};
 pub use config::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, InputLimits, read_input_file};
@@ -35,5 +37,7 @@ pub use model::{
     Directory, HistoryEntry, Incident, IncidentSeverity, Person, RiskLevel, ValidationResult,
     ValidationStatus, Vote,
 };
+pub use model::{Event, Measurement, RollbackDone};
+pub use telemetry::Telemetry;
 pub use policy::{PolicySet, builtin_files};
 pub use render::{TextStyle, preview_to_json, preview_to_text};

@@ -1,6 +1,7 @@
 //! Answers built on repeated evaluation, with no rule semantics of their own: the next allowed
 //! windows ([`next_windows`]) and the preview of window occurrences ([`preview`]).
 
+pub(crate) mod monitor;
 pub(crate) mod next_windows;
 pub(crate) mod preview;
 

@@ -19,6 +19,9 @@ use crate::error::{LoadError, LoadErrorKind, Location};
 use crate::rules::Rule;
 use crate::rules::approvals::ApprovalRules;
 use crate::rules::break_glass::BreakGlassRule;
+use crate::rules::gates::GateRules;
+use crate::rules::rollback::RollbackRules;
+use super::gates::{GatesDoc, RollbackDoc};
 use crate::rules::risk::{RiskRules, RiskSchedule};
 use crate::rules::schedule::ScheduleRules;
 use crate::rules::validation::ValidationRules;
@@ -55,6 +58,8 @@ pub(super) struct EnvDoc {
     risk: Option<RiskDoc>,
     approvals: Option<ApprovalsDoc>,
     break_glass: Option<BreakGlassDoc>,
+    gates: Option<GatesDoc>,
+    rollback: Option<RollbackDoc>,
 }
 
 /// The sections of an environment other than the schedule, one field each.
@@ -63,6 +68,8 @@ struct Sections {
     risk: Option<RiskDoc>,
     approvals: Option<ApprovalsDoc>,
     break_glass: Option<BreakGlassDoc>,
+    gates: Option<GatesDoc>,
+    rollback: Option<RollbackDoc>,
 }
 
 impl EnvDoc {
@@ -83,6 +90,8 @@ impl EnvDoc {
             risk: self.risk,
             approvals: self.approvals,
             break_glass: self.break_glass,
+            gates: self.gates,
+            rollback: self.rollback,
         };
         (schedule, sections)
     }
@@ -162,6 +171,10 @@ pub(crate) struct EnvironmentPolicy {
     pub approvals: Option<std::sync::Arc<ApprovalRules>>,
     /// `break_glass:`: who may bypass which rules in an emergency; none when absent.
     pub break_glass: Option<BreakGlassRule>,
+    /// The SLO gates (`gates:`); none when absent.
+    pub gates: Option<std::sync::Arc<GateRules>>,
+    /// The rollback levels and triggers (`rollback:`); none when absent.
+    pub rollback: Option<std::sync::Arc<RollbackRules>>,
 }
 
 impl PolicyCtx<'_> {
@@ -190,6 +203,14 @@ impl PolicyCtx<'_> {
                 .break_glass
                 .map(|b| self.break_glass(&name, b))
                 .transpose()?;
+            let gates = sections
+                .gates
+                .map(|g| self.gates(&name, g).map(std::sync::Arc::new))
+                .transpose()?;
+            let rollback = sections
+                .rollback
+                .map(|r| self.rollback(&name, r).map(std::sync::Arc::new))
+                .transpose()?;
             environments.insert(
                 name,
                 EnvironmentPolicy {
@@ -199,6 +220,8 @@ impl PolicyCtx<'_> {
                     risk,
                     approvals,
                     break_glass,
+                    gates,
+                    rollback,
                 },
             );
         }

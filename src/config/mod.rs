@@ -17,6 +17,7 @@ mod approvals;
 mod bundle;
 pub(crate) mod case;
 pub(crate) mod evidence;
+mod gates;
 mod ics;
 mod input;
 mod limits;

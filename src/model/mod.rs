@@ -198,7 +198,9 @@ impl Blackout {
 
 mod approvals;
 mod evidence;
+mod telemetry;
 pub use approvals::{Approval, ApprovalCondition, BreakGlass, Directory, Person, Vote};
+pub use telemetry::{Event, Measurement, RollbackDone};
 pub use evidence::{
     ChangeOutcome, HistoryEntry, Incident, IncidentSeverity, RiskLevel, ValidationResult,
     ValidationStatus,

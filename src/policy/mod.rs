@@ -4,6 +4,7 @@
 mod approvals;
 mod bundle;
 mod evaluate;
+mod gates;
 mod risk;
 
 use std::sync::Arc;

@@ -6,12 +6,16 @@
 //! does it block?), which the window search uses. A property test keeps the two forms in
 //! agreement.
 
+pub(crate) mod aggregate;
 pub(crate) mod approvals;
 pub(crate) mod break_glass;
 pub(crate) mod environment;
+pub(crate) mod gates;
 pub(crate) mod risk;
+pub(crate) mod rollback;
 pub(crate) mod schedule;
 pub(crate) mod validation;
+pub(crate) mod window;
 
 use crate::model::ChangeRequest;
 use crate::time::Window;

@@ -14,11 +14,23 @@ pub(crate) enum Hook {
     /// `count_in_role(role)`, `has_role(person, role)`, `roles_of(person)`, `risk_level()`,
     /// and `pending(...)` for what is still missing)
     Approvals,
+    /// `fn gates(ctx)`: is the change healthy enough to continue or promote? (`ctx` is the
+    /// deployment; functions over the measurements, and `pending(...)` while data is missing)
+    Gates,
+    /// `fn rollback(ctx)`: should it roll back? (`ctx` is the deployment; functions over the
+    /// measurements and events, and `rollback_to(level, reason)`)
+    Rollback,
 }
 
 impl Hook {
     /// Every hook, in the order they are listed to authors.
-    pub const ALL: [Hook; 3] = [Hook::Schedule, Hook::Risk, Hook::Approvals];
+    pub const ALL: [Hook; 5] = [
+        Hook::Schedule,
+        Hook::Risk,
+        Hook::Approvals,
+        Hook::Gates,
+        Hook::Rollback,
+    ];
 
     /// The function's name.
     pub fn name(self) -> &'static str {
@@ -26,6 +38,8 @@ impl Hook {
             Hook::Schedule => "schedule",
             Hook::Risk => "risk",
             Hook::Approvals => "approvals",
+            Hook::Gates => "gates",
+            Hook::Rollback => "rollback",
         }
     }
 
@@ -33,7 +47,7 @@ impl Hook {
     pub fn params(self) -> &'static [&'static str] {
         match self {
             Hook::Schedule => &["request"],
-            Hook::Risk | Hook::Approvals => &["ctx"],
+            Hook::Risk | Hook::Approvals | Hook::Gates | Hook::Rollback => &["ctx"],
         }
     }
 

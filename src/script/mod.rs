@@ -22,7 +22,8 @@ use functions::{HOST_FUNCTIONS, ScriptRequest};
 pub(crate) use hooks::Hook;
 pub(crate) use sandbox::limits;
 pub(crate) use state::{
-    ApprovalInput, HookInput, RiskAddition, RiskInput, ScheduleInput, Stability,
+    ApprovalInput, GatesInput, HookInput, LevelDemand, RiskAddition, RiskInput, RollbackInput,
+    ScheduleInput, Stability,
 };
 use state::{CallState, Ctx};
 

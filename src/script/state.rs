@@ -184,11 +184,45 @@ impl Drop for ApprovalsState {
     }
 }
 
+/// The input of a `gates` hook: the deployment and its telemetry (measurements, baseline,
+/// events, rollbacks performed) at `now`.
+pub(crate) struct GatesInput<'a> {
+    pub request: &'a ChangeRequest,
+    pub interval: Interval,
+    pub now: DateTime<Utc>,
+    pub tz: Tz,
+    pub telemetry: &'a crate::telemetry::Telemetry,
+}
+
+/// The input of a `rollback` hook: as a `gates` hook, plus the policy's level names (in
+/// escalation order) and where the levels scripts demand (`rollback_to`) go once every script
+/// ran.
+pub(crate) struct RollbackInput<'a> {
+    pub request: &'a ChangeRequest,
+    pub interval: Interval,
+    pub now: DateTime<Utc>,
+    pub tz: Tz,
+    pub telemetry: &'a crate::telemetry::Telemetry,
+    pub levels: &'a [String],
+    pub demanded: &'a Mutex<Vec<LevelDemand>>,
+}
+
+/// A rollback level a script demanded with `rollback_to(level, reason)`, with `file:line`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LevelDemand {
+    /// An index into the input's `levels`.
+    pub level: usize,
+    pub reason: String,
+    pub source: String,
+}
+
 /// The input of one hook call.
 pub(crate) enum HookInput<'a> {
     Schedule(ScheduleInput<'a>),
     Risk(RiskInput<'a>),
     Approvals(ApprovalInput<'a>),
+    Gates(GatesInput<'a>),
+    Rollback(RollbackInput<'a>),
 }
 
 impl HookInput<'_> {
@@ -197,6 +231,8 @@ impl HookInput<'_> {
             HookInput::Schedule(_) => Hook::Schedule,
             HookInput::Risk(_) => Hook::Risk,
             HookInput::Approvals(_) => Hook::Approvals,
+            HookInput::Gates(_) => Hook::Gates,
+            HookInput::Rollback(_) => Hook::Rollback,
         }
     }
 }
@@ -312,6 +348,36 @@ impl CallState {
                 risk: None,
                 risk_score: 0,
                 approvals: Some(ApprovalsState::new(a)),
+            },
+            // TODO(script helper): the telemetry and the `rollback_to` sink.
+            HookInput::Gates(GatesInput {
+                request,
+                interval,
+                now,
+                tz,
+                ..
+            })
+            | HookInput::Rollback(RollbackInput {
+                request,
+                interval,
+                now,
+                tz,
+                ..
+            }) => Self {
+                hook: input.hook(),
+                request: shared_request(request),
+                calendar: None,
+                now: *now,
+                tz: *tz,
+                interval: *interval,
+                start: interval.start(),
+                findings: Mutex::new(Vec::new()),
+                recorded: AtomicUsize::new(0),
+                stability: Mutex::new(Stability::default()),
+                tracks_stability: true,
+                risk: None,
+                risk_score: 0,
+                approvals: None,
             },
         }
     }
