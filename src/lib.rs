@@ -17,10 +17,10 @@ mod telemetry;
 pub mod testing;
 pub mod time;
 
+pub use answers::monitor::Monitor;
 pub use answers::next_windows::{
     AllowedWindow, BlockedStretch, MAX_CONFIRMATIONS, MAX_HORIZON_DAYS, NextWindows, Searched,
 };
-pub use answers::monitor::Monitor;
 pub use answers::preview::{DstMark, OccurrencePreview, WindowPreview};
 pub use calendar::{Calendar, DuplicateId};
 pub use config::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, InputLimits, read_input_file};
@@ -38,6 +38,6 @@ pub use model::{
     ValidationStatus, Vote,
 };
 pub use model::{Event, Measurement, RollbackDone};
-pub use telemetry::Telemetry;
 pub use policy::{PolicySet, builtin_files};
 pub use render::{TextStyle, preview_to_json, preview_to_text};
+pub use telemetry::Telemetry;

@@ -301,7 +301,12 @@ mod tests {
             metric: "lat".into(),
             labels: vec![("path".into(), "a".into())],
         };
-        let got: Vec<f64> = t.measurements().select(&a).iter().filter_map(|s| s.value).collect();
+        let got: Vec<f64> = t
+            .measurements()
+            .select(&a)
+            .iter()
+            .filter_map(|s| s.value)
+            .collect();
         assert_eq!(got, [1.0, 2.0]);
         let all: Vec<f64> = t
             .measurements()
@@ -310,6 +315,10 @@ mod tests {
             .filter_map(|s| s.value)
             .collect();
         assert_eq!(all, [1.0, 5.0, 2.0]);
-        assert!(t.measurements().select(&Selector::metric("nope")).is_empty());
+        assert!(
+            t.measurements()
+                .select(&Selector::metric("nope"))
+                .is_empty()
+        );
     }
 }

@@ -23,7 +23,11 @@ pub struct Monitor {
 impl Monitor {
     /// Watches `deployment` under `policy` from `start` on (earlier measurements are
     /// rejected).
-    pub fn new(policy: &PolicySet, deployment: ChangeRequest, start: impl Into<DateTime<Utc>>) -> Self {
+    pub fn new(
+        policy: &PolicySet,
+        deployment: ChangeRequest,
+        start: impl Into<DateTime<Utc>>,
+    ) -> Self {
         Self {
             _policy: policy.clone(),
             _deployment: deployment,

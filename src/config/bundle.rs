@@ -8,7 +8,9 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 
 use super::approvals::{ApprovalsDoc, BreakGlassDoc};
+use super::gates::GatesDoc;
 use super::risk::RiskDoc;
+use super::rollback::RollbackDoc;
 use super::schedule::{
     ConcurrencyDoc, MaxDurationDoc, NoticeDoc, PreferredDoc, ScheduleDoc, ToggleDoc,
 };
@@ -20,9 +22,8 @@ use crate::rules::Rule;
 use crate::rules::approvals::ApprovalRules;
 use crate::rules::break_glass::BreakGlassRule;
 use crate::rules::gates::GateRules;
-use crate::rules::rollback::RollbackRules;
-use super::gates::{GatesDoc, RollbackDoc};
 use crate::rules::risk::{RiskRules, RiskSchedule};
+use crate::rules::rollback::RollbackRules;
 use crate::rules::schedule::ScheduleRules;
 use crate::rules::validation::ValidationRules;
 

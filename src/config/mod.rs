@@ -22,6 +22,7 @@ mod ics;
 mod input;
 mod limits;
 mod risk;
+mod rollback;
 mod schedule;
 mod validation;
 mod windows;

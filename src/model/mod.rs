@@ -200,8 +200,8 @@ mod approvals;
 mod evidence;
 mod telemetry;
 pub use approvals::{Approval, ApprovalCondition, BreakGlass, Directory, Person, Vote};
-pub use telemetry::{Event, Measurement, RollbackDone};
 pub use evidence::{
     ChangeOutcome, HistoryEntry, Incident, IncidentSeverity, RiskLevel, ValidationResult,
     ValidationStatus,
 };
+pub use telemetry::{Event, Measurement, RollbackDone};

@@ -27,7 +27,11 @@ pub struct Measurement {
 
 impl Measurement {
     /// A measurement without labels.
-    pub fn new(metric: impl Into<String>, at: impl Into<DateTime<Utc>>, value: Option<f64>) -> Self {
+    pub fn new(
+        metric: impl Into<String>,
+        at: impl Into<DateTime<Utc>>,
+        value: Option<f64>,
+    ) -> Self {
         Self {
             metric: metric.into(),
             at: at.into(),

@@ -1,6 +1,6 @@
-//! The `gates` and `rollback` questions: `check_gates` and `check_rollback`.
+//! The `gates` question: `check_gates`.
 //!
-//! TODO(gates helper): `check_gates`; TODO(rollback helper): `check_rollback`.
+//! TODO(gates helper).
 
 use chrono::{DateTime, Utc};
 
@@ -24,19 +24,5 @@ impl PolicySet {
     ) -> Decision {
         let _ = (deployment, telemetry, now.into());
         todo!("gates helper")
-    }
-
-    /// Should `deployment` roll back, how far and by when, given `telemetry` at `now`?
-    ///
-    /// `deny` means "roll back" (`details.rollback = {level, deadline, triggers}`); `pending`
-    /// means "keep watching" (a trigger without data, a rollback in progress).
-    pub fn check_rollback(
-        &self,
-        deployment: &ChangeRequest,
-        telemetry: &Telemetry,
-        now: impl Into<DateTime<Utc>>,
-    ) -> Decision {
-        let _ = (deployment, telemetry, now.into());
-        todo!("rollback helper")
     }
 }

@@ -6,6 +6,7 @@ mod bundle;
 mod evaluate;
 mod gates;
 mod risk;
+mod rollback;
 
 use std::sync::Arc;
 

@@ -187,7 +187,9 @@ mod tests {
 
     #[test]
     fn aggregates_follow_the_documented_semantics() {
-        let xs: Vec<Sample> = (1..=20).map(|i| s(i * 1000, Some(f64::from(i as i32)))).collect();
+        let xs: Vec<Sample> = (1..=20)
+            .map(|i| s(i * 1000, Some(f64::from(i as i32))))
+            .collect();
         let v = |a| aggregate(&xs, a).value.unwrap();
         assert_eq!(v(Aggregation::Last), 20.0);
         assert_eq!(v(Aggregation::Avg), 10.5);
