@@ -9,6 +9,8 @@
 //! - `validation`, `risk`, `approvals`: the other sections of an environment (`approvals` also
 //!   reads `break_glass:`);
 //! - `evidence`: the evidence documents (validation results, history, approvals, directory);
+//! - `telemetry`: the gates and rollback evidence (measurements, events, rollbacks performed),
+//!   also as JSON lines;
 //! - `bundle`: the policy document's schema (`timezone`, `environments`).
 //!
 //! This file holds the entry points.
@@ -24,6 +26,7 @@ mod limits;
 mod risk;
 mod rollback;
 mod schedule;
+mod telemetry;
 mod validation;
 mod windows;
 mod yaml;
