@@ -1,10 +1,12 @@
 //! Writing to stdout. The text forms themselves live in the library (`Decision::to_text`,
 //! `NextWindows::to_text`, `preview_to_text`), shared with the Python bindings.
 
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 
-use changegate::TextStyle;
+use changegate::{ChangeRequest, Decision, TextStyle};
 use clap::ValueEnum;
+use serde_json::Value;
 
 /// `--format`.
 #[derive(Clone, Copy, ValueEnum)]
@@ -38,4 +40,278 @@ pub(crate) fn style() -> TextStyle {
     } else {
         TextStyle::Plain
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The text forms of the gates and rollback decisions, built from the decision's `details`
+// (the same JSON `--format json` prints), so that they show exactly what the library decided.
+
+/// A JSON value as a person reads it: text without quotes, `null` as `-`.
+fn shown(v: &Value) -> String {
+    match v {
+        Value::Null => "-".to_owned(),
+        Value::String(s) => s.clone(),
+        Value::Object(map) => map
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| format!("{} {}", k.replace('_', " "), shown(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Array(items) => items.iter().map(shown).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+/// The first of `keys` present (and not null) in `primary`, then in `fallback`.
+fn pick<'a>(primary: &'a Value, fallback: Option<&'a Value>, keys: &[&str]) -> Option<&'a Value> {
+    keys.iter().find_map(|k| {
+        primary
+            .get(k)
+            .filter(|v| !v.is_null())
+            .or_else(|| fallback.and_then(|f| f.get(k)).filter(|v| !v.is_null()))
+    })
+}
+
+/// `p95 of latency_seconds{path=generated} over 5m = 1.62 (baseline 1.4); max 1.5; 312
+/// samples`: what a gate or trigger measured, from its entry in `details` (and the details of
+/// its finding, for what the entry leaves out).
+fn measured(entry: &Value, finding: Option<&Value>) -> String {
+    let get = |keys: &[&str]| pick(entry, finding, keys);
+    let mut out = String::new();
+    let labels = get(&["labels"])
+        .and_then(Value::as_object)
+        .filter(|m| !m.is_empty())
+        .map(|m| {
+            let parts: Vec<String> = m.iter().map(|(k, v)| format!("{k}={}", shown(v))).collect();
+            format!("{{{}}}", parts.join(","))
+        })
+        .unwrap_or_default();
+    if let Some(event) = get(&["event"]) {
+        let _ = write!(out, "events `{}`", shown(event));
+    } else if let Some(burn) = get(&["burn_rate"]).filter(|b| b.is_object()) {
+        let _ = write!(out, "burn rate {}", shown(burn));
+    } else if let Some(metric) = get(&["metric"]) {
+        match get(&["aggregation"]) {
+            Some(a) => {
+                let _ = write!(out, "{} of {}{labels}", shown(a), shown(metric));
+            }
+            None => {
+                let _ = write!(out, "{}{labels}", shown(metric));
+            }
+        }
+    }
+    if let Some(w) = get(&["window"]) {
+        let _ = write!(out, " over {}", shown(w));
+    }
+    let observed = entry
+        .get("observed")
+        .or_else(|| finding.and_then(|f| f.get("observed")));
+    match observed {
+        Some(Value::Null) | None => out.push_str(" = no data"),
+        Some(v) => {
+            let _ = write!(out, " = {}", shown(v));
+        }
+    }
+    if let Some(b) = get(&["baseline"]) {
+        let _ = write!(out, " (baseline {})", shown(b));
+    }
+    let mut notes = Vec::new();
+    if let Some(t) = get(&["threshold"]) {
+        notes.push(shown(t));
+    } else {
+        for key in ["above", "below", "max", "min", "min_count"] {
+            if let Some(v) = get(&[key]) {
+                notes.push(format!("{} {}", key.replace('_', " "), shown(v)));
+            }
+        }
+    }
+    if let Some(f) = get(&["for"]) {
+        notes.push(format!("for {}", shown(f)));
+    }
+    if let Some(n) = get(&["samples"]) {
+        notes.push(format!("{} samples", shown(n)));
+    }
+    if let Some(r) = get(&["reason"]) {
+        notes.push(shown(r));
+    }
+    notes.retain(|n| !n.is_empty());
+    if !notes.is_empty() {
+        let _ = write!(out, "; {}", notes.join("; "));
+    }
+    out.trim_start().to_owned()
+}
+
+/// The details of the first finding whose details name `name` under `key`.
+fn finding_for<'a>(decision: &'a Decision, key: &str, name: &str) -> Option<Value> {
+    decision
+        .findings
+        .iter()
+        .find(|f| f.details.get(key).and_then(Value::as_str) == Some(name))
+        .map(|f| Value::Object(f.details.clone()))
+}
+
+fn paint_status(style: TextStyle, status: &str, width: usize) -> String {
+    let padded = format!("{status:<width$}");
+    let code = match status {
+        "pass" | "clear" => "32",
+        "warn" | "holding" => "33",
+        "fail" | "firing" => "31",
+        _ => "35",
+    };
+    match style {
+        TextStyle::Ansi => format!("\x1b[{code}m{padded}\x1b[0m"),
+        _ => padded,
+    }
+}
+
+/// The outcome line, then `rest` built by `body`, then the findings, trace and digest, as the
+/// other text forms lay them out.
+fn framed(
+    decision: &Decision,
+    request: &ChangeRequest,
+    style: TextStyle,
+    body: impl FnOnce(&mut String),
+) -> String {
+    let full = decision.to_text(request, style);
+    let (head, rest) = full.split_once('\n').unwrap_or((&full, ""));
+    let mut out = String::new();
+    let _ = writeln!(out, "{head}");
+    body(&mut out);
+    out.push_str(rest);
+    out
+}
+
+/// A gates decision as `changegate gates` prints it: the outcome line, the score, one line per
+/// gate (status, name, the aggregate of which metric over which window, the value observed,
+/// the threshold and the samples counted), then the findings, trace and digest.
+pub(crate) fn gates_text(decision: &Decision, request: &ChangeRequest, style: TextStyle) -> String {
+    framed(decision, request, style, |out| {
+        let Some(gates) = decision.details.get("gates") else {
+            let _ = writeln!(out, "gates: not evaluated");
+            return;
+        };
+        let results = gates
+            .get("results")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let score = match gates.get("score") {
+            Some(s) if !s.is_null() => {
+                let mut line = format!("score {}", shown(s));
+                let bounds: Vec<String> = ["pass", "warn"]
+                    .iter()
+                    .filter_map(|k| {
+                        gates
+                            .get(*k)
+                            .filter(|v| v.is_number())
+                            .map(|v| format!("{k} at {v}"))
+                    })
+                    .collect();
+                if !bounds.is_empty() {
+                    let _ = write!(line, " ({})", bounds.join(", "));
+                }
+                line
+            }
+            _ => "no score".to_owned(),
+        };
+        if results.is_empty() {
+            let _ = writeln!(out, "gates: none in `{}`", request.environment);
+            return;
+        }
+        let _ = writeln!(out, "gates: {} gates, {score}", results.len());
+        let width = results
+            .iter()
+            .filter_map(|r| r.get("name").and_then(Value::as_str))
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        for r in results {
+            let name = r.get("name").map(shown).unwrap_or_default();
+            let status = r.get("status").map(shown).unwrap_or_default();
+            let finding = finding_for(decision, "gate", &name);
+            let _ = writeln!(
+                out,
+                "  {} {name:<width$}  {}",
+                paint_status(style, &status, 12),
+                measured(r, finding.as_ref())
+            );
+        }
+    })
+}
+
+/// A rollback decision as `changegate rollback` prints it: the outcome line, the level to roll
+/// back to and the deadline, one line per trigger (state, name, what it measured against which
+/// threshold, since when it holds and when it fired, the level it demands), the rollbacks
+/// already performed, then the findings, trace and digest.
+pub(crate) fn rollback_text(
+    decision: &Decision,
+    request: &ChangeRequest,
+    style: TextStyle,
+) -> String {
+    framed(decision, request, style, |out| {
+        let Some(rollback) = decision.details.get("rollback") else {
+            let _ = writeln!(out, "rollback: not evaluated");
+            return;
+        };
+        match rollback.get("level").filter(|l| !l.is_null()) {
+            Some(level) => {
+                let deadline = rollback
+                    .get("deadline")
+                    .filter(|d| !d.is_null())
+                    .map(|d| format!(" by {}", shown(d)))
+                    .unwrap_or_default();
+                let _ = writeln!(out, "rollback: to {}{deadline}", shown(level));
+            }
+            None => {
+                let _ = writeln!(out, "rollback: none demanded");
+            }
+        }
+        let triggers = rollback
+            .get("triggers")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let width = triggers
+            .iter()
+            .filter_map(|r| r.get("name").and_then(Value::as_str))
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        for t in triggers {
+            let name = t.get("name").map(shown).unwrap_or_default();
+            let state = t.get("state").map(shown).unwrap_or_default();
+            let finding = finding_for(decision, "trigger", &name);
+            let mut line = measured(t, finding.as_ref());
+            if let Some(since) = t.get("since").filter(|v| !v.is_null()) {
+                let _ = write!(line, "; since {}", shown(since));
+            }
+            if let Some(fired) = t.get("fired_at").filter(|v| !v.is_null()) {
+                let _ = write!(line, "; fired at {}", shown(fired));
+            }
+            if let Some(level) = t.get("level").filter(|v| !v.is_null()) {
+                let _ = write!(line, " -> {}", shown(level));
+            }
+            let _ = writeln!(
+                out,
+                "  {} {name:<width$}  {line}",
+                paint_status(style, &state, 12)
+            );
+        }
+        let performed: Vec<String> = rollback
+            .get("performed")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|p| {
+                format!(
+                    "{} at {}",
+                    p.get("level").map(shown).unwrap_or_default(),
+                    p.get("at").map(shown).unwrap_or_default()
+                )
+            })
+            .collect();
+        if !performed.is_empty() {
+            let _ = writeln!(out, "performed: {}", performed.join(", "));
+        }
+    })
 }
