@@ -373,10 +373,16 @@ impl InputCtx<'_> {
             // The column in `line` of the body's first character.
             let indent = line.len() - line.trim_start().len();
             let doc: T = from_yaml(body, self.limits).map_err(|(message, pos, field)| {
+                // The reader starts some messages with the field's path: it is in `field`.
+                let message = field
+                    .as_deref()
+                    .and_then(|f| message.strip_prefix(f))
+                    .and_then(|m| m.strip_prefix(": "))
+                    .map_or_else(|| message.clone(), str::to_owned);
                 at_line(
                     pos.map(|(_, c)| c.saturating_add(indent)),
                     field,
-                    format!("{message} in {} (line {n})", T::WHAT),
+                    format!("{message} in {}", T::WHAT),
                 )
             })?;
             out.push(

@@ -119,10 +119,14 @@ fn push(monitor: &mut Monitor, line: &str, n: usize, limits: &InputLimits) -> Re
         Ok(Value::Object(map)) => map,
         Ok(_) => return Err(at_line(n, None, EXPECTED.into())),
         Err(e) => {
+            let message = e.to_string();
+            let message = message
+                .split_once(" at line ")
+                .map_or(message.as_str(), |(m, _)| m);
             return Err(at_line(
                 n,
                 Some(e.column()),
-                format!("not JSON: {e}; {EXPECTED}"),
+                format!("not JSON: {message}; {EXPECTED}"),
             ));
         }
     };
