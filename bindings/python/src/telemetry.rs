@@ -232,7 +232,10 @@ enum Item {
 /// rollback performed (`level`); errors name `item`.
 fn item(py: Python<'_>, obj: &Bound<'_, PyAny>) -> Result<Item, Problem> {
     let Ok(dict) = obj.cast::<PyDict>() else {
-        return Err(Problem::input("item", format!("expected a dict, got {}", convert::type_name(obj))));
+        return Err(Problem::input(
+            "item",
+            format!("expected a dict, got {}", convert::type_name(obj)),
+        ));
     };
     let has = |key: &str| dict.contains(key).unwrap_or(false);
     // One item as a one-item list, so that the core's list reader checks it.
@@ -240,14 +243,10 @@ fn item(py: Python<'_>, obj: &Bound<'_, PyAny>) -> Result<Item, Problem> {
     let one = |problem: Problem| {
         // `item[0].value` -> `item.value`.
         let mut problem = problem;
-        problem.field = problem
-            .field
-            .map(|f| f.replacen("item[0]", "item", 1));
+        problem.field = problem.field.map(|f| f.replacen("item[0]", "item", 1));
         problem
     };
-    let first = |n: usize| {
-        Problem::input("item", format!("expected one item, read {n}"))
-    };
+    let first = |n: usize| Problem::input("item", format!("expected one item, read {n}"));
     if has("metric") {
         let mut v = read_list::<Measurement>(py, list.as_any(), "item").map_err(one)?;
         v.pop().map(Item::Measurement).ok_or_else(|| first(0))
@@ -339,9 +338,7 @@ impl PyMonitor {
     /// The gates decision over what was committed, at `now`.
     fn gates(&self, py: Python<'_>) -> PyResult<PyDecision> {
         let monitor = &self.inner;
-        let inner = py
-            .detach(|| guard(|| Ok(monitor.gates())))
-            .or_raise(py)?;
+        let inner = py.detach(|| guard(|| Ok(monitor.gates()))).or_raise(py)?;
         Ok(PyDecision {
             inner,
             request: Arc::clone(&self.deployment),
@@ -361,8 +358,7 @@ impl PyMonitor {
             "Monitor(deployment={}, now={})",
             crate::answer::quoted(self.deployment.id.as_str()),
             crate::answer::quoted(
-                &guard(|| Ok(self.inner.now().to_rfc3339()))
-                    .unwrap_or_else(|_| "?".to_owned())
+                &guard(|| Ok(self.inner.now().to_rfc3339())).unwrap_or_else(|_| "?".to_owned())
             )
         )
     }

@@ -142,7 +142,7 @@ fn measured(entry: &Value, finding: Option<&Value>) -> String {
 }
 
 /// The details of the first finding whose details name `name` under `key`.
-fn finding_for<'a>(decision: &'a Decision, key: &str, name: &str) -> Option<Value> {
+fn finding_for(decision: &Decision, key: &str, name: &str) -> Option<Value> {
     decision
         .findings
         .iter()
