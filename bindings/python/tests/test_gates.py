@@ -210,9 +210,12 @@ def test_the_monitor_gives_the_batch_decision_after_each_push(policy: changegate
         decision = monitor.push(item)
         pushed.append(item)
         assert decision == monitor.decision()
-        batch = policy.check_rollback(deployment(), pushed, monitor.now)
+        # The evidence committed: older than `now` (an instant's samples are committed together).
+        now = monitor.now
+        committed = [p for p in aware(pushed) if p["at"] < now]
+        batch = policy.check_rollback(deployment(), committed, now)
         assert decision.to_dict() == batch.to_dict(), i
-        assert monitor.gates().to_dict() == policy.check_gates(deployment(), pushed, monitor.now).to_dict()
+        assert monitor.gates().to_dict() == policy.check_gates(deployment(), committed, now).to_dict()
         if decision.outcome == "deny" and first_deny is None:
             first_deny = i
     assert first_deny is not None

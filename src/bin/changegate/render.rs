@@ -46,10 +46,38 @@ pub(crate) fn style() -> TextStyle {
 // The text forms of the gates and rollback decisions, built from the decision's `details`
 // (the same JSON `--format json` prints), so that they show exactly what the library decided.
 
-/// A JSON value as a person reads it: text without quotes, `null` as `-`.
+/// A number as a person reads it: at most 6 significant digits, no trailing zeros (`0.002`
+/// rather than `0.0020000000000000005`, `1` rather than `1.0`).
+fn number(v: f64) -> String {
+    if !v.is_finite() {
+        return v.to_string();
+    }
+    if v == v.trunc() && v.abs() < 1e15 {
+        return format!("{v:.0}");
+    }
+    // Digits after the point for 6 significant ones (at most 12).
+    let magnitude = v.abs().log10().floor();
+    let decimals = (5.0 - magnitude).clamp(0.0, 12.0);
+    // In 0..=12: the cast cannot truncate.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let decimals = decimals as usize;
+    let text = format!("{v:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
+/// A JSON value as a person reads it: text without quotes, numbers short, `null` as `-`.
 fn shown(v: &Value) -> String {
     match v {
         Value::Null => "-".to_owned(),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => i.to_string(),
+            (None, Some(f)) => number(f),
+            _ => n.to_string(),
+        },
         Value::String(s) => s.clone(),
         Value::Object(map) => map
             .iter()
@@ -72,12 +100,25 @@ fn pick<'a>(primary: &'a Value, fallback: Option<&'a Value>, keys: &[&str]) -> O
     })
 }
 
-/// `p95 of latency_seconds{path=generated} over 5m = 1.62 (baseline 1.4); max 1.5; 312
-/// samples`: what a gate or trigger measured, from its entry in `details` (and the details of
-/// its finding, for what the entry leaves out).
+/// What a gate or trigger measured, from its entry in `details` and the details of its
+/// finding (for what the entry leaves out): `p95 of latency_seconds{path=generated} over 5m =
+/// 1.62 (baseline 1.4); max 1.5, warn max 1.2; 312 samples`, `events security_failure over 10m
+/// = 2; min count 1`, `burn rate of error_rate (objective 0.999) = 16.2 over 1h, 20.1 over 5m;
+/// factor 14.4`.
 fn measured(entry: &Value, finding: Option<&Value>) -> String {
     let get = |keys: &[&str]| pick(entry, finding, keys);
-    let mut out = String::new();
+    let observed = |key: &str| {
+        entry
+            .get(key)
+            .or_else(|| finding.and_then(|f| f.get(key)))
+            .map_or_else(
+                || "no data".to_owned(),
+                |v| match v {
+                    Value::Null => "no data".to_owned(),
+                    v => shown(v),
+                },
+            )
+    };
     let labels = get(&["labels"])
         .and_then(Value::as_object)
         .filter(|m| !m.is_empty())
@@ -86,59 +127,67 @@ fn measured(entry: &Value, finding: Option<&Value>) -> String {
             format!("{{{}}}", parts.join(","))
         })
         .unwrap_or_default();
-    if let Some(event) = get(&["event"]) {
-        let _ = write!(out, "events `{}`", shown(event));
-    } else if let Some(burn) = get(&["burn_rate"]).filter(|b| b.is_object()) {
-        let _ = write!(out, "burn rate {}", shown(burn));
-    } else if let Some(metric) = get(&["metric"]) {
-        match get(&["aggregation"]) {
-            Some(a) => {
-                let _ = write!(out, "{} of {}{labels}", shown(a), shown(metric));
-            }
-            None => {
-                let _ = write!(out, "{}{labels}", shown(metric));
-            }
-        }
-    }
-    if let Some(w) = get(&["window"]) {
-        let _ = write!(out, " over {}", shown(w));
-    }
-    let observed = entry
-        .get("observed")
-        .or_else(|| finding.and_then(|f| f.get("observed")));
-    match observed {
-        Some(Value::Null) | None => out.push_str(" = no data"),
-        Some(v) => {
-            let _ = write!(out, " = {}", shown(v));
-        }
-    }
-    if let Some(b) = get(&["baseline"]) {
-        let _ = write!(out, " (baseline {})", shown(b));
-    }
+    let window = get(&["window"])
+        .map(|w| format!(" over {}", shown(w)))
+        .unwrap_or_default();
     let mut notes = Vec::new();
-    if let Some(t) = get(&["threshold"]) {
-        notes.push(shown(t));
-    } else {
-        for key in ["above", "below", "max", "min", "min_count"] {
-            if let Some(v) = get(&[key]) {
-                notes.push(format!("{} {}", key.replace('_', " "), shown(v)));
-            }
+    let mut out = if let Some(event) = get(&["event"]) {
+        if let Some(n) = get(&["min_count"]) {
+            notes.push(format!("min count {}", shown(n)));
         }
-    }
-    if let Some(f) = get(&["for"]) {
+        format!("events {}{window} = {}", shown(event), observed("observed"))
+    } else if get(&["objective"]).is_some()
+        || get(&["kind"]).and_then(Value::as_str) == Some("burn_rate")
+    {
+        let metric = get(&["metric"]).map(shown).unwrap_or_default();
+        let objective = get(&["objective"])
+            .map(|o| format!(" (objective {})", shown(o)))
+            .unwrap_or_default();
+        let long = get(&["long"])
+            .map(|l| format!(" over {}", shown(l)))
+            .unwrap_or_default();
+        let short = get(&["short"])
+            .map(|l| format!(" over {}", shown(l)))
+            .unwrap_or_default();
+        if let Some(f) = get(&["factor"]) {
+            notes.push(format!("factor {}", shown(f)));
+        }
+        format!(
+            "burn rate of {metric}{labels}{objective} = {}{long}, {}{short}",
+            observed("observed"),
+            observed("observed_short")
+        )
+    } else {
+        let what = match (get(&["aggregation"]), get(&["metric"])) {
+            (Some(a), Some(m)) => format!("{} of {}{labels}{window} = ", shown(a), shown(m)),
+            (None, Some(m)) => format!("{}{labels}{window} = ", shown(m)),
+            _ => "observed ".to_owned(),
+        };
+        let mut text = format!("{what}{}", observed("observed"));
+        if let Some(b) = get(&["baseline"]) {
+            let _ = write!(text, " (baseline {})", shown(b));
+        }
+        match (get(&["op"]), get(&["threshold"])) {
+            (Some(op), Some(t)) => notes.push(format!("{} {}", shown(op), shown(t))),
+            (None, Some(t)) => notes.push(shown(t)),
+            _ => {}
+        }
+        text
+    };
+    if let Some(f) = get(&["for"]).filter(|f| f.as_str() != Some("0s")) {
         notes.push(format!("for {}", shown(f)));
     }
     if let Some(n) = get(&["samples"]) {
         notes.push(format!("{} samples", shown(n)));
     }
     if let Some(r) = get(&["reason"]) {
-        notes.push(shown(r));
+        notes.push(shown(r).replace('_', " "));
     }
     notes.retain(|n| !n.is_empty());
     if !notes.is_empty() {
         let _ = write!(out, "; {}", notes.join("; "));
     }
-    out.trim_start().to_owned()
+    out
 }
 
 /// The details of the first finding whose details name `name` under `key`.
