@@ -463,9 +463,12 @@ fn the_monitor_reads_to_the_end_of_a_healthy_stream_and_exits_0() {
         ],
         "{text}"
     );
-    // Events and rollbacks performed are told apart by their keys.
+    // Events and rollbacks performed are told apart by their keys. An instant is decided once
+    // a later line arrives (more lines of the same instant may follow): the last line commits
+    // the event.
     let mixed = format!(
-        "{lines}{{\"kind\": \"security_failure\", \"at\": \"2026-12-01T10:10:30Z\", \"source\": \"waf\"}}\n"
+        "{lines}{{\"kind\": \"security_failure\", \"at\": \"2026-12-01T10:10:30Z\", \"source\": \"waf\"}}\n\
+         {{\"metric\": \"error_rate\", \"at\": \"2026-12-01T10:10:31Z\", \"value\": 0.002}}\n"
     );
     let out = monitor(&mixed, &[]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));

@@ -4,6 +4,10 @@
 //! `level`). A line is printed each time the decision's outcome or level changes; the command
 //! exits 1 at the first rollback (deny) decision, 2 at a line that cannot be read or is
 //! rejected (too old), naming the line, and 0 at the end of the input.
+//!
+//! Decisions are the library's [`Monitor`]'s: made at the latest line's time minus the
+//! tolerance, over the lines older than that (an instant is decided once a later line
+//! arrives, since more lines of the same instant may follow).
 
 use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
