@@ -177,11 +177,16 @@ fn measured(entry: &Value, finding: Option<&Value>) -> String {
     if let Some(f) = get(&["for"]).filter(|f| f.as_str() != Some("0s")) {
         notes.push(format!("for {}", shown(f)));
     }
-    if let Some(n) = get(&["samples"]) {
+    // An event trigger's samples are its events: the value observed already counts them.
+    if let Some(n) = get(&["samples"]).filter(|_| get(&["event"]).is_none()) {
         notes.push(format!("{} samples", shown(n)));
     }
     if let Some(r) = get(&["reason"]) {
-        notes.push(shown(r).replace('_', " "));
+        notes.push(match r.as_str() {
+            Some("missing") => "missing data".to_owned(),
+            Some("nan") => "NaN in the window".to_owned(),
+            other => other.map_or_else(|| shown(r), |o| o.replace('_', " ")),
+        });
     }
     notes.retain(|n| !n.is_empty());
     if !notes.is_empty() {
