@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,14 @@ UTC = dt.timezone.utc
 
 @pytest.fixture(scope="module")
 def policy() -> changegate.PolicySet:
-    return changegate.PolicySet.load(str(DIR / "policy"))
+    """The bundle loaded from the repository root, as the CLI runs, so that finding sources
+    read `tests/gates_cli/policy/policy.yaml:9` on both faces."""
+    here = os.getcwd()
+    os.chdir(REPO)
+    try:
+        return changegate.PolicySet.load(POLICY)
+    finally:
+        os.chdir(here)
 
 
 @pytest.fixture(scope="module")
