@@ -104,8 +104,8 @@ pub(crate) enum Shape {
     Measurements,
     /// A measurement: `at` is an instant, `value` a [`Shape::MeasuredValue`].
     Measurement,
-    /// A measured value: a number, `None` (no data) or NaN (sent as `"NaN"`, which JSON has
-    /// no number for); an infinity is refused.
+    /// A measured value: a number, `None` (no data) or NaN (a float NaN is sent as `"NaN"`,
+    /// which JSON has no number for); an infinity is refused; the core checks the rest.
     MeasuredValue,
     /// A list of events.
     Events,
@@ -383,11 +383,8 @@ impl Walk {
                         ));
                     }
                 }
-                if obj.is_instance_of::<PyBool>()
-                    || !(obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyFloat>())
-                {
-                    return Err(wrong("a number, None (no data) or NaN"));
-                }
+                // Anything else (a number, the text `"NaN"`, a wrong type) goes to the core,
+                // which reads it as it reads a file.
             }
             Shape::Free => {}
         }
