@@ -36,7 +36,7 @@ def test_readme_examples_run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
     # Is it healthy? Should it roll back?
     assert "\ngates deny [('latency-generated', 'fail'), ('error-rate', 'pass'), ('cache-hit-rate', 'pass')]\n" in out
     assert "\nrollback deny traffic_routing 2026-12-01T10:07:30+00:00\n" in out
-    assert "\n2026-12-01 10:03:00+00:00 deny traffic_routing\n" in out
+    assert "\n2026-12-01 10:02:30+00:00 deny traffic_routing\n" in out
 
 
 def test_root_readme_example_runs(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
