@@ -270,3 +270,37 @@ fn hostile_input_never_panics() {
         let _ = RollbackDone::list_from_yaml(text, "r");
     }
 }
+
+#[test]
+fn the_example_files_read() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
+    let read = |name: &str| std::fs::read_to_string(format!("{dir}/{name}")).unwrap();
+    let m = Measurement::list_from_yaml(&read("measurements.yaml"), "measurements.yaml").unwrap();
+    assert_eq!(m.len(), 200);
+    let metrics: std::collections::BTreeSet<&str> = m.iter().map(|m| m.metric.as_str()).collect();
+    assert_eq!(
+        metrics.into_iter().collect::<Vec<_>>(),
+        [
+            "cache_hit_rate",
+            "cost_budget",
+            "error_rate",
+            "latency_seconds"
+        ]
+    );
+    assert_eq!(m.iter().filter(|m| m.value.is_none()).count(), 1);
+    let e = Event::list_from_yaml(&read("events.yaml"), "events.yaml").unwrap();
+    assert_eq!(e.len(), 3);
+    changegate::ChangeRequest::from_yaml(&read("deployment.yaml"), "deployment.yaml").unwrap();
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config::with_cases(256))]
+
+    /// Any text, and any mix of JSON-lines-looking lines, is read or refused, never a panic.
+    #[test]
+    fn any_text_is_read_or_refused(text in "(\\{|\\}|\\[|\\]|\"|:|,|-| |\\n|metric|at|value|NaN|null|1|2026-12-01T07:00:00Z|\\.nan)*") {
+        let _ = Measurement::list_from_yaml(&text, "m");
+        let _ = Event::list_from_yaml(&text, "e");
+        let _ = RollbackDone::list_from_yaml(&text, "r");
+    }
+}
