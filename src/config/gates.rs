@@ -680,7 +680,7 @@ mod tests {
         - {name: b, metric: m, aggregation: avg, window: 5m, max: 1}
         - name: c
           metric: m
-          aggregation: p59
+          aggregation: maximum
           window: 5m
           max: 1
 ");
@@ -689,7 +689,7 @@ mod tests {
             Some("environments.production.gates.rules[2].aggregation")
         );
         assert_eq!(e.location.line, Some(10), "{e}");
-        assert!(e.message.contains("did you mean `p95`?"), "{e}");
+        assert!(e.message.contains("did you mean `max`?"), "{e}");
 
         let e = err("      rules:
         - name: c

@@ -785,3 +785,346 @@ impl GateRules {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Measurement;
+
+    const NOW: &str = "2026-12-01T10:00:00Z";
+
+    fn at(offset_secs: i64) -> DateTime<Utc> {
+        let now: DateTime<Utc> = DateTime::parse_from_rfc3339(NOW).unwrap().into();
+        now + TimeDelta::seconds(offset_secs)
+    }
+
+    fn now() -> DateTime<Utc> {
+        at(0)
+    }
+
+    fn gate(name: &str, agg: Aggregation) -> Gate {
+        Gate {
+            name: name.into(),
+            selector: Selector::metric("lat"),
+            aggregation: agg,
+            window: TimeDelta::minutes(5),
+            bounds: Bounds::default(),
+            relative: Relative::default(),
+            min_samples: if agg == Aggregation::Count { 0 } else { 1 },
+            weight: 1.0,
+            key: false,
+            on_missing: MissingData::Inconclusive,
+            on_nan: MissingData::Inconclusive,
+            source: format!("p.yaml:{}", name.len()),
+        }
+    }
+
+    fn with_max(mut g: Gate, max: f64, warn_max: Option<f64>) -> Gate {
+        g.bounds.max = Some(max);
+        g.bounds.warn_max = warn_max;
+        g
+    }
+
+    /// Measurements of `lat` at -60s, -50s, ... with these values.
+    fn series(values: &[Option<f64>]) -> Vec<Measurement> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Measurement::new("lat", at(-60 + 10 * i as i64), *v))
+            .collect()
+    }
+
+    fn run(rules: &GateRules, t: &Telemetry) -> (Vec<Finding>, GatesRecord) {
+        let mut out = Vec::new();
+        let record = rules.evaluate(t, now(), &mut out);
+        (out, record)
+    }
+
+    fn one(g: Gate, t: &Telemetry) -> (Vec<Finding>, GateResult) {
+        let rules = GateRules {
+            gates: vec![g],
+            score: None,
+            source: "p.yaml:3".into(),
+        };
+        let (out, mut record) = run(&rules, t);
+        (out, record.results.remove(0))
+    }
+
+    fn rules_of(out: &[Finding]) -> Vec<(&str, Severity)> {
+        out.iter().map(|f| (f.rule.as_str(), f.severity)).collect()
+    }
+
+    #[test]
+    fn bounds_are_inclusive_and_warn_bands_warn() {
+        let t = Telemetry::new(series(&[Some(1.0), Some(1.5)]));
+        let g = || with_max(gate("lat", Aggregation::Max), 1.5, Some(1.2));
+        let (out, r) = one(g(), &t);
+        assert_eq!(r.status, Status::Warn);
+        assert_eq!(rules_of(&out), [(WARNING, Severity::Warn)]);
+        assert_eq!(r.crossed.unwrap().key, "warn_max");
+        assert!(
+            out[0].message.contains("max of lat over 5m is 1.5 > warn_max 1.2 (2 samples)"),
+            "{}",
+            out[0].message
+        );
+        // == max passes the fail bound (it warns here), just over fails.
+        let t = Telemetry::new(series(&[Some(1.0), Some(1.5000001)]));
+        let (out, r) = one(g(), &t);
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(rules_of(&out), [(FAILED, Severity::Deny)]);
+        assert_eq!(out[0].details["bound"], "max");
+        assert_eq!(out[0].details["threshold"]["max"], 1.5);
+        assert_eq!(out[0].details["samples"], 2);
+        let t = Telemetry::new(series(&[Some(1.0), Some(1.2)]));
+        let (out, r) = one(g(), &t);
+        assert_eq!((r.status, out.len()), (Status::Pass, 0));
+    }
+
+    #[test]
+    fn min_bounds_fail_below_and_warn_in_their_band() {
+        let mut g = gate("hits", Aggregation::Avg);
+        g.bounds.min = Some(0.8);
+        g.bounds.warn_min = Some(0.85);
+        for (v, status) in [
+            (0.8, Status::Warn),
+            (0.79, Status::Fail),
+            (0.85, Status::Pass),
+            (0.9, Status::Pass),
+        ] {
+            let (_, r) = one(g.clone(), &Telemetry::new(series(&[Some(v)])));
+            assert_eq!(r.status, status, "{v}");
+        }
+        let (out, _) = one(g, &Telemetry::new(series(&[Some(0.5)])));
+        assert!(out[0].message.contains("is 0.5 < min 0.8"), "{}", out[0].message);
+    }
+
+    #[test]
+    fn relative_bounds_compare_with_the_baseline() {
+        let mut g = gate("lat", Aggregation::Avg);
+        g.relative.max_increase = Some(0.5);
+        g.relative.warn_increase = Some(0.25);
+        let base = series(&[Some(2.0)]);
+        let with = |v: f64| Telemetry::new(series(&[Some(v)])).with_baseline(base.clone());
+        assert_eq!(one(g.clone(), &with(3.0)).1.status, Status::Warn);
+        assert_eq!(one(g.clone(), &with(2.5)).1.status, Status::Pass);
+        let (out, r) = one(g.clone(), &with(3.5));
+        assert_eq!(r.status, Status::Fail);
+        assert_eq!(r.baseline, Some(2.0));
+        assert_eq!(out[0].details["baseline"], 2.0);
+        assert_eq!(out[0].details["limit"], 3.0);
+        assert!(
+            out[0]
+                .message
+                .contains("is 3.5 > 3 (max_increase 50% over the baseline 2)"),
+            "{}",
+            out[0].message
+        );
+        // No baseline: on_missing, with the reason.
+        let (out, r) = one(g.clone(), &Telemetry::new(series(&[Some(2.0)])));
+        assert_eq!(r.status, Status::Inconclusive);
+        assert_eq!(r.problem, Some(DataProblem::NoBaseline));
+        assert_eq!(out[0].details["reason"], "no baseline");
+        assert_eq!(rules_of(&out), [(INCONCLUSIVE, Severity::Pending)]);
+        // A NaN baseline is no baseline either.
+        let t = Telemetry::new(series(&[Some(2.0)])).with_baseline(series(&[Some(f64::NAN)]));
+        assert_eq!(one(g.clone(), &t).1.problem, Some(DataProblem::NoBaseline));
+        // Decreases.
+        let mut d = gate("thr", Aggregation::Avg);
+        d.relative.max_decrease = Some(0.5);
+        let with = |v: f64| Telemetry::new(series(&[Some(v)])).with_baseline(base.clone());
+        assert_eq!(one(d.clone(), &with(1.0)).1.status, Status::Pass);
+        assert_eq!(one(d, &with(0.9)).1.status, Status::Fail);
+    }
+
+    #[test]
+    fn missing_data_follows_on_missing() {
+        let mut g = with_max(gate("lat", Aggregation::P95), 1.0, None);
+        g.min_samples = 3;
+        let t = Telemetry::new(series(&[Some(0.1), None, Some(0.2)]));
+        for (policy, status, finding) in [
+            (MissingData::Inconclusive, Status::Inconclusive, Some((INCONCLUSIVE, Severity::Pending))),
+            (MissingData::Fail, Status::Fail, Some((FAILED, Severity::Deny))),
+            (MissingData::Pass, Status::Pass, Some((NO_DATA, Severity::Warn))),
+        ] {
+            g.on_missing = policy;
+            let (out, r) = one(g.clone(), &t);
+            assert_eq!(r.status, status, "{policy:?}");
+            assert_eq!(r.problem, Some(DataProblem::Missing));
+            assert_eq!(rules_of(&out), finding.into_iter().collect::<Vec<_>>());
+            assert_eq!(out[0].details["samples"], 2);
+            assert_eq!(out[0].details["missing"], 1);
+            assert_eq!(out[0].details["min_samples"], 3);
+            assert_eq!(out[0].details["observed"], 0.2);
+            assert!(
+                out[0].message.contains("has 2 samples, fewer than the 3 needed (1 without a value)"),
+                "{}",
+                out[0].message
+            );
+        }
+        // Enough samples: judged.
+        g.min_samples = 2;
+        assert_eq!(one(g, &t).1.status, Status::Pass);
+    }
+
+    #[test]
+    fn nan_follows_on_nan() {
+        let mut g = with_max(gate("lat", Aggregation::Avg), 1.0, None);
+        let t = Telemetry::new(series(&[Some(0.1), Some(f64::NAN)]));
+        for (policy, status, rule) in [
+            (MissingData::Inconclusive, Status::Inconclusive, INCONCLUSIVE),
+            (MissingData::Fail, Status::Fail, FAILED),
+            (MissingData::Pass, Status::Pass, NO_DATA),
+        ] {
+            g.on_nan = policy;
+            let (out, r) = one(g.clone(), &t);
+            assert_eq!((r.status, r.problem), (status, Some(DataProblem::Nan)));
+            assert_eq!(out[0].rule.as_str(), rule);
+            assert_eq!(out[0].details["nan"], 1);
+            assert_eq!(out[0].details["observed"], Value::Null);
+            assert!(out[0].message.contains("on_nan"), "{}", out[0].message);
+        }
+        // NaN never passes silently even with enough other samples and on_missing: pass.
+        g.on_nan = MissingData::Inconclusive;
+        g.on_missing = MissingData::Pass;
+        assert_eq!(one(g, &t).1.status, Status::Inconclusive);
+    }
+
+    #[test]
+    fn count_gates_need_no_sample_and_rate_needs_two() {
+        let mut g = gate("reqs", Aggregation::Count);
+        g.bounds.min = Some(1.0);
+        let (out, r) = one(g.clone(), &Telemetry::default());
+        assert_eq!((r.status, r.observed), (Status::Fail, Some(0.0)));
+        assert_eq!(out[0].details["bound"], "min");
+        g.bounds.min = None;
+        g.bounds.max = Some(0.0);
+        assert_eq!(one(g, &Telemetry::default()).1.status, Status::Pass);
+        let g = with_max(gate("r", Aggregation::Rate), 10.0, None);
+        let (_, r) = one(g.clone(), &Telemetry::new(series(&[Some(1.0)])));
+        assert_eq!((r.status, r.problem), (Status::Inconclusive, Some(DataProblem::Missing)));
+        let (_, r) = one(g, &Telemetry::new(series(&[Some(1.0), Some(2.0)])));
+        assert_eq!((r.status, r.observed), (Status::Pass, Some(0.1)));
+    }
+
+    #[test]
+    fn the_window_ends_at_now_and_excludes_its_start_and_the_future() {
+        let g = with_max(gate("lat", Aggregation::Max), 1.0, None);
+        let t = Telemetry::new(vec![
+            Measurement::new("lat", at(-300), Some(9.0)),
+            Measurement::new("lat", at(-299), Some(0.5)),
+            Measurement::new("lat", at(0), Some(0.7)),
+            Measurement::new("lat", at(1), Some(9.0)),
+        ]);
+        let (_, r) = one(g, &t);
+        assert_eq!((r.status, r.observed, r.agg.samples), (Status::Pass, Some(0.7), 2));
+    }
+
+    #[test]
+    fn labels_select_series() {
+        let mut g = with_max(gate("lat", Aggregation::Max), 1.0, None);
+        g.selector.labels = vec![("path".into(), "cached".into())];
+        let t = Telemetry::new(vec![
+            Measurement::new("lat", at(-10), Some(0.2)).with_label("path", "cached"),
+            Measurement::new("lat", at(-10), Some(5.0)).with_label("path", "generated"),
+        ]);
+        let (out, r) = one(g.clone(), &t);
+        assert_eq!((r.status, r.observed), (Status::Pass, Some(0.2)));
+        assert!(out.is_empty());
+        g.bounds.max = Some(0.1);
+        let (out, _) = one(g, &t);
+        assert!(out[0].message.contains("max of lat{path=cached} over 5m"), "{}", out[0].message);
+        assert_eq!(out[0].details["labels"]["path"], "cached");
+    }
+
+    #[test]
+    fn the_score_weighs_conclusive_gates_and_key_gates_deny() {
+        let t = Telemetry::new(vec![
+            Measurement::new("a", at(-10), Some(2.0)),
+            Measurement::new("b", at(-10), Some(1.0)),
+            Measurement::new("c", at(-10), Some(1.0)),
+        ]);
+        let g = |name: &str, weight: f64| {
+            let mut g = with_max(gate(name, Aggregation::Last), 1.5, Some(0.5));
+            g.selector = Selector::metric(name);
+            g.weight = weight;
+            g
+        };
+        // a fails (0), b and c warn (0.5): (0*2 + 0.5 + 0.5) / 4 = 0.25.
+        let mut rules = GateRules {
+            gates: vec![g("a", 2.0), g("b", 1.0), g("c", 1.0), g("d", 5.0)],
+            score: Some(Score {
+                pass: 0.9,
+                warn: 0.25,
+                source_line: 2,
+                source: "p.yaml:2".into(),
+            }),
+            source: "p.yaml:1".into(),
+        };
+        let (out, record) = run(&rules, &t);
+        assert_eq!(record.score, Some(0.25));
+        assert_eq!(
+            rules_of(&out),
+            [
+                (FAILED, Severity::Warn),
+                (WARNING, Severity::Warn),
+                (WARNING, Severity::Warn),
+                (INCONCLUSIVE, Severity::Pending),
+                (SCORE, Severity::Warn),
+            ]
+        );
+        assert!(out[0].message.ends_with("; the score decides"), "{}", out[0].message);
+        assert_eq!(out[4].source.as_deref(), Some("p.yaml:2"));
+        // Just below warn: deny.
+        rules.score.as_mut().unwrap().warn = 0.26;
+        let (out, _) = run(&rules, &t);
+        assert_eq!(out[4].severity, Severity::Deny);
+        assert!(out[4].message.contains("below the warn threshold 0.26"), "{}", out[4].message);
+        // A key gate denies whatever the score.
+        rules.score.as_mut().unwrap().warn = 0.0;
+        rules.score.as_mut().unwrap().pass = 0.0;
+        rules.gates[0].key = true;
+        let (out, _) = run(&rules, &t);
+        assert_eq!(rules_of(&out)[0], (FAILED, Severity::Deny));
+        assert_eq!(out.len(), 4);
+        // Without a score every failed gate denies; the score is still reported.
+        rules.score = None;
+        rules.gates[0].key = false;
+        let (out, record) = run(&rules, &t);
+        assert_eq!(rules_of(&out)[0], (FAILED, Severity::Deny));
+        assert_eq!(record.score, Some(0.25));
+        let json = record.to_json();
+        assert_eq!(json["pass"], Value::Null);
+        assert_eq!(json["results"][3]["status"], "inconclusive");
+        assert_eq!(json["results"][0]["bound"], "max");
+        assert_eq!(json["results"][0]["observed"], 2.0);
+    }
+
+    #[test]
+    fn no_conclusive_gate_means_no_score() {
+        let rules = GateRules {
+            gates: vec![with_max(gate("lat", Aggregation::Avg), 1.0, None)],
+            score: Some(Score {
+                pass: 0.9,
+                warn: 0.5,
+                source_line: 2,
+                source: "p.yaml:2".into(),
+            }),
+            source: "p.yaml:1".into(),
+        };
+        let (out, record) = run(&rules, &Telemetry::default());
+        assert_eq!(record.score, None);
+        assert_eq!(rules_of(&out), [(INCONCLUSIVE, Severity::Pending)]);
+        assert_eq!(record.to_json()["score"], Value::Null);
+    }
+
+    #[test]
+    fn numbers_are_shown_short() {
+        assert_eq!(show(1.62), "1.62");
+        assert_eq!(show(300.0), "300");
+        assert_eq!(show(0.1 + 0.2), "0.3");
+        assert_eq!(show(0.000123), "0.000123");
+        assert_eq!(show(-2.5), "-2.5");
+        assert_eq!(show(f64::NAN), "NaN");
+        assert_eq!(percent(0.1), "10%");
+    }
+}

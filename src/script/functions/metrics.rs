@@ -311,3 +311,111 @@ pub(super) fn register(engine: &mut Engine) {
         },
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
+
+    use crate::decision::{Finding, Severity};
+    use crate::model::{ChangeRequest, Event, Measurement};
+    use crate::script::{HookInput, LevelDemand, RollbackInput, Scripts};
+    use crate::telemetry::Telemetry;
+
+    fn at(s: &str) -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339(s).unwrap()
+    }
+
+    fn levels() -> Vec<String> {
+        ["feature_flag", "traffic_routing", "full_system"]
+            .map(String::from)
+            .to_vec()
+    }
+
+    /// Runs `fn rollback(ctx)` of `script` at 10:00 over a little telemetry.
+    fn rollback(script: &str) -> (Vec<Finding>, Vec<LevelDemand>) {
+        let scripts =
+            Scripts::compile(&[("rollback.rhai".to_owned(), script.to_owned())]).unwrap();
+        let request = ChangeRequest::new(
+            "dep-1",
+            ["search"],
+            "production",
+            "feature",
+            at("2026-12-01T09:00:00Z"),
+            TimeDelta::hours(2),
+        );
+        let now: DateTime<Utc> = at("2026-12-01T10:00:00Z").into();
+        let telemetry = Telemetry::new(vec![
+            Measurement::new("latency", at("2026-12-01T09:58:00Z"), Some(2.0)),
+            Measurement::new("latency", at("2026-12-01T09:59:00Z"), Some(4.0)),
+            Measurement::new("latency", at("2026-12-01T10:01:00Z"), Some(100.0)),
+        ])
+        .with_events(vec![
+            Event::new("security_failure", at("2026-12-01T09:55:00Z")),
+            Event::new("security_failure", at("2026-12-01T10:05:00Z")),
+        ]);
+        let levels = levels();
+        let demanded = Mutex::new(Vec::new());
+        let input = HookInput::Rollback(RollbackInput {
+            request: &request,
+            interval: request.interval(),
+            now,
+            tz: chrono_tz::UTC,
+            telemetry: &telemetry,
+            levels: &levels,
+            demanded: &demanded,
+        });
+        let (mut out, mut trace) = (Vec::new(), Vec::new());
+        scripts.run(&input, None, &mut out, &mut trace, None);
+        (out, demanded.into_inner().unwrap())
+    }
+
+    #[test]
+    fn rollback_to_demands_a_level_with_its_reason_and_line() {
+        let (out, demanded) = rollback(
+            "fn rollback(ctx) {\n    if ctx.avg(\"latency\", \"5m\") > 2.5 && events(\"security_failure\", \"10m\") == 1 {\n        rollback_to(\"traffic_routing\", \"slow and attacked\");\n    }\n}\n",
+        );
+        assert!(out.is_empty(), "{out:?}");
+        assert_eq!(
+            demanded,
+            [LevelDemand {
+                level: 1,
+                reason: "slow and attacked".into(),
+                source: "rollback.rhai:3".into(),
+            }]
+        );
+    }
+
+    #[test]
+    fn an_unknown_level_fails_closed_naming_the_levels() {
+        let (out, demanded) =
+            rollback("fn rollback(ctx) { rollback_to(\"full_sytem\", \"x\"); }\n");
+        assert!(demanded.is_empty());
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            (out[0].rule.as_str(), out[0].severity),
+            ("policy_error", Severity::Deny)
+        );
+        assert!(
+            out[0].message.contains("unknown rollback level `full_sytem` (did you mean `full_system`?); the levels are `feature_flag`, `traffic_routing`, `full_system`"),
+            "{}",
+            out[0].message
+        );
+    }
+
+    #[test]
+    fn aggregates_read_the_window_ending_at_now() {
+        let (out, _) = rollback(
+            "fn rollback(ctx) {\n    deny(\"probe\", `${max(\"latency\", \"5m\")} ${samples(\"latency\", \"5m\")} ${p50(\"latency\", \"5m\")} ${avg(\"latency\", \"1m\")}|${avg(\"latency\", \"2m\")} ${avg(\"nothing\", \"5m\") == ()} ${count(\"nothing\", \"5m\")} ${events(\"security_failure\", \"1h\")}`);\n}\n",
+        );
+        assert_eq!(out[0].message, "4.0 2 2.0 |4.0 true 0.0 1");
+        let (out, _) = rollback("fn rollback(ctx) { avg(\"latency\", \"5 minutes\"); }\n");
+        assert_eq!(out[0].rule.as_str(), "policy_error");
+        assert!(
+            out[0].message.contains("`avg`: `5 minutes` is not a window such as `5m`"),
+            "{}",
+            out[0].message
+        );
+    }
+}
