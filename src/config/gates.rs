@@ -86,11 +86,41 @@ fn listing(names: &[&str]) -> String {
     quoted.join(", ")
 }
 
-/// `" (did you mean `x`?)"` when a name in `known` is close to `name`.
+/// `" (did you mean `x`?)"` when a name in `known` is close to `name`: the fewest edits away
+/// (`min_sample` is `min_samples`, not `min`), else a prefix or extension of it.
 fn hint(name: &str, known: &[&str]) -> String {
-    suggest(name, known)
+    let lower = name.to_lowercase();
+    let nearest = known
+        .iter()
+        .map(|k| (edits(&lower, &k.to_lowercase()), *k))
+        .filter(|(d, k)| *d <= 2.max(k.chars().count() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k);
+    nearest
+        .or_else(|| suggest(name, known))
         .map(|k| format!(" (did you mean `{k}`?)"))
         .unwrap_or_default()
+}
+
+/// Levenshtein distance of two short names (longer than 64 characters: too far).
+fn edits(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len() > 64 || b.len() > 64 {
+        return usize::MAX;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = Vec::with_capacity(b.len() + 1);
+        cur.push(i + 1);
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = prev.get(j).map_or(usize::MAX, |p| p + usize::from(ca != cb));
+            let delete = prev.get(j + 1).map_or(usize::MAX, |p| p + 1);
+            let insert = cur.get(j).map_or(usize::MAX, |c| c + 1);
+            cur.push(substitute.min(delete).min(insert));
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(usize::MAX)
 }
 
 /// The JSON type of `v`, for messages.
@@ -152,6 +182,25 @@ pub(crate) fn parse_threshold(v: &Value, durations: bool) -> Result<f64, String>
         }
         other => Err(format!("expected {expected}, not {}", kind(other))),
     }
+}
+
+/// The aggregation other tools (or plain words) name `name`: `average` and its typos are
+/// `avg`, `median` is `p50`, ...
+fn aggregation_alias(name: &str) -> Option<&'static str> {
+    let lower = name.to_lowercase();
+    [
+        ("average", "avg"),
+        ("mean", "avg"),
+        ("median", "p50"),
+        ("latest", "last"),
+        ("minimum", "min"),
+        ("maximum", "max"),
+    ]
+    .into_iter()
+    .map(|(word, a)| (edits(&lower, word), a))
+    .filter(|(d, _)| *d <= 2)
+    .min_by_key(|(d, _)| *d)
+    .map(|(_, a)| a)
 }
 
 impl PolicyCtx<'_> {
@@ -373,12 +422,15 @@ impl PolicyCtx<'_> {
             .ok_or_else(|| required("aggregation", "how the window is reduced, such as `p95`"))?;
         let names: Vec<&str> = Aggregation::ALL.iter().map(|a| a.name()).collect();
         let aggregation = Aggregation::named(aggregation).ok_or_else(|| {
+            let hint = match aggregation_alias(aggregation) {
+                Some(a) => format!(" (did you mean `{a}`?)"),
+                None => hint(aggregation, &names),
+            };
             self.error(
                 &at("aggregation"),
                 format!(
-                    "unknown aggregation `{}`{}; expected one of {}",
+                    "unknown aggregation `{}`{hint}; expected one of {}",
                     quote(aggregation),
-                    hint(aggregation, &names),
                     listing(&names)
                 ),
             )
