@@ -433,3 +433,58 @@ fn load_errors_name_the_field_and_line() {
         assert!(e.to_string().starts_with(&format!("bundle/policy.yaml:{line}:")), "{e}");
     }
 }
+
+/// The worked example of docs/policy-authoring.md, "Gates".
+#[test]
+fn the_documented_worked_example() {
+    let policy = PolicySet::from_sources(
+        "bundle",
+        [(
+            "policy.yaml".to_owned(),
+            "timezone: UTC
+environments:
+  production:
+    gates:
+      score: {pass: 0.9, warn: 0.75}
+      rules:
+        - {name: latency-generated, metric: latency_seconds, labels: {path: generated},
+           aggregation: p95, window: 5m, max: 1.5s, warn_max: 1.2s, min_samples: 30}
+        - {name: latency-cached, metric: latency_seconds, labels: {path: cached},
+           aggregation: p95, window: 5m, max: 300ms, min_samples: 30}
+        - {name: error-rate, metric: error_rate, aggregation: avg, window: 5m, max: 1%,
+           key: true, on_missing: fail}
+        - {name: cost-budget, metric: cost_budget_used, aggregation: last, window: 1h, max: 80%}
+        - {name: cache-hit-rate, metric: cache_hit_rate, aggregation: avg, window: 10m,
+           min: 80%, warn_min: 85%}
+"
+            .to_owned(),
+        )],
+    )
+    .unwrap();
+    // 312 generated-path samples, the top 5% of them at 1.62s or more: p95 = 1.62.
+    let mut ms = Vec::new();
+    for i in 0..312 {
+        let v = if i < 296 { 1.0 } else { 1.62 };
+        ms.push(Measurement::new("latency_seconds", at(-(i % 290)), Some(v)).with_label("path", "generated"));
+        ms.push(Measurement::new("latency_seconds", at(-(i % 290)), Some(0.21)).with_label("path", "cached"));
+    }
+    ms.push(Measurement::new("error_rate", at(-30), Some(0.004)));
+    ms.push(Measurement::new("cost_budget_used", at(-600), Some(0.7)));
+    ms.push(Measurement::new("cache_hit_rate", at(-60), Some(0.83)));
+    let d = check(&policy, "production", &Telemetry::new(ms.clone()));
+    assert_eq!(
+        rules(&d),
+        [("gate_failed", Severity::Warn), ("gate_warning", Severity::Warn), ("gate_score", Severity::Deny)]
+    );
+    assert!(
+        d.findings[0].message.contains("p95 of latency_seconds{path=generated} over 5m is 1.62 > max 1.5 (312 samples)"),
+        "{}",
+        d.findings[0].message
+    );
+    let score = d.details["gates"]["score"].as_f64().unwrap();
+    assert!((score - 0.7).abs() < 1e-12, "{score}");
+    // Without error data: the key gate denies on its own.
+    ms.retain(|m| m.metric != "error_rate");
+    let d = check(&policy, "production", &Telemetry::new(ms));
+    assert_eq!(d.findings_for("gate_failed").filter(|f| f.severity == Severity::Deny).count(), 1);
+}
