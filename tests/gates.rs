@@ -73,7 +73,9 @@ fn policy_with_gate(gate: &str) -> Result<PolicySet, LoadError> {
         "bundle",
         [(
             "policy.yaml".to_owned(),
-            format!("timezone: UTC\nenvironments:\n  production:\n    gates:\n      rules:\n        - {gate}\n"),
+            format!(
+                "timezone: UTC\nenvironments:\n  production:\n    gates:\n      rules:\n        - {gate}\n"
+            ),
         )],
     )
 }
@@ -100,7 +102,11 @@ fn every_aggregation_passes_at_its_threshold_and_fails_just_over() {
         .unwrap();
         let d = check(&at_threshold, "production", &t);
         assert_eq!(d.outcome.as_str(), "allow", "{agg}: {:?}", d.findings);
-        assert_eq!(d.details["gates"]["results"][0]["observed"], json!(value), "{agg}");
+        assert_eq!(
+            d.details["gates"]["results"][0]["observed"],
+            json!(value),
+            "{agg}"
+        );
         assert_eq!(d.details["gates"]["results"][0]["status"], "pass", "{agg}");
         // The observed value just over the threshold fails: `min` as a lower bound, the rest
         // as upper bounds.
@@ -122,7 +128,8 @@ fn every_aggregation_passes_at_its_threshold_and_fails_just_over() {
         assert_eq!(f.details["window"], "5m");
         assert_eq!(f.details["samples"], 20);
         assert!(
-            f.message.contains(&format!("{agg} of m over 5m is ")) && f.message.contains("(20 samples)"),
+            f.message.contains(&format!("{agg} of m over 5m is "))
+                && f.message.contains("(20 samples)"),
             "{agg}: {}",
             f.message
         );
@@ -142,7 +149,9 @@ fn warn_bands_and_the_failure_message() {
             m.labels.insert("path".into(), "generated".into());
         }
         // Another path, far over the bound, is not selected.
-        ms.push(Measurement::new("latency_seconds", at(-5), Some(9.0)).with_label("path", "cached"));
+        ms.push(
+            Measurement::new("latency_seconds", at(-5), Some(9.0)).with_label("path", "cached"),
+        );
         Telemetry::new(ms)
     };
     let d = check(&policy, "latency", &latency(&[1.0, 1.1, 1.2]));
@@ -167,13 +176,32 @@ fn warn_bands_and_the_failure_message() {
     assert_eq!(f.details["labels"], json!({"path": "generated"}));
     assert_eq!(f.details["gate"], "latency-generated");
     assert_eq!(f.details["metric"], "latency_seconds");
-    assert_eq!(f.source.as_deref().map(|s| s.ends_with("gates/policy.yaml:22")), Some(true), "{:?}", f.source);
+    assert_eq!(
+        f.source
+            .as_deref()
+            .map(|s| s.ends_with("gates/policy.yaml:22")),
+        Some(true),
+        "{:?}",
+        f.source
+    );
     // min bands.
     let hits = |v: f64| Telemetry::new(series("cache_hit_rate", &values(&[v])));
-    assert_eq!(check(&policy, "hit-rate", &hits(0.85)).outcome.as_str(), "allow");
-    assert_eq!(rules(&check(&policy, "hit-rate", &hits(0.84))), [("gate_warning", Severity::Warn)]);
-    assert_eq!(check(&policy, "hit-rate", &hits(0.8)).outcome.as_str(), "warn");
-    assert_eq!(rules(&check(&policy, "hit-rate", &hits(0.79))), [("gate_failed", Severity::Deny)]);
+    assert_eq!(
+        check(&policy, "hit-rate", &hits(0.85)).outcome.as_str(),
+        "allow"
+    );
+    assert_eq!(
+        rules(&check(&policy, "hit-rate", &hits(0.84))),
+        [("gate_warning", Severity::Warn)]
+    );
+    assert_eq!(
+        check(&policy, "hit-rate", &hits(0.8)).outcome.as_str(),
+        "warn"
+    );
+    assert_eq!(
+        rules(&check(&policy, "hit-rate", &hits(0.79))),
+        [("gate_failed", Severity::Deny)]
+    );
 }
 
 #[test]
@@ -181,7 +209,9 @@ fn min_samples_and_measurements_after_now() {
     let policy = bundle("gates");
     let mut ms: Vec<Measurement> = [(-20, 1.0), (-10, 1.0)]
         .iter()
-        .map(|(s, v)| Measurement::new("latency_seconds", at(*s), Some(*v)).with_label("path", "generated"))
+        .map(|(s, v)| {
+            Measurement::new("latency_seconds", at(*s), Some(*v)).with_label("path", "generated")
+        })
         .collect();
     // A third sample, but a second after now: it has not happened yet.
     ms.push(Measurement::new("latency_seconds", at(1), Some(1.0)).with_label("path", "generated"));
@@ -189,7 +219,13 @@ fn min_samples_and_measurements_after_now() {
     assert_eq!(rules(&d), [("gate_inconclusive", Severity::Pending)]);
     assert_eq!(d.findings[0].details["samples"], 2);
     assert_eq!(d.findings[0].details["min_samples"], 3);
-    assert!(d.findings[0].message.contains("has 2 samples, fewer than the 3 needed"), "{}", d.findings[0].message);
+    assert!(
+        d.findings[0]
+            .message
+            .contains("has 2 samples, fewer than the 3 needed"),
+        "{}",
+        d.findings[0].message
+    );
     // At the third sample's instant it counts.
     let later = policy.check_gates(&deployment("latency"), &Telemetry::new(ms), at(1));
     assert_eq!(later.outcome.as_str(), "allow", "{:?}", later.findings);
@@ -201,25 +237,51 @@ fn relative_gates_with_and_without_a_baseline() {
     let current = |v: f64| series("latency_seconds", &values(&[v]));
     let base = series("latency_seconds", &values(&[2.0, 2.0]));
     let with = |v: f64| Telemetry::new(current(v)).with_baseline(base.clone());
-    assert_eq!(check(&policy, "relative", &with(2.5)).outcome.as_str(), "allow");
-    assert_eq!(rules(&check(&policy, "relative", &with(2.6))), [("gate_warning", Severity::Warn)]);
-    assert_eq!(check(&policy, "relative", &with(3.0)).outcome.as_str(), "warn");
+    assert_eq!(
+        check(&policy, "relative", &with(2.5)).outcome.as_str(),
+        "allow"
+    );
+    assert_eq!(
+        rules(&check(&policy, "relative", &with(2.6))),
+        [("gate_warning", Severity::Warn)]
+    );
+    assert_eq!(
+        check(&policy, "relative", &with(3.0)).outcome.as_str(),
+        "warn"
+    );
     let d = check(&policy, "relative", &with(3.2));
     assert_eq!(rules(&d), [("gate_failed", Severity::Deny)]);
     assert_eq!(d.findings[0].details["baseline"], 2.0);
     assert_eq!(d.findings[0].details["bound"], "max_increase");
-    assert_eq!(d.findings[0].details["threshold"], json!({"max_increase": 0.5, "warn_increase": 0.25}));
-    assert!(d.findings[0].message.contains("is 3.2 > 3 (max_increase 50% over the baseline 2)"), "{}", d.findings[0].message);
+    assert_eq!(
+        d.findings[0].details["threshold"],
+        json!({"max_increase": 0.5, "warn_increase": 0.25})
+    );
+    assert!(
+        d.findings[0]
+            .message
+            .contains("is 3.2 > 3 (max_increase 50% over the baseline 2)"),
+        "{}",
+        d.findings[0].message
+    );
     assert_eq!(d.details["gates"]["results"][0]["baseline"], 2.0);
     // No baseline: on_missing (inconclusive by default), never a pass.
     let d = check(&policy, "relative", &Telemetry::new(current(2.0)));
     assert_eq!(rules(&d), [("gate_inconclusive", Severity::Pending)]);
     assert_eq!(d.findings[0].details["reason"], "no baseline");
     assert_eq!(d.findings[0].details["baseline"], Value::Null);
-    assert!(d.findings[0].message.contains("no baseline"), "{}", d.findings[0].message);
+    assert!(
+        d.findings[0].message.contains("no baseline"),
+        "{}",
+        d.findings[0].message
+    );
     // A baseline outside the window is no baseline either.
     let old = vec![Measurement::new("latency_seconds", at(-301), Some(2.0))];
-    let d = check(&policy, "relative", &Telemetry::new(current(2.0)).with_baseline(old));
+    let d = check(
+        &policy,
+        "relative",
+        &Telemetry::new(current(2.0)).with_baseline(old),
+    );
     assert_eq!(d.outcome.as_str(), "pending");
 }
 
@@ -229,11 +291,19 @@ fn missing_data_and_nan_under_each_policy() {
     let empty = Telemetry::default();
     let nulls = Telemetry::new(series("error_rate", &[None, None]));
     let nan = Telemetry::new(series("error_rate", &[Some(0.001), Some(f64::NAN)]));
-    for (telemetry, prefix, count_key) in [(&empty, "missing", "missing"), (&nulls, "missing", "missing"), (&nan, "nan", "nan")] {
+    for (telemetry, prefix, count_key) in [
+        (&empty, "missing", "missing"),
+        (&nulls, "missing", "missing"),
+        (&nan, "nan", "nan"),
+    ] {
         for (policy_name, expected, outcome) in [
             ("fail", ("gate_failed", Severity::Deny), "deny"),
             ("pass", ("gate_no_data", Severity::Warn), "warn"),
-            ("inconclusive", ("gate_inconclusive", Severity::Pending), "pending"),
+            (
+                "inconclusive",
+                ("gate_inconclusive", Severity::Pending),
+                "pending",
+            ),
         ] {
             let env = format!("{prefix}-{policy_name}");
             let d = check(&policy, &env, telemetry);
@@ -241,9 +311,16 @@ fn missing_data_and_nan_under_each_policy() {
             assert_eq!(d.outcome.as_str(), outcome, "{env}");
             let f = &d.findings[0];
             assert_eq!(f.details["reason"], count_key, "{env}");
-            let status = if policy_name == "pass" { "pass" } else { policy_name };
+            let status = if policy_name == "pass" {
+                "pass"
+            } else {
+                policy_name
+            };
             assert_eq!(d.details["gates"]["results"][0]["status"], status, "{env}");
-            assert_eq!(d.details["gates"]["results"][0]["reason"], count_key, "{env}");
+            assert_eq!(
+                d.details["gates"]["results"][0]["reason"], count_key,
+                "{env}"
+            );
         }
     }
     let d = check(&policy, "missing-inconclusive", &nulls);
@@ -274,22 +351,49 @@ fn key_gates_and_weighted_totals() {
     assert_eq!(d.details["gates"]["warn"], 0.6);
     // b warns: (2 + 0.5 + 1) / 4 = 0.875 < pass.
     let d = check(&policy, "scored", &t(0.0, 0.7, 0.0));
-    assert_eq!(rules(&d), [("gate_warning", Severity::Warn), ("gate_score", Severity::Warn)]);
+    assert_eq!(
+        rules(&d),
+        [
+            ("gate_warning", Severity::Warn),
+            ("gate_score", Severity::Warn)
+        ]
+    );
     assert_eq!(d.details["gates"]["score"], 0.875);
     // b fails, not key: (2 + 0 + 1) / 4 = 0.75: the score only warns.
     let d = check(&policy, "scored", &t(0.0, 2.0, 0.0));
-    assert_eq!(rules(&d), [("gate_failed", Severity::Warn), ("gate_score", Severity::Warn)]);
+    assert_eq!(
+        rules(&d),
+        [
+            ("gate_failed", Severity::Warn),
+            ("gate_score", Severity::Warn)
+        ]
+    );
     assert!(d.allowed);
     // a fails (weight 2): 0.5 < warn: denied by the score.
     let d = check(&policy, "scored", &t(2.0, 0.0, 0.0));
-    assert_eq!(rules(&d), [("gate_failed", Severity::Warn), ("gate_score", Severity::Deny)]);
+    assert_eq!(
+        rules(&d),
+        [
+            ("gate_failed", Severity::Warn),
+            ("gate_score", Severity::Deny)
+        ]
+    );
     assert_eq!(d.findings[1].details["score"], 0.5);
     // c, the key gate, fails: denied whatever the score (0.75).
     let d = check(&policy, "scored", &t(0.0, 0.0, 2.0));
-    assert_eq!(rules(&d), [("gate_failed", Severity::Deny), ("gate_score", Severity::Warn)]);
+    assert_eq!(
+        rules(&d),
+        [
+            ("gate_failed", Severity::Deny),
+            ("gate_score", Severity::Warn)
+        ]
+    );
     assert_eq!(d.findings[0].details["key"], true);
     // An inconclusive gate is left out of the score.
-    let partial = Telemetry::new(vec![Measurement::new("a", at(-1), Some(0.0)), Measurement::new("b", at(-1), Some(0.0))]);
+    let partial = Telemetry::new(vec![
+        Measurement::new("a", at(-1), Some(0.0)),
+        Measurement::new("b", at(-1), Some(0.0)),
+    ]);
     let d = check(&policy, "scored", &partial);
     assert_eq!(rules(&d), [("gate_inconclusive", Severity::Pending)]);
     assert_eq!(d.details["gates"]["score"], 1.0);
@@ -311,28 +415,68 @@ fn no_gates_allows_and_an_unknown_environment_denies() {
 #[test]
 fn the_gates_hook_reads_aggregates_and_events() {
     let policy = bundle("gates-hook");
-    let latency = |v: f64| Measurement::new("latency_seconds", at(-10), Some(v)).with_label("path", "generated");
+    let latency = |v: f64| {
+        Measurement::new("latency_seconds", at(-10), Some(v)).with_label("path", "generated")
+    };
     // No latency data: the script waits; the built-in gate has no error data and passes it
     // visibly (on_missing: pass).
     let d = check(&policy, "production", &Telemetry::default());
-    assert_eq!(rules(&d), [("gate_no_data", Severity::Warn), ("latency_data", Severity::Pending)]);
-    assert!(d.findings[1].source.as_deref().unwrap().ends_with("gates.rhai:8"), "{:?}", d.findings[1].source);
-    let d = check(&policy, "production", &Telemetry::new(vec![latency(1.0), Measurement::new("error_rate", at(-5), Some(0.001))]));
+    assert_eq!(
+        rules(&d),
+        [
+            ("gate_no_data", Severity::Warn),
+            ("latency_data", Severity::Pending)
+        ]
+    );
+    assert!(
+        d.findings[1]
+            .source
+            .as_deref()
+            .unwrap()
+            .ends_with("gates.rhai:8"),
+        "{:?}",
+        d.findings[1].source
+    );
+    let d = check(
+        &policy,
+        "production",
+        &Telemetry::new(vec![
+            latency(1.0),
+            Measurement::new("error_rate", at(-5), Some(0.001)),
+        ]),
+    );
     assert_eq!(d.outcome.as_str(), "allow", "{:?}", d.findings);
-    let d = check(&policy, "production", &Telemetry::new(vec![latency(1.0), latency(2.5)]));
-    assert_eq!(rules(&d), [("gate_no_data", Severity::Warn), ("latency_slow", Severity::Deny)]);
+    let d = check(
+        &policy,
+        "production",
+        &Telemetry::new(vec![latency(1.0), latency(2.5)]),
+    );
+    assert_eq!(
+        rules(&d),
+        [
+            ("gate_no_data", Severity::Warn),
+            ("latency_slow", Severity::Deny)
+        ]
+    );
     assert_eq!(d.findings[1].details["p95"], 2.5);
     assert_eq!(d.findings[1].details["samples"], 2);
-    let t = Telemetry::new(vec![latency(1.0), Measurement::new("error_rate", at(-5), Some(0.09))])
-        .with_events(vec![
-            Event::new("security_failure", at(-599)),
-            Event::new("security_failure", at(-600)),
-            Event::new("security_failure", at(5)),
-        ]);
+    let t = Telemetry::new(vec![
+        latency(1.0),
+        Measurement::new("error_rate", at(-5), Some(0.09)),
+    ])
+    .with_events(vec![
+        Event::new("security_failure", at(-599)),
+        Event::new("security_failure", at(-600)),
+        Event::new("security_failure", at(5)),
+    ]);
     let d = check(&policy, "production", &t);
     assert_eq!(
         rules(&d),
-        [("gate_failed", Severity::Deny), ("errors_high", Severity::Deny), ("security_event", Severity::Deny)]
+        [
+            ("gate_failed", Severity::Deny),
+            ("errors_high", Severity::Deny),
+            ("security_event", Severity::Deny)
+        ]
     );
     // Only the event inside (now - 10m, now] counts.
     assert_eq!(d.findings[2].details["count"], 1);
@@ -343,7 +487,13 @@ fn rollback_to_in_the_gates_hook_fails_closed() {
     let policy = bundle("gates-hook");
     let d = check(&policy, "misuse", &Telemetry::default());
     assert_eq!(rules(&d), [("policy_error", Severity::Deny)]);
-    assert!(d.findings[0].message.contains("only `fn rollback(ctx)` can, not `fn gates(ctx)`"), "{}", d.findings[0].message);
+    assert!(
+        d.findings[0]
+            .message
+            .contains("only `fn rollback(ctx)` can, not `fn gates(ctx)`"),
+        "{}",
+        d.findings[0].message
+    );
 }
 
 #[test]
@@ -351,12 +501,23 @@ fn telemetry_functions_are_script_errors_in_other_hooks() {
     let policy = PolicySet::from_sources(
         "bundle",
         [
-            ("policy.yaml".to_owned(), "timezone: UTC\nenvironments:\n  production: {}\n".to_owned()),
-            ("s.rhai".to_owned(), "fn schedule(request) { if avg(\"x\", \"5m\") == () { deny(\"x\", \"y\"); } }\n".to_owned()),
+            (
+                "policy.yaml".to_owned(),
+                "timezone: UTC\nenvironments:\n  production: {}\n".to_owned(),
+            ),
+            (
+                "s.rhai".to_owned(),
+                "fn schedule(request) { if avg(\"x\", \"5m\") == () { deny(\"x\", \"y\"); } }\n"
+                    .to_owned(),
+            ),
         ],
     )
     .unwrap();
-    let d = policy.check_schedule(&deployment("production"), &changegate::Calendar::default(), at(-7200));
+    let d = policy.check_schedule(
+        &deployment("production"),
+        &changegate::Calendar::default(),
+        at(-7200),
+    );
     assert_eq!(rules(&d), [("policy_error", Severity::Deny)]);
     assert!(
         d.findings[0].message.contains("`avg` reads the deployment's measurements and events, which only `fn gates(ctx)` and `fn rollback(ctx)` have, not `fn schedule(request)`"),
@@ -367,8 +528,14 @@ fn telemetry_functions_are_script_errors_in_other_hooks() {
     let err = PolicySet::from_sources(
         "bundle",
         [
-            ("policy.yaml".to_owned(), "timezone: UTC\nenvironments:\n  production: {}\n".to_owned()),
-            ("s.rhai".to_owned(), "fn p95(a, b) { 1 }\nfn gates(ctx) { }\n".to_owned()),
+            (
+                "policy.yaml".to_owned(),
+                "timezone: UTC\nenvironments:\n  production: {}\n".to_owned(),
+            ),
+            (
+                "s.rhai".to_owned(),
+                "fn p95(a, b) { 1 }\nfn gates(ctx) { }\n".to_owned(),
+            ),
         ],
     )
     .unwrap_err();
@@ -382,7 +549,9 @@ fn load_errors_name_the_field_and_line() {
             "bundle",
             [(
                 "policy.yaml".to_owned(),
-                format!("timezone: UTC\nenvironments:\n  production:\n    gates:\n      rules:\n{rules}"),
+                format!(
+                    "timezone: UTC\nenvironments:\n  production:\n    gates:\n      rules:\n{rules}"
+                ),
             )],
         )
         .unwrap_err()
@@ -430,7 +599,11 @@ fn load_errors_name_the_field_and_line() {
         assert_eq!(e.field.as_deref(), Some(*field), "{e}");
         assert_eq!(e.location.line, Some(*line), "{e}");
         assert!(e.message.contains(message), "{e}");
-        assert!(e.to_string().starts_with(&format!("bundle/policy.yaml:{line}:")), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("bundle/policy.yaml:{line}:")),
+            "{e}"
+        );
     }
 }
 
@@ -465,8 +638,14 @@ environments:
     let mut ms = Vec::new();
     for i in 0..312 {
         let v = if i < 296 { 1.0 } else { 1.62 };
-        ms.push(Measurement::new("latency_seconds", at(-(i % 290)), Some(v)).with_label("path", "generated"));
-        ms.push(Measurement::new("latency_seconds", at(-(i % 290)), Some(0.21)).with_label("path", "cached"));
+        ms.push(
+            Measurement::new("latency_seconds", at(-(i % 290)), Some(v))
+                .with_label("path", "generated"),
+        );
+        ms.push(
+            Measurement::new("latency_seconds", at(-(i % 290)), Some(0.21))
+                .with_label("path", "cached"),
+        );
     }
     ms.push(Measurement::new("error_rate", at(-30), Some(0.004)));
     ms.push(Measurement::new("cost_budget_used", at(-600), Some(0.7)));
@@ -474,10 +653,16 @@ environments:
     let d = check(&policy, "production", &Telemetry::new(ms.clone()));
     assert_eq!(
         rules(&d),
-        [("gate_failed", Severity::Warn), ("gate_warning", Severity::Warn), ("gate_score", Severity::Deny)]
+        [
+            ("gate_failed", Severity::Warn),
+            ("gate_warning", Severity::Warn),
+            ("gate_score", Severity::Deny)
+        ]
     );
     assert!(
-        d.findings[0].message.contains("p95 of latency_seconds{path=generated} over 5m is 1.62 > max 1.5 (312 samples)"),
+        d.findings[0].message.contains(
+            "p95 of latency_seconds{path=generated} over 5m is 1.62 > max 1.5 (312 samples)"
+        ),
         "{}",
         d.findings[0].message
     );
@@ -486,5 +671,10 @@ environments:
     // Without error data: the key gate denies on its own.
     ms.retain(|m| m.metric != "error_rate");
     let d = check(&policy, "production", &Telemetry::new(ms));
-    assert_eq!(d.findings_for("gate_failed").filter(|f| f.severity == Severity::Deny).count(), 1);
+    assert_eq!(
+        d.findings_for("gate_failed")
+            .filter(|f| f.severity == Severity::Deny)
+            .count(),
+        1
+    );
 }

@@ -113,7 +113,9 @@ fn edits(a: &str, b: &str) -> usize {
         let mut cur = Vec::with_capacity(b.len() + 1);
         cur.push(i + 1);
         for (j, cb) in b.iter().enumerate() {
-            let substitute = prev.get(j).map_or(usize::MAX, |p| p + usize::from(ca != cb));
+            let substitute = prev
+                .get(j)
+                .map_or(usize::MAX, |p| p + usize::from(ca != cb));
             let delete = prev.get(j + 1).map_or(usize::MAX, |p| p + 1);
             let insert = cur.get(j).map_or(usize::MAX, |c| c + 1);
             cur.push(substitute.min(delete).min(insert));
@@ -152,9 +154,7 @@ pub(crate) fn parse_threshold(v: &Value, durations: bool) -> Result<f64, String>
             && text
                 .chars()
                 .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E'));
-        text.parse::<f64>()
-            .ok()
-            .filter(|v| plain && v.is_finite())
+        text.parse::<f64>().ok().filter(|v| plain && v.is_finite())
     };
     match v {
         Value::Number(n) => n
@@ -253,13 +253,10 @@ impl PolicyCtx<'_> {
         match map.get(key) {
             None => Ok(None),
             Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.as_str())),
-            Some(Value::String(_)) => {
-                Err(self.error(&at(), format!("`{key}` must not be empty")))
+            Some(Value::String(_)) => Err(self.error(&at(), format!("`{key}` must not be empty"))),
+            Some(other) => {
+                Err(self.error(&at(), format!("`{key}` must be text, not {}", kind(other))))
             }
-            Some(other) => Err(self.error(
-                &at(),
-                format!("`{key}` must be text, not {}", kind(other)),
-            )),
         }
     }
 
@@ -410,9 +407,8 @@ impl PolicyCtx<'_> {
             None => "a gate".to_owned(),
         };
         self.known_keys(map, &GATE_KEYS, path, &what)?;
-        let required = |key: &str, about: &str| {
-            self.error(path, format!("{what} needs `{key}` ({about})"))
-        };
+        let required =
+            |key: &str, about: &str| self.error(path, format!("{what} needs `{key}` ({about})"));
         let name = name.ok_or_else(|| required("name", "unique within the section"))?;
         let metric = self
             .text(map, "metric", path)?
@@ -506,15 +502,18 @@ impl PolicyCtx<'_> {
         };
         let weight = match map.get("weight") {
             None => 1.0,
-            Some(v) => v.as_f64().filter(|w| w.is_finite() && *w > 0.0).ok_or_else(|| {
-                self.error(
-                    &at("weight"),
-                    format!(
-                        "`weight` must be a number above 0, not `{}`",
-                        quote(&v.to_string())
-                    ),
-                )
-            })?,
+            Some(v) => v
+                .as_f64()
+                .filter(|w| w.is_finite() && *w > 0.0)
+                .ok_or_else(|| {
+                    self.error(
+                        &at("weight"),
+                        format!(
+                            "`weight` must be a number above 0, not `{}`",
+                            quote(&v.to_string())
+                        ),
+                    )
+                })?,
         };
         let key = match map.get("key") {
             None => false,
@@ -611,9 +610,7 @@ impl PolicyCtx<'_> {
             if lo > hi {
                 return Err(self.error(
                     &at("warn_min"),
-                    format!(
-                        "`warn_min` {lo} is above `warn_max` {hi}: every value would warn"
-                    ),
+                    format!("`warn_min` {lo} is above `warn_max` {hi}: every value would warn"),
                 ));
             }
         }
@@ -629,7 +626,12 @@ mod tests {
 
     fn load(gates: &str) -> Result<GateRules, LoadError> {
         let text = format!("timezone: UTC\nenvironments:\n  production:\n    gates:\n{gates}");
-        let config = parse_policy(&text, "p.yaml", &BundleFiles::new(), &InputLimits::default())?;
+        let config = parse_policy(
+            &text,
+            "p.yaml",
+            &BundleFiles::new(),
+            &InputLimits::default(),
+        )?;
         let prod = config.environments.get("production").cloned();
         Ok(prod
             .and_then(|p| p.gates)
@@ -709,7 +711,10 @@ mod tests {
         assert_eq!(g.relative.max_increase, Some(0.1));
         assert_eq!(g.relative.warn_increase, Some(0.05));
         assert_eq!((g.min_samples, g.weight, g.key), (10, 2.0, true));
-        assert_eq!((g.on_missing, g.on_nan), (MissingData::Fail, MissingData::Pass));
+        assert_eq!(
+            (g.on_missing, g.on_nan),
+            (MissingData::Fail, MissingData::Pass)
+        );
         assert_eq!(g.source, "p.yaml:7");
         let h = &rules.gates[1];
         assert_eq!((h.bounds.min, h.bounds.warn_min), (Some(0.8), Some(0.85)));
@@ -770,17 +775,57 @@ mod tests {
         };
         let cases: &[(&str, &str, &str)] = &[
             ("          max: fast\n", "rules[0].max", "expected a number"),
-            ("          max: 1\n          warn_max: 2\n", "rules[0].warn_max", "outside the pass band"),
-            ("          min: 0.8\n          warn_min: 0.7\n", "rules[0].warn_min", "outside the pass band"),
-            ("          max_increase: 10%\n          warn_increase: 20%\n", "rules[0].warn_increase", "outside the pass band"),
-            ("          min: 2\n          max: 1\n", "rules[0].min", "no value could pass"),
+            (
+                "          max: 1\n          warn_max: 2\n",
+                "rules[0].warn_max",
+                "outside the pass band",
+            ),
+            (
+                "          min: 0.8\n          warn_min: 0.7\n",
+                "rules[0].warn_min",
+                "outside the pass band",
+            ),
+            (
+                "          max_increase: 10%\n          warn_increase: 20%\n",
+                "rules[0].warn_increase",
+                "outside the pass band",
+            ),
+            (
+                "          min: 2\n          max: 1\n",
+                "rules[0].min",
+                "no value could pass",
+            ),
             ("          weight: 2\n", "rules[0]", "no threshold"),
-            ("          max: 1\n          weight: 0\n", "rules[0].weight", "above 0"),
-            ("          max: 1\n          min_samples: -1\n", "rules[0].min_samples", "whole number"),
-            ("          max: 1\n          on_missing: pas\n", "rules[0].on_missing", "did you mean `pass`?"),
-            ("          max: 1\n          key: yes please\n", "rules[0].key", "`true` or `false`"),
-            ("          max_increase: 1.5s\n", "rules[0].max_increase", "a number or a percent"),
-            ("          max_decrease: -5%\n", "rules[0].max_decrease", "0 or more"),
+            (
+                "          max: 1\n          weight: 0\n",
+                "rules[0].weight",
+                "above 0",
+            ),
+            (
+                "          max: 1\n          min_samples: -1\n",
+                "rules[0].min_samples",
+                "whole number",
+            ),
+            (
+                "          max: 1\n          on_missing: pas\n",
+                "rules[0].on_missing",
+                "did you mean `pass`?",
+            ),
+            (
+                "          max: 1\n          key: yes please\n",
+                "rules[0].key",
+                "`true` or `false`",
+            ),
+            (
+                "          max_increase: 1.5s\n",
+                "rules[0].max_increase",
+                "a number or a percent",
+            ),
+            (
+                "          max_decrease: -5%\n",
+                "rules[0].max_decrease",
+                "0 or more",
+            ),
         ];
         for (extra, field, message) in cases {
             let e = gate(extra);
@@ -791,12 +836,16 @@ mod tests {
             );
             assert!(e.message.contains(message), "{extra}: {e}");
         }
-        let e = err("      rules:\n        - {name: a, metric: m, aggregation: avg, window: 5x, max: 1}\n");
+        let e = err(
+            "      rules:\n        - {name: a, metric: m, aggregation: avg, window: 5x, max: 1}\n",
+        );
         assert_eq!(
             e.field.as_deref(),
             Some("environments.production.gates.rules[0].window")
         );
-        let e = err("      rules:\n        - {name: a, metric: m, aggregation: avg, window: 5m, max: 1}\n        - {name: a, metric: m, aggregation: avg, window: 5m, max: 1}\n");
+        let e = err(
+            "      rules:\n        - {name: a, metric: m, aggregation: avg, window: 5m, max: 1}\n        - {name: a, metric: m, aggregation: avg, window: 5m, max: 1}\n",
+        );
         assert_eq!(
             e.field.as_deref(),
             Some("environments.production.gates.rules[1].name")

@@ -131,7 +131,11 @@ pub(crate) struct GateRules {
 
 impl MissingData {
     /// Every policy, in the order listed to authors.
-    pub const ALL: [MissingData; 3] = [MissingData::Fail, MissingData::Inconclusive, MissingData::Pass];
+    pub const ALL: [MissingData; 3] = [
+        MissingData::Fail,
+        MissingData::Inconclusive,
+        MissingData::Pass,
+    ];
 
     /// The name policies use (`inconclusive`).
     pub fn name(self) -> &'static str {
@@ -450,8 +454,7 @@ impl Gate {
         if let Some(c) = first_crossed(value, &self.bounds, &self.relative, baseline, false) {
             result.status = Status::Fail;
             result.crossed = Some(c);
-        } else if let Some(c) = first_crossed(value, &self.bounds, &self.relative, baseline, true)
-        {
+        } else if let Some(c) = first_crossed(value, &self.bounds, &self.relative, baseline, true) {
             result.status = Status::Warn;
             result.crossed = Some(c);
         }
@@ -498,10 +501,9 @@ impl GateResult {
                     String::new()
                 }
             ),
-            DataProblem::Missing => format!(
-                "{what} has no value ({})",
-                samples_text(self.agg.samples)
-            ),
+            DataProblem::Missing => {
+                format!("{what} has no value ({})", samples_text(self.agg.samples))
+            }
             DataProblem::NoBaseline => format!(
                 "{what} has no baseline to compare with ({} in the window)",
                 samples_text(self.agg.samples)
@@ -639,7 +641,9 @@ impl GateResult {
                 format!(
                     "gate `{name}` warns: {} {} ({})",
                     self.what(),
-                    self.crossed.map(|c| self.crossed_text(&c)).unwrap_or_default(),
+                    self.crossed
+                        .map(|c| self.crossed_text(&c))
+                        .unwrap_or_default(),
                     samples_text(self.agg.samples)
                 ),
             ),
@@ -863,7 +867,9 @@ mod tests {
         assert_eq!(rules_of(&out), [(WARNING, Severity::Warn)]);
         assert_eq!(r.crossed.unwrap().key, "warn_max");
         assert!(
-            out[0].message.contains("max of lat over 5m is 1.5 > warn_max 1.2 (2 samples)"),
+            out[0]
+                .message
+                .contains("max of lat over 5m is 1.5 > warn_max 1.2 (2 samples)"),
             "{}",
             out[0].message
         );
@@ -895,7 +901,11 @@ mod tests {
             assert_eq!(r.status, status, "{v}");
         }
         let (out, _) = one(g, &Telemetry::new(series(&[Some(0.5)])));
-        assert!(out[0].message.contains("is 0.5 < min 0.8"), "{}", out[0].message);
+        assert!(
+            out[0].message.contains("is 0.5 < min 0.8"),
+            "{}",
+            out[0].message
+        );
     }
 
     #[test]
@@ -942,9 +952,21 @@ mod tests {
         g.min_samples = 3;
         let t = Telemetry::new(series(&[Some(0.1), None, Some(0.2)]));
         for (policy, status, finding) in [
-            (MissingData::Inconclusive, Status::Inconclusive, Some((INCONCLUSIVE, Severity::Pending))),
-            (MissingData::Fail, Status::Fail, Some((FAILED, Severity::Deny))),
-            (MissingData::Pass, Status::Pass, Some((NO_DATA, Severity::Warn))),
+            (
+                MissingData::Inconclusive,
+                Status::Inconclusive,
+                Some((INCONCLUSIVE, Severity::Pending)),
+            ),
+            (
+                MissingData::Fail,
+                Status::Fail,
+                Some((FAILED, Severity::Deny)),
+            ),
+            (
+                MissingData::Pass,
+                Status::Pass,
+                Some((NO_DATA, Severity::Warn)),
+            ),
         ] {
             g.on_missing = policy;
             let (out, r) = one(g.clone(), &t);
@@ -956,7 +978,9 @@ mod tests {
             assert_eq!(out[0].details["min_samples"], 3);
             assert_eq!(out[0].details["observed"], 0.2);
             assert!(
-                out[0].message.contains("has 2 samples, fewer than the 3 needed (1 without a value)"),
+                out[0]
+                    .message
+                    .contains("has 2 samples, fewer than the 3 needed (1 without a value)"),
                 "{}",
                 out[0].message
             );
@@ -971,7 +995,11 @@ mod tests {
         let mut g = with_max(gate("lat", Aggregation::Avg), 1.0, None);
         let t = Telemetry::new(series(&[Some(0.1), Some(f64::NAN)]));
         for (policy, status, rule) in [
-            (MissingData::Inconclusive, Status::Inconclusive, INCONCLUSIVE),
+            (
+                MissingData::Inconclusive,
+                Status::Inconclusive,
+                INCONCLUSIVE,
+            ),
             (MissingData::Fail, Status::Fail, FAILED),
             (MissingData::Pass, Status::Pass, NO_DATA),
         ] {
@@ -1001,7 +1029,10 @@ mod tests {
         assert_eq!(one(g, &Telemetry::default()).1.status, Status::Pass);
         let g = with_max(gate("r", Aggregation::Rate), 10.0, None);
         let (_, r) = one(g.clone(), &Telemetry::new(series(&[Some(1.0)])));
-        assert_eq!((r.status, r.problem), (Status::Inconclusive, Some(DataProblem::Missing)));
+        assert_eq!(
+            (r.status, r.problem),
+            (Status::Inconclusive, Some(DataProblem::Missing))
+        );
         let (_, r) = one(g, &Telemetry::new(series(&[Some(1.0), Some(2.0)])));
         assert_eq!((r.status, r.observed), (Status::Pass, Some(0.1)));
     }
@@ -1016,7 +1047,10 @@ mod tests {
             Measurement::new("lat", at(1), Some(9.0)),
         ]);
         let (_, r) = one(g, &t);
-        assert_eq!((r.status, r.observed, r.agg.samples), (Status::Pass, Some(0.7), 2));
+        assert_eq!(
+            (r.status, r.observed, r.agg.samples),
+            (Status::Pass, Some(0.7), 2)
+        );
     }
 
     #[test]
@@ -1032,7 +1066,11 @@ mod tests {
         assert!(out.is_empty());
         g.bounds.max = Some(0.1);
         let (out, _) = one(g, &t);
-        assert!(out[0].message.contains("max of lat{path=cached} over 5m"), "{}", out[0].message);
+        assert!(
+            out[0].message.contains("max of lat{path=cached} over 5m"),
+            "{}",
+            out[0].message
+        );
         assert_eq!(out[0].details["labels"]["path"], "cached");
     }
 
@@ -1072,13 +1110,21 @@ mod tests {
                 (SCORE, Severity::Warn),
             ]
         );
-        assert!(out[0].message.ends_with("; the score decides"), "{}", out[0].message);
+        assert!(
+            out[0].message.ends_with("; the score decides"),
+            "{}",
+            out[0].message
+        );
         assert_eq!(out[4].source.as_deref(), Some("p.yaml:2"));
         // Just below warn: deny.
         rules.score.as_mut().unwrap().warn = 0.26;
         let (out, _) = run(&rules, &t);
         assert_eq!(out[4].severity, Severity::Deny);
-        assert!(out[4].message.contains("below the warn threshold 0.26"), "{}", out[4].message);
+        assert!(
+            out[4].message.contains("below the warn threshold 0.26"),
+            "{}",
+            out[4].message
+        );
         // A key gate denies whatever the score.
         rules.score.as_mut().unwrap().warn = 0.0;
         rules.score.as_mut().unwrap().pass = 0.0;

@@ -158,7 +158,11 @@ fn baseline(
 }
 
 /// `events(kind, window)`: how many events of `kind` happened in the window.
-fn events(ctx: &NativeCallContext, kind: &str, window_text: &str) -> Result<INT, Box<EvalAltResult>> {
+fn events(
+    ctx: &NativeCallContext,
+    kind: &str,
+    window_text: &str,
+) -> Result<INT, Box<EvalAltResult>> {
     let st = state(ctx)?;
     let telemetry = st.telemetry("events")?;
     let len = window_ms("events", window_text)?;
@@ -173,7 +177,11 @@ fn events(ctx: &NativeCallContext, kind: &str, window_text: &str) -> Result<INT,
 
 /// `rollback_to(level, reason)`: demands a rollback to `level` (one of the policy's
 /// `rollback.levels`), in `fn rollback(ctx)` only.
-fn rollback_to(ctx: &NativeCallContext, level: &str, reason: &str) -> Result<(), Box<EvalAltResult>> {
+fn rollback_to(
+    ctx: &NativeCallContext,
+    level: &str,
+    reason: &str,
+) -> Result<(), Box<EvalAltResult>> {
     let st = state(ctx)?;
     let Some(sink) = st.demanded.as_ref() else {
         return Err(format!(
@@ -253,7 +261,9 @@ pub(super) fn register(engine: &mut Engine) {
                   _: &mut ScriptRequest,
                   metric: &str,
                   window: &str,
-                  labels: Map| { aggregate_fn(&ctx, agg, metric, window, Some(&labels)) },
+                  labels: Map| {
+                aggregate_fn(&ctx, agg, metric, window, Some(&labels))
+            },
         );
     }
     engine.register_fn(
@@ -335,8 +345,7 @@ mod tests {
 
     /// Runs `fn rollback(ctx)` of `script` at 10:00 over a little telemetry.
     fn rollback(script: &str) -> (Vec<Finding>, Vec<LevelDemand>) {
-        let scripts =
-            Scripts::compile(&[("rollback.rhai".to_owned(), script.to_owned())]).unwrap();
+        let scripts = Scripts::compile(&[("rollback.rhai".to_owned(), script.to_owned())]).unwrap();
         let request = ChangeRequest::new(
             "dep-1",
             ["search"],
@@ -413,7 +422,9 @@ mod tests {
         let (out, _) = rollback("fn rollback(ctx) { avg(\"latency\", \"5 minutes\"); }\n");
         assert_eq!(out[0].rule.as_str(), "policy_error");
         assert!(
-            out[0].message.contains("`avg`: `5 minutes` is not a window such as `5m`"),
+            out[0]
+                .message
+                .contains("`avg`: `5 minutes` is not a window such as `5m`"),
             "{}",
             out[0].message
         );
