@@ -678,3 +678,41 @@ environments:
         1
     );
 }
+
+/// Reading a window costs one unit per sample: a script that re-reads a long window in a loop
+/// stops on the cost budget (and fails closed) long before the operations limit.
+#[test]
+fn reading_samples_is_charged_to_the_cost_budget() {
+    let policy = PolicySet::from_sources(
+        "bundle",
+        [
+            (
+                "policy.yaml".to_owned(),
+                "timezone: UTC\nenvironments:\n  production: {}\n".to_owned(),
+            ),
+            (
+                "g.rhai".to_owned(),
+                "fn gates(ctx) {\n    for i in 0..100 { p99(\"m\", \"5m\"); }\n}\n".to_owned(),
+            ),
+        ],
+    )
+    .unwrap();
+    let start = at(-299);
+    let ms: Vec<Measurement> = (0..200_000)
+        .map(|i| Measurement::new("m", start + TimeDelta::milliseconds(i), Some(1.0)))
+        .collect();
+    let d = check(&policy, "production", &Telemetry::new(ms));
+    assert_eq!(rules(&d), [("policy_error", Severity::Deny)]);
+    assert_eq!(
+        d.findings[0].details["limit"], "cost budget",
+        "{}",
+        d.findings[0].message
+    );
+    // The same script over a short series runs to the end.
+    let d = check(
+        &policy,
+        "production",
+        &Telemetry::new(series("m", &[Some(1.0)])),
+    );
+    assert_eq!(d.outcome.as_str(), "allow", "{:?}", d.findings);
+}

@@ -42,6 +42,9 @@ use crate::telemetry::Selector;
 #[serde(transparent)]
 pub(super) struct GatesDoc(Map<String, Value>);
 
+/// The largest `weight` (so that the weighted sum of any number of gates stays finite).
+const MAX_WEIGHT: f64 = 1e6;
+
 /// The keys of the section.
 const SECTION_KEYS: [&str; 2] = ["score", "rules"];
 /// The keys of `score:`.
@@ -175,7 +178,10 @@ pub(crate) fn parse_threshold(v: &Value, durations: bool) -> Result<f64, String>
             }
             for (unit, secs) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] {
                 if let Some(p) = text.strip_suffix(unit) {
-                    return number(p).map(|v| v * secs).ok_or_else(bad);
+                    return number(p)
+                        .map(|v| v * secs)
+                        .filter(|v| v.is_finite())
+                        .ok_or_else(bad);
                 }
             }
             Err(bad())
@@ -504,12 +510,12 @@ impl PolicyCtx<'_> {
             None => 1.0,
             Some(v) => v
                 .as_f64()
-                .filter(|w| w.is_finite() && *w > 0.0)
+                .filter(|w| *w > 0.0 && *w <= MAX_WEIGHT)
                 .ok_or_else(|| {
                     self.error(
                         &at("weight"),
                         format!(
-                            "`weight` must be a number above 0, not `{}`",
+                            "`weight` must be a number above 0 and at most {MAX_WEIGHT}, not `{}`",
                             quote(&v.to_string())
                         ),
                     )
@@ -651,6 +657,7 @@ mod tests {
         assert_eq!(t(json!("1%")), Ok(0.01));
         assert_eq!(t(json!("80%")), Ok(0.8));
         assert_eq!(t(json!("0.25")), Ok(0.25));
+        assert!(t(json!("1e306h")).is_err());
         for bad in ["inf", "nan", "1.5x", "%", "s", "", "1.5 s s", "NaN%"] {
             assert!(t(json!(bad)).is_err(), "{bad}");
         }
@@ -800,6 +807,11 @@ mod tests {
                 "          max: 1\n          weight: 0\n",
                 "rules[0].weight",
                 "above 0",
+            ),
+            (
+                "          max: 1\n          weight: 1e7\n",
+                "rules[0].weight",
+                "at most 1000000",
             ),
             (
                 "          max: 1\n          min_samples: -1\n",
