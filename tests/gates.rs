@@ -716,3 +716,34 @@ fn reading_samples_is_charged_to_the_cost_budget() {
     );
     assert_eq!(d.outcome.as_str(), "allow", "{:?}", d.findings);
 }
+
+#[test]
+fn the_hook_compares_with_the_baseline() {
+    let policy = PolicySet::from_sources(
+        "bundle",
+        [
+            (
+                "policy.yaml".to_owned(),
+                "timezone: UTC\nenvironments:\n  production: {}\n".to_owned(),
+            ),
+            (
+                "g.rhai".to_owned(),
+                "fn gates(ctx) {\n    let now = ctx.avg(\"lat\", \"5m\");\n    let before = baseline(\"avg\", \"lat\", \"5m\");\n    if before == () { pending(\"no_baseline\", \"no baseline\"); return; }\n    if now > before * 1.2 { deny(\"slower\", `${now} vs ${before}`, #{now: now, before: before}); }\n}\n"
+                    .to_owned(),
+            ),
+        ],
+    )
+    .unwrap();
+    let current = series("lat", &values(&[1.0, 2.0]));
+    let d = check(&policy, "production", &Telemetry::new(current.clone()));
+    assert_eq!(rules(&d), [("no_baseline", Severity::Pending)]);
+    let base = series("lat", &values(&[1.0, 1.0]));
+    let d = check(
+        &policy,
+        "production",
+        &Telemetry::new(current).with_baseline(base),
+    );
+    assert_eq!(rules(&d), [("slower", Severity::Deny)]);
+    assert_eq!(d.findings[0].details["now"], 1.5);
+    assert_eq!(d.findings[0].details["before"], 1.0);
+}

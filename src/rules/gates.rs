@@ -654,14 +654,16 @@ impl GateResult {
                     Severity::Warn
                 };
                 let body = match (p, self.crossed) {
-                    (Some(p), _) => format!("({}: fail) {}", policy_key(p), self.problem_text(p)),
+                    (Some(p), _) => {
+                        format!(" ({}: fail): {}", policy_key(p), self.problem_text(p))
+                    }
                     (None, Some(c)) => format!(
-                        "{} {} ({})",
+                        ": {} {} ({})",
                         self.what(),
                         self.crossed_text(&c),
                         samples_text(self.agg.samples)
                     ),
-                    (None, None) => self.what(),
+                    (None, None) => format!(": {}", self.what()),
                 };
                 let tail = match (self.key, scored) {
                     (true, _) => "; a key gate fails the evaluation",
@@ -671,7 +673,7 @@ impl GateResult {
                 (
                     FAILED,
                     severity,
-                    format!("gate `{name}` failed: {body}{tail}"),
+                    format!("gate `{name}` failed{body}{tail}"),
                 )
             }
         };

@@ -301,6 +301,21 @@ pub(super) fn register(engine: &mut Engine) {
         },
     );
     engine.register_fn(
+        "baseline",
+        |ctx: NativeCallContext, _: &mut ScriptRequest, agg: &str, metric: &str, window: &str| {
+            baseline(&ctx, agg, metric, window, None)
+        },
+    );
+    engine.register_fn(
+        "baseline",
+        |ctx: NativeCallContext,
+         _: &mut ScriptRequest,
+         agg: &str,
+         metric: &str,
+         window: &str,
+         labels: Map| { baseline(&ctx, agg, metric, window, Some(&labels)) },
+    );
+    engine.register_fn(
         "events",
         |ctx: NativeCallContext, kind: &str, window: &str| events(&ctx, kind, window),
     );
@@ -419,6 +434,16 @@ mod tests {
             "fn rollback(ctx) {\n    deny(\"probe\", `${max(\"latency\", \"5m\")} ${samples(\"latency\", \"5m\")} ${p50(\"latency\", \"5m\")} ${avg(\"latency\", \"1m\")}|${avg(\"latency\", \"2m\")} ${avg(\"nothing\", \"5m\") == ()} ${count(\"nothing\", \"5m\")} ${events(\"security_failure\", \"1h\")}`);\n}\n",
         );
         assert_eq!(out[0].message, "4.0 2 2.0 |4.0 true 0.0 1");
+        let (out, _) = rollback(
+            "fn rollback(ctx) { deny(\"b\", `${ctx.baseline(\"avg\", \"latency\", \"5m\") == ()} ${ctx.p95(\"latency\", \"5m\", #{path: 1})}`); }\n",
+        );
+        assert_eq!(out[0].message, "true ");
+        let (out, _) = rollback("fn rollback(ctx) { baseline(\"mean\", \"latency\", \"5m\"); }\n");
+        assert!(
+            out[0].message.contains("unknown aggregation `mean`"),
+            "{}",
+            out[0].message
+        );
         let (out, _) = rollback("fn rollback(ctx) { avg(\"latency\", \"5 minutes\"); }\n");
         assert_eq!(out[0].rule.as_str(), "policy_error");
         assert!(
