@@ -11,7 +11,8 @@
 //!   `max(min_samples, 1)` (`min_samples` alone for `count`), or an aggregate without a value
 //!   (`rate` over fewer than two instants), applies `on_missing`; a relative bound whose
 //!   baseline aggregate over the same window has no value (or is NaN) applies `on_missing`
-//!   with the reason `no baseline`. `fail` fails the gate, `inconclusive` makes it
+//!   with the reason `no baseline` (unless an absolute bound of the gate already fails on the
+//!   value). `fail` fails the gate, `inconclusive` makes it
 //!   inconclusive (the decision is `pending`), `pass` passes it with a `gate_no_data` warning:
 //!   missing data never passes silently.
 //! - Bounds are inclusive: `value == max` passes. The gate fails beyond `max`/`min` or a
@@ -436,6 +437,17 @@ impl Gate {
             None
         };
         if let Some((problem, policy)) = problem {
+            // Without a baseline an absolute bound can still be judged: its failure is not
+            // hidden behind the missing baseline.
+            let absolute = agg
+                .value
+                .filter(|_| problem == DataProblem::NoBaseline)
+                .and_then(|v| first_crossed(v, &self.bounds, &Relative::default(), None, false));
+            if let Some(c) = absolute {
+                result.status = Status::Fail;
+                result.crossed = Some(c);
+                return result;
+            }
             result.problem = Some(problem);
             result.status = match policy {
                 MissingData::Fail => Status::Fail,
@@ -940,6 +952,14 @@ mod tests {
         // A NaN baseline is no baseline either.
         let t = Telemetry::new(series(&[Some(2.0)])).with_baseline(series(&[Some(f64::NAN)]));
         assert_eq!(one(g.clone(), &t).1.problem, Some(DataProblem::NoBaseline));
+        // Without a baseline an absolute bound still fails on its own.
+        let mut both = g.clone();
+        both.bounds.max = Some(2.5);
+        let (out, r) = one(both.clone(), &Telemetry::new(series(&[Some(3.0)])));
+        assert_eq!((r.status, r.problem), (Status::Fail, None));
+        assert_eq!(out[0].details["bound"], "max");
+        let (_, r) = one(both, &Telemetry::new(series(&[Some(2.0)])));
+        assert_eq!(r.problem, Some(DataProblem::NoBaseline));
         // Decreases.
         let mut d = gate("thr", Aggregation::Avg);
         d.relative.max_decrease = Some(0.5);
