@@ -747,3 +747,51 @@ fn the_hook_compares_with_the_baseline() {
     assert_eq!(d.findings[0].details["now"], 1.5);
     assert_eq!(d.findings[0].details["before"], 1.0);
 }
+
+/// The script of docs/policy-authoring.md, "`fn gates(ctx)` and `fn rollback(ctx)`", read from
+/// the guide itself so that the two cannot drift.
+#[test]
+fn the_documented_hook_example_runs() {
+    let guide = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/policy-authoring.md"),
+    )
+    .unwrap();
+    let section = guide
+        .split("### `fn gates(ctx)` and `fn rollback(ctx)`")
+        .nth(1)
+        .unwrap();
+    let script = section
+        .split("```rhai\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .unwrap();
+    assert!(script.contains("fn gates(ctx)") && script.contains("rollback_to"));
+    let policy = PolicySet::from_sources(
+        "bundle",
+        [
+            (
+                "policy.yaml".to_owned(),
+                "timezone: UTC\nenvironments:\n  production: {}\n".to_owned(),
+            ),
+            ("gates.rhai".to_owned(), script.to_owned()),
+        ],
+    )
+    .unwrap();
+    let latency = |v: f64| {
+        Measurement::new("latency_seconds", at(-10), Some(v)).with_label("path", "generated")
+    };
+    let d = check(&policy, "production", &Telemetry::default());
+    assert_eq!(rules(&d), [("latency_data", Severity::Pending)]);
+    let d = check(&policy, "production", &Telemetry::new(vec![latency(1.0)]));
+    assert_eq!(d.outcome.as_str(), "allow", "{:?}", d.findings);
+    let t = Telemetry::new(vec![latency(2.0)])
+        .with_events(vec![Event::new("security_failure", at(-60))]);
+    let d = check(&policy, "production", &t);
+    assert_eq!(
+        rules(&d),
+        [
+            ("latency_slow", Severity::Deny),
+            ("security_event", Severity::Deny)
+        ]
+    );
+}
