@@ -48,7 +48,6 @@ environments:
         - {name: security-failure, event: security_failure, window: 10m, level: full_system}
 ";
 
-const TRIGGERS: u64 = 4;
 const METRICS: [&str; 6] = [
     "latency_seconds",
     "error_rate",
@@ -166,7 +165,7 @@ fn bench(c: &mut Criterion) {
     for m in &samples {
         monitor.push_measurement(m.clone()).unwrap();
     }
-    let batch = policy.check_rollback(&dep, monitor.committed(), monitor.now());
+    let batch = policy.check_rollback(&dep, &monitor.committed(), monitor.now());
     assert_eq!(monitor.decision().to_json(), batch.to_json());
     assert_eq!(batch.outcome.as_str(), "allow");
 

@@ -149,10 +149,10 @@ proptest! {
             let at = start() + TimeDelta::milliseconds(*at);
             let got = push(&mut monitor, at, w);
             let now = monitor.now();
-            let batch = p.check_rollback(&dep, monitor.committed(), now);
+            let batch = p.check_rollback(&dep, &monitor.committed(), now);
             prop_assert_eq!(got.to_json(), batch.to_json(), "at {} ({:?})", now, w);
             prop_assert_eq!(&got, monitor.decision());
-            prop_assert_eq!(triggers(&got), oracle(&p, monitor.committed(), now));
+            prop_assert_eq!(triggers(&got), oracle(&p, &monitor.committed(), now));
         }
     }
 

@@ -18,8 +18,8 @@
 //! Per sample, the work is O(1) amortized per trigger that reads it (O(log n) for
 //! percentiles) plus the decision.
 
-use std::collections::VecDeque;
-use std::sync::Arc;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -36,6 +36,28 @@ enum Item {
     Measurement(Measurement),
     Event(Event),
     Rollback(RollbackDone),
+}
+
+/// The committed evidence: a [`Telemetry`], and what was committed since it was last brought
+/// up to date.
+#[derive(Debug, Default)]
+struct Committed {
+    telemetry: Telemetry,
+    pending: Vec<Item>,
+}
+
+impl Committed {
+    /// The telemetry with everything committed.
+    fn flushed(&mut self) -> &Telemetry {
+        for item in self.pending.drain(..) {
+            match item {
+                Item::Measurement(m) => self.telemetry.push_measurement(&m),
+                Item::Event(e) => self.telemetry.push_event(&e),
+                Item::Rollback(r) => self.telemetry.push_rollback(r),
+            }
+        }
+        &self.telemetry
+    }
 }
 
 /// A sample fed to a trigger's sweep at the next advance: (at, series order, value).
@@ -77,9 +99,19 @@ pub struct Monitor {
     sweeps: Vec<TriggerSweep>,
     /// Per trigger, what to feed its sweep at the next advance.
     feeds: Vec<Feed>,
+    /// Per trigger, the label sets of the series it read, in the order first committed
+    /// (the order in which the batch check merges them).
+    series: Vec<Vec<BTreeMap<String, String>>>,
     /// Scratch space for one feed, in the sweep's order.
     scratch: Vec<Sample>,
-    committed: Telemetry,
+    /// The committed evidence, indexed when asked for ([`Monitor::committed`], the gates, a
+    /// `rollback` hook): committing only appends to it.
+    committed: Mutex<Committed>,
+    /// The rollbacks performed, committed: all the decision reads of the evidence when no
+    /// script defines a `rollback` hook.
+    rollbacks: Telemetry,
+    /// Whether a script defines `fn rollback(ctx)` (which reads the whole evidence).
+    hooked: bool,
     /// Waiting for the watermark, sorted by time (ties in arrival order).
     buffer: VecDeque<(i64, Item)>,
     decision: Decision,
@@ -100,10 +132,10 @@ impl Monitor {
             .flat_map(|r| r.triggers.iter().map(TriggerSweep::new))
             .collect();
         let feeds = vec![Vec::new(); sweeps.len()];
-        let committed = Telemetry::default();
+        let series = vec![Vec::new(); sweeps.len()];
         let decision = policy.rollback_decision(
             &deployment,
-            &committed,
+            &Telemetry::default(),
             instant(start),
             rules.as_ref().map(|_| sweeps.as_slice()),
         );
@@ -118,8 +150,11 @@ impl Monitor {
             rules,
             sweeps,
             feeds,
+            series,
             scratch: Vec::new(),
-            committed,
+            committed: Mutex::new(Committed::default()),
+            rollbacks: Telemetry::default(),
+            hooked: policy.has_rollback_hook(),
             buffer: VecDeque::new(),
             decision,
         }
@@ -134,10 +169,7 @@ impl Monitor {
         // Nothing was committed yet when it is built so; if something was, the watermark
         // never moves back.
         let watermark = self.latest.saturating_sub(self.tolerance_ms);
-        if self.committed.measurement_count() == 0
-            && self.committed.event_count() == 0
-            && self.committed.rollbacks().is_empty()
-        {
+        if self.committed_nothing() {
             self.at = watermark;
         }
         self.settle(true);
@@ -185,7 +217,7 @@ impl Monitor {
     /// The gates decision at [`Monitor::now`].
     pub fn gates(&self) -> Decision {
         self.policy
-            .check_gates(&self.deployment, &self.committed, self.now())
+            .check_gates(&self.deployment, &self.committed(), self.now())
     }
 
     /// The instant the decisions are made at: the latest instant seen minus the tolerance.
@@ -195,8 +227,20 @@ impl Monitor {
 
     /// The evidence committed so far (everything older than [`Monitor::now`]): the decision
     /// equals [`PolicySet::check_rollback`] over it at [`Monitor::now`].
-    pub fn committed(&self) -> &Telemetry {
-        &self.committed
+    ///
+    /// It is indexed when asked for, and shared (a cheap clone): a copy kept while the
+    /// monitor commits more makes the monitor copy its evidence once.
+    pub fn committed(&self) -> Telemetry {
+        let mut c = self.committed.lock().unwrap_or_else(PoisonError::into_inner);
+        c.flushed().clone()
+    }
+
+    fn committed_nothing(&self) -> bool {
+        let c = self.committed.lock().unwrap_or_else(PoisonError::into_inner);
+        c.pending.is_empty()
+            && c.telemetry.measurement_count() == 0
+            && c.telemetry.event_count() == 0
+            && c.telemetry.rollbacks().is_empty()
     }
 
     /// How many pushes wait in the reorder buffer for the watermark to pass them.
@@ -252,46 +296,54 @@ impl Monitor {
 
     /// Adds an item to the committed evidence and to the feeds of the triggers that read it.
     fn commit(&mut self, at: i64, item: Item) {
-        match item {
-            Item::Measurement(m) => {
-                self.committed.push_measurement(&m);
-                let Some(rules) = &self.rules else {
-                    return;
-                };
-                let mut order = None;
-                for (t, feed) in rules.triggers.iter().zip(&mut self.feeds) {
-                    let selector = match &t.condition {
-                        Condition::Metric { selector, .. }
-                        | Condition::BurnRate { selector, .. } => selector,
-                        Condition::Event { .. } => continue,
-                    };
-                    if selector.metric != m.metric || !selector.matches(&m.labels) {
-                        continue;
-                    }
-                    // The series' place among the metric's, as the batch check merges them.
-                    let ord = *order.get_or_insert_with(|| {
-                        self.committed
-                            .measurements()
-                            .series_of(&m.metric)
-                            .position(|s| s.labels == m.labels)
-                            .unwrap_or(0)
-                    });
-                    feed.push((at, ord, m.value));
-                }
-            }
-            Item::Event(e) => {
-                self.committed.push_event(&e);
-                let Some(rules) = &self.rules else {
-                    return;
-                };
-                for (t, feed) in rules.triggers.iter().zip(&mut self.feeds) {
-                    if matches!(&t.condition, Condition::Event { kind, .. } if *kind == e.kind) {
-                        feed.push((at, 0, Some(1.0)));
+        if let Some(rules) = &self.rules {
+            match &item {
+                Item::Measurement(m) => {
+                    for ((t, feed), seen) in rules
+                        .triggers
+                        .iter()
+                        .zip(&mut self.feeds)
+                        .zip(&mut self.series)
+                    {
+                        let selector = match &t.condition {
+                            Condition::Metric { selector, .. }
+                            | Condition::BurnRate { selector, .. } => selector,
+                            Condition::Event { .. } => continue,
+                        };
+                        if selector.metric != m.metric || !selector.matches(&m.labels) {
+                            continue;
+                        }
+                        // The series' place among those the trigger reads, as the batch
+                        // check merges them (in the order first seen).
+                        let ord = match seen.iter().position(|l| *l == m.labels) {
+                            Some(i) => i,
+                            None => {
+                                seen.push(m.labels.clone());
+                                seen.len() - 1
+                            }
+                        };
+                        feed.push((at, ord, m.value));
                     }
                 }
+                Item::Event(e) => {
+                    for (t, feed) in rules.triggers.iter().zip(&mut self.feeds) {
+                        if matches!(&t.condition, Condition::Event { kind, .. } if *kind == e.kind)
+                        {
+                            feed.push((at, 0, Some(1.0)));
+                        }
+                    }
+                }
+                Item::Rollback(_) => {}
             }
-            Item::Rollback(r) => self.committed.push_rollback(r),
         }
+        if let Item::Rollback(r) = &item {
+            self.rollbacks.push_rollback(r.clone());
+        }
+        self.committed
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pending
+            .push(item);
     }
 
     /// Advances every sweep to the watermark and decides again, if anything changed.
@@ -315,9 +367,22 @@ impl Monitor {
                 sweep.advance(t, self.at, &self.scratch);
             }
         }
+        // The decision reads the rollbacks performed; a `rollback` hook reads everything.
+        let everything;
+        let evidence = if self.hooked {
+            everything = self
+                .committed
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner)
+                .flushed()
+                .clone();
+            &everything
+        } else {
+            &self.rollbacks
+        };
         self.decision = self.policy.rollback_decision(
             &self.deployment,
-            &self.committed,
+            evidence,
             instant(self.at),
             self.rules.as_ref().map(|_| self.sweeps.as_slice()),
         );

@@ -76,20 +76,22 @@ impl Question for Rollback<'_> {
                 .map(|(t, s)| s.status(t, origin, now))
                 .collect(),
         };
-        let _ = self
-            .levels
-            .set(rules.levels.iter().map(|l| l.name.clone()).collect());
         *self.found.borrow_mut() = Some(Found::Rules(Arc::clone(rules), statuses));
     }
 
     fn hook_input(&self, tz: Tz) -> HookInput<'_> {
+        // The level names, for `rollback_to`: built only when a script asks.
+        let levels = self.levels.get_or_init(|| match &*self.found.borrow() {
+            Some(Found::Rules(rules, _)) => rules.levels.iter().map(|l| l.name.clone()).collect(),
+            _ => Vec::new(),
+        });
         HookInput::Rollback(RollbackInput {
             request: self.request,
             interval: self.request.interval(),
             now: self.now,
             tz,
             telemetry: self.telemetry,
-            levels: self.levels.get().map_or(&[], Vec::as_slice),
+            levels,
             demanded: &self.demanded,
         })
     }
@@ -134,6 +136,11 @@ impl PolicySet {
         now: impl Into<DateTime<Utc>>,
     ) -> Decision {
         self.rollback_decision(deployment, telemetry, now.into(), None)
+    }
+
+    /// Whether a script of the bundle defines `fn rollback(ctx)`.
+    pub(crate) fn has_rollback_hook(&self) -> bool {
+        self.inner.scripts.has(Hook::Rollback)
     }
 
     /// The rules of the `rollback:` section of `environment`, if any.

@@ -850,6 +850,9 @@ pub(crate) fn decide(
         Severity::Deny
     };
     for (t, s) in rules.triggers.iter().zip(&statuses) {
+        if s.state == State::Clear {
+            continue;
+        }
         let what = observation(t, s);
         let (id, severity, message) = match s.state {
             State::Clear => continue,
