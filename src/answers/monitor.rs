@@ -279,8 +279,13 @@ impl Monitor {
 
     fn push(&mut self, at: i64, item: Item) {
         self.latest = self.latest.max(at);
-        let i = self.buffer.partition_point(|(t, _)| *t <= at);
-        self.buffer.insert(i, (at, item));
+        // Mostly in order: at the back; else in its place (after the ties).
+        if self.buffer.back().is_none_or(|(t, _)| *t <= at) {
+            self.buffer.push_back((at, item));
+        } else {
+            let i = self.buffer.partition_point(|(t, _)| *t <= at);
+            self.buffer.insert(i, (at, item));
+        }
         let watermark = self.latest.saturating_sub(self.tolerance_ms).max(self.at);
         let moved = watermark != self.at;
         self.at = watermark;

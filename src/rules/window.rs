@@ -28,35 +28,35 @@ use std::ops::Bound;
 use super::aggregate::{Aggregate, Aggregation, rank};
 use crate::telemetry::Sample;
 
-/// What a sample holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Missing,
-    Nan,
-    Value,
-}
-
 /// One aggregate of a sliding window, kept as the window moves forward.
 #[derive(Debug, Clone)]
 pub(crate) struct WindowAgg {
     agg: Aggregation,
     len_ms: i64,
-    /// Every sample in the window: when, and what it holds.
-    entries: VecDeque<(i64, Kind)>,
-    /// The values (neither missing nor NaN) in the window, in order.
+    /// Every sample in the window: when, and its value (`None`: missing).
+    entries: VecDeque<(i64, Option<f64>)>,
+    /// How many of them are values (neither missing nor NaN).
+    n: usize,
+    /// `last` and `rate`: the values in the window, in order.
     values: VecDeque<(i64, f64)>,
-    /// How many values were ever pushed: the index of the next one.
+    /// How many values were ever pushed, and removed: the indexes of the next ones.
     pushed: u64,
+    popped: u64,
     missing: usize,
     nan: usize,
-    /// `avg`: the sum of `values`; `rate`: the sum of the increases between them.
+    /// `avg`: the sum of the values; `rate`: the sum of the increases between them.
     sum: f64,
-    /// Removals since `sum` was last recomputed from `values`.
+    /// Removals since `sum` was last recomputed from the window.
     removals: usize,
     /// `min`/`max`: (index, value) of the values that can still become the extreme, in order.
     mono: VecDeque<(u64, f64)>,
     /// `pNN`: the values, ordered.
     order: Option<OrderStat>,
+}
+
+/// A value that counts: neither missing nor NaN.
+fn counted(v: Option<f64>) -> Option<f64> {
+    v.filter(|v| !v.is_nan())
 }
 
 impl WindowAgg {
@@ -66,8 +66,10 @@ impl WindowAgg {
             agg,
             len_ms: len_ms.max(1),
             entries: VecDeque::new(),
+            n: 0,
             values: VecDeque::new(),
             pushed: 0,
+            popped: 0,
             missing: 0,
             nan: 0,
             sum: 0.0,
@@ -77,24 +79,24 @@ impl WindowAgg {
         }
     }
 
+    /// Whether the values themselves are kept in order (`last`, `rate`).
+    fn keeps_values(&self) -> bool {
+        matches!(self.agg, Aggregation::Last | Aggregation::Rate)
+    }
+
     /// Adds a sample (not earlier than any sample added before).
     pub fn push(&mut self, s: Sample) {
-        let kind = match s.value {
-            None => Kind::Missing,
-            Some(v) if v.is_nan() => Kind::Nan,
-            Some(_) => Kind::Value,
-        };
-        self.entries.push_back((s.at, kind));
-        let v = match (kind, s.value) {
-            (Kind::Missing, _) | (_, None) => {
+        self.entries.push_back((s.at, s.value));
+        let v = match s.value {
+            None => {
                 self.missing = self.missing.saturating_add(1);
                 return;
             }
-            (Kind::Nan, _) => {
+            Some(v) if v.is_nan() => {
                 self.nan = self.nan.saturating_add(1);
                 return;
             }
-            (Kind::Value, Some(v)) => v,
+            Some(v) => v,
         };
         match self.agg {
             Aggregation::Avg => self.sum += v,
@@ -120,7 +122,10 @@ impl WindowAgg {
         if let Some(o) = self.order.as_mut() {
             o.insert(v);
         }
-        self.values.push_back((s.at, v));
+        if self.keeps_values() {
+            self.values.push_back((s.at, v));
+        }
+        self.n = self.n.saturating_add(1);
         self.pushed = self.pushed.wrapping_add(1);
         if !self.sum.is_finite() {
             self.recompute();
@@ -130,27 +135,27 @@ impl WindowAgg {
     /// Drops the samples that a window ending at `end` no longer holds (`at <= end - len`).
     pub fn expire(&mut self, end: i64) {
         let from = end.saturating_sub(self.len_ms);
-        while let Some(&(at, kind)) = self.entries.front() {
+        while let Some(&(at, value)) = self.entries.front() {
             if at > from {
                 break;
             }
             self.entries.pop_front();
-            match kind {
-                Kind::Missing => self.missing = self.missing.saturating_sub(1),
-                Kind::Nan => self.nan = self.nan.saturating_sub(1),
-                Kind::Value => self.drop_value(),
+            match value {
+                None => self.missing = self.missing.saturating_sub(1),
+                Some(v) if v.is_nan() => self.nan = self.nan.saturating_sub(1),
+                Some(v) => self.drop_value(v),
             }
         }
     }
 
-    /// Removes the oldest value.
-    fn drop_value(&mut self) {
-        let first_index = self
-            .pushed
-            .wrapping_sub(u64::try_from(self.values.len()).unwrap_or(u64::MAX));
-        let Some((_, v)) = self.values.pop_front() else {
-            return;
-        };
+    /// Removes the oldest value, `v`.
+    fn drop_value(&mut self, v: f64) {
+        let index = self.popped;
+        self.popped = self.popped.wrapping_add(1);
+        self.n = self.n.saturating_sub(1);
+        if self.keeps_values() {
+            self.values.pop_front();
+        }
         match self.agg {
             Aggregation::Avg => self.sum -= v,
             Aggregation::Rate => {
@@ -159,7 +164,7 @@ impl WindowAgg {
                 }
             }
             Aggregation::Min | Aggregation::Max => {
-                if self.mono.front().is_some_and(|&(i, _)| i == first_index) {
+                if self.mono.front().is_some_and(|&(i, _)| i == index) {
                     self.mono.pop_front();
                 }
             }
@@ -169,19 +174,17 @@ impl WindowAgg {
             o.remove(v);
         }
         self.removals = self.removals.saturating_add(1);
-        if self.values.is_empty()
-            || !self.sum.is_finite()
-            || (self.removals >= self.values.len() && self.removals >= 32)
+        if self.n == 0 || !self.sum.is_finite() || (self.removals >= self.n && self.removals >= 32)
         {
             self.recompute();
         }
     }
 
-    /// Recomputes the running sum from the values, in order (as the slice form adds them).
+    /// Recomputes the running sum from the window, in order (as the slice form adds).
     fn recompute(&mut self) {
         self.removals = 0;
         self.sum = match self.agg {
-            Aggregation::Avg => self.values.iter().map(|v| v.1).sum(),
+            Aggregation::Avg => self.entries.iter().filter_map(|e| counted(e.1)).sum(),
             Aggregation::Rate => self
                 .values
                 .iter()
@@ -201,7 +204,7 @@ impl WindowAgg {
 
     /// The aggregate of the window, as [`super::aggregate::aggregate`] computes it.
     pub fn get(&self) -> Aggregate {
-        let samples = self.values.len();
+        let samples = self.n;
         let mut out = Aggregate {
             value: None,
             samples,
