@@ -82,8 +82,8 @@ fn hour() -> Vec<Measurement> {
         for (i, metric) in METRICS.iter().enumerate() {
             let noise = rng.below(1000) as f64 / 1000.0;
             let value = match i {
-                0 => 0.2 + noise,          // latency: 0.2 .. 1.2 s
-                1 => noise / 1000.0,       // error rate: < 0.1%
+                0 => 0.2 + noise,    // latency: 0.2 .. 1.2 s
+                1 => noise / 1000.0, // error rate: < 0.1%
                 _ => 10.0 * noise,
             };
             out.push(Measurement::new(*metric, at, Some(value)));
@@ -153,15 +153,16 @@ mod naive {
 }
 
 fn bench(c: &mut Criterion) {
-    let policy = PolicySet::from_sources("bench", [("policy.yaml".to_owned(), POLICY.to_owned())])
-        .unwrap();
+    let policy =
+        PolicySet::from_sources("bench", [("policy.yaml".to_owned(), POLICY.to_owned())]).unwrap();
     let dep = deployment();
     let samples = hour();
     let n = samples.len() as u64;
     let end = start() + TimeDelta::seconds(SECONDS - 1);
 
     // The monitor and the batch check agree on the hour.
-    let mut monitor = Monitor::new(&policy, dep.clone(), start()).with_tolerance(TimeDelta::seconds(2));
+    let mut monitor =
+        Monitor::new(&policy, dep.clone(), start()).with_tolerance(TimeDelta::seconds(2));
     for m in &samples {
         monitor.push_measurement(m.clone()).unwrap();
     }

@@ -7,8 +7,7 @@
 use std::path::PathBuf;
 
 use changegate::{
-    ChangeRequest, Decision, Event, LoadErrorKind, Measurement, PolicySet, RollbackDone,
-    Telemetry,
+    ChangeRequest, Decision, Event, LoadErrorKind, Measurement, PolicySet, RollbackDone, Telemetry,
 };
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
@@ -143,7 +142,10 @@ fn a_sustained_trigger_fires_when_for_has_elapsed_and_not_a_second_before() {
         f.message
     );
     assert!(rollback(&before)["level"].is_null());
-    assert_eq!(trigger(&rollback(&before), "emergency-latency")["state"], "holding");
+    assert_eq!(
+        trigger(&rollback(&before), "emergency-latency")["state"],
+        "holding"
+    );
 
     for now in ["10:02:00", "10:02:01"] {
         let d = p.check_rollback(&dep, &slow(), t(now));
@@ -177,7 +179,10 @@ fn a_sustained_trigger_fires_when_for_has_elapsed_and_not_a_second_before() {
     // Measurements after `now` have not happened yet.
     let early = p.check_rollback(&dep, &slow(), t("09:59:00"));
     assert_eq!(early.outcome.as_str(), "pending");
-    assert_eq!(rules(&early), pairs(&[("rollback_inconclusive", "pending")]));
+    assert_eq!(
+        rules(&early),
+        pairs(&[("rollback_inconclusive", "pending")])
+    );
 }
 
 #[test]
@@ -187,8 +192,22 @@ fn a_break_in_the_condition_restarts_for() {
     // Error rate 12.5% from 10:00, then 0 from 10:00:30 to 10:05:20 (the 5m average falls
     // under 5% once enough zeros came in), then 12.5% again.
     let mut m = series("error_rate", &[], "10:00:00", "10:00:20", 10, Some(0.125));
-    m.extend(series("error_rate", &[], "10:00:30", "10:05:20", 10, Some(0.0)));
-    m.extend(series("error_rate", &[], "10:05:30", "10:20:00", 10, Some(0.5)));
+    m.extend(series(
+        "error_rate",
+        &[],
+        "10:00:30",
+        "10:05:20",
+        10,
+        Some(0.0),
+    ));
+    m.extend(series(
+        "error_rate",
+        &[],
+        "10:05:30",
+        "10:20:00",
+        10,
+        Some(0.5),
+    ));
     let tel = Telemetry::new(healthy(m));
     let d = p.check_rollback(&dep, &tel, t("10:00:30"));
     // 3 x 0.125 + 0 over 4 values: 0.09375 > 5%; held 30s of 1m.
@@ -245,7 +264,10 @@ fn events_fire_within_their_window_and_count_up_to_min_count() {
     ]);
     let d = p.check_rollback(&dep, &two, t("10:03:00"));
     assert_eq!(d.outcome.as_str(), "deny");
-    assert_eq!(trigger(&rollback(&d), "infrastructure-failure")["observed"], 2.0);
+    assert_eq!(
+        trigger(&rollback(&d), "infrastructure-failure")["observed"],
+        2.0
+    );
     assert_eq!(rollback(&d)["deadline"], stamp("10:13:00"));
     // 10:11:00: the first left the window.
     assert_eq!(
@@ -292,14 +314,20 @@ fn escalation_goes_through_all_three_levels_then_asks_for_people() {
     let d = p.check_rollback(&dep, &tel, t("10:03:30"));
     assert_eq!(
         rules(&d),
-        pairs(&[("rollback_escalation", "deny"), ("rollback_trigger", "deny")])
+        pairs(&[
+            ("rollback_escalation", "deny"),
+            ("rollback_trigger", "deny")
+        ])
     );
     assert_eq!(rollback(&d)["action"], "escalate");
     assert_eq!(rollback(&d)["level"], "traffic_routing");
     assert_eq!(rollback(&d)["deadline"], stamp("10:08:30"));
     assert_eq!(d.findings[0].details["from"], "feature_flag");
 
-    let tel = with(&[("feature_flag", "10:01:30"), ("traffic_routing", "10:04:00")]);
+    let tel = with(&[
+        ("feature_flag", "10:01:30"),
+        ("traffic_routing", "10:04:00"),
+    ]);
     let d = p.check_rollback(&dep, &tel, t("10:08:59"));
     assert_eq!(d.outcome.as_str(), "pending");
     assert_eq!(rollback(&d)["level"], "traffic_routing");
@@ -348,7 +376,14 @@ fn the_burn_rate_fires_only_when_both_windows_burn() {
     let now = t("11:00:00");
     let check = |m: Vec<Measurement>| p.check_rollback(&dep, &Telemetry::new(m), now);
     // 12.5% errors for the whole hour: both burn 12.5x > 10.
-    let d = check(series("error_rate", &[], "10:00:30", "11:00:00", 60, Some(0.125)));
+    let d = check(series(
+        "error_rate",
+        &[],
+        "10:00:30",
+        "11:00:00",
+        60,
+        Some(0.125),
+    ));
     assert_eq!(d.outcome.as_str(), "deny");
     let r = rollback(&d);
     let tr = trigger(&r, "error-budget-burn");
@@ -360,13 +395,30 @@ fn the_burn_rate_fires_only_when_both_windows_burn() {
     assert_eq!(tr["fired_at"], stamp("10:00:30"));
     // The long window burns, the short one recovered.
     let mut m = series("error_rate", &[], "10:00:30", "10:54:30", 60, Some(0.125));
-    m.extend(series("error_rate", &[], "10:55:30", "11:00:00", 60, Some(0.0)));
+    m.extend(series(
+        "error_rate",
+        &[],
+        "10:55:30",
+        "11:00:00",
+        60,
+        Some(0.0),
+    ));
     let d = check(m);
     assert_eq!(d.outcome.as_str(), "allow", "{:?}", d.findings);
-    assert_eq!(trigger(&rollback(&d), "error-budget-burn")["state"], "clear");
+    assert_eq!(
+        trigger(&rollback(&d), "error-budget-burn")["state"],
+        "clear"
+    );
     // A short spike: the short window burns, the long one does not.
     let mut m = series("error_rate", &[], "10:00:30", "10:54:30", 60, Some(0.0));
-    m.extend(series("error_rate", &[], "10:55:30", "11:00:00", 60, Some(0.125)));
+    m.extend(series(
+        "error_rate",
+        &[],
+        "10:55:30",
+        "11:00:00",
+        60,
+        Some(0.125),
+    ));
     let d = check(m);
     assert_eq!(d.outcome.as_str(), "allow");
     // No data: inconclusive (the default).
@@ -378,7 +430,14 @@ fn the_burn_rate_fires_only_when_both_windows_burn() {
 fn missing_data_follows_each_policy() {
     let p = policy();
     let empty = Telemetry::default();
-    let nan = Telemetry::new(series("saturation", &[], "10:00:00", "10:02:00", 10, Some(f64::NAN)));
+    let nan = Telemetry::new(series(
+        "saturation",
+        &[],
+        "10:00:00",
+        "10:02:00",
+        10,
+        Some(f64::NAN),
+    ));
     let none = Telemetry::new(series("saturation", &[], "10:00:00", "10:02:00", 10, None));
     for tel in [&empty, &nan, &none] {
         // fire: true from the deployment's start; for 30s.
@@ -411,7 +470,14 @@ fn missing_data_follows_each_policy() {
     assert_eq!(d.findings[0].details["nan"], 6);
     // Data again: decided on it.
     let mut m = series("saturation", &[], "10:00:00", "10:02:00", 10, None);
-    m.extend(series("saturation", &[], "10:02:10", "10:03:00", 10, Some(0.5)));
+    m.extend(series(
+        "saturation",
+        &[],
+        "10:02:10",
+        "10:03:00",
+        10,
+        Some(0.5),
+    ));
     let d = p.check_rollback(&deployment("fire"), &Telemetry::new(m), t("10:03:00"));
     assert_eq!(d.outcome.as_str(), "allow");
 }
@@ -480,7 +546,9 @@ fn load_errors_name_the_field_and_the_line() {
          `feature_flag`, `full_system`",
     );
     fails(
-        &format!("{metric}          above: 3s\n          below: 1s\n          level: full_system\n"),
+        &format!(
+            "{metric}          above: 3s\n          below: 1s\n          level: full_system\n"
+        ),
         "triggers[0].below",
         14,
         "both `above` and `below`",
@@ -492,13 +560,17 @@ fn load_errors_name_the_field_and_the_line() {
         "`above` must be a number, a duration",
     );
     fails(
-        &format!("{metric}          above: 3s\n          for: 2 minutes\n          level: full_system\n"),
+        &format!(
+            "{metric}          above: 3s\n          for: 2 minutes\n          level: full_system\n"
+        ),
         "triggers[0].for",
         14,
         "`for` must be a duration",
     );
     fails(
-        &format!("{metric}          above: 3s\n          on_missing: pass\n          level: full_system\n"),
+        &format!(
+            "{metric}          above: 3s\n          on_missing: pass\n          level: full_system\n"
+        ),
         "triggers[0].on_missing",
         14,
         "expected `fire`, `ignore` or `inconclusive`",

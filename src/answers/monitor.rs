@@ -231,12 +231,18 @@ impl Monitor {
     /// It is indexed when asked for, and shared (a cheap clone): a copy kept while the
     /// monitor commits more makes the monitor copy its evidence once.
     pub fn committed(&self) -> Telemetry {
-        let mut c = self.committed.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut c = self
+            .committed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         c.flushed().clone()
     }
 
     fn committed_nothing(&self) -> bool {
-        let c = self.committed.lock().unwrap_or_else(PoisonError::into_inner);
+        let c = self
+            .committed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         c.pending.is_empty()
             && c.telemetry.measurement_count() == 0
             && c.telemetry.event_count() == 0

@@ -217,15 +217,11 @@ impl PolicyCtx<'_> {
                 ));
             }
             let name = quote(&t.name).into_owned();
-            let given: Vec<&str> = [
-                t.metric.is_some(),
-                t.event.is_some(),
-                t.burn_rate.is_some(),
-            ]
-            .iter()
-            .zip(KINDS)
-            .filter_map(|(g, k)| g.then_some(k))
-            .collect();
+            let given: Vec<&str> = [t.metric.is_some(), t.event.is_some(), t.burn_rate.is_some()]
+                .iter()
+                .zip(KINDS)
+                .filter_map(|(g, k)| g.then_some(k))
+                .collect();
             if given.len() != 1 {
                 let what = if given.is_empty() {
                     "none of them".to_owned()
@@ -539,7 +535,12 @@ mod tests {
 
     fn load(section: &str) -> Result<std::sync::Arc<RollbackRules>, LoadError> {
         let text = format!("timezone: UTC\nenvironments:\n  production:\n    rollback:\n{section}");
-        let config = parse_policy(&text, "p.yaml", &BundleFiles::new(), &InputLimits::default())?;
+        let config = parse_policy(
+            &text,
+            "p.yaml",
+            &BundleFiles::new(),
+            &InputLimits::default(),
+        )?;
         Ok(config
             .environments
             .get("production")
@@ -631,10 +632,7 @@ mod tests {
             Some("environments.production.rollback.triggers[0].level")
         );
         assert_eq!(e.location.line, Some(15));
-        assert!(
-            e.message.contains("did you mean `traffic_routing`?"),
-            "{e}"
-        );
+        assert!(e.message.contains("did you mean `traffic_routing`?"), "{e}");
         let e = error(
             "        - name: lat\n          metric: m\n          aggregation: p95\n          window: 5m\n          above: 3s\n          below: 1s\n          level: full_system\n",
         );
@@ -663,13 +661,27 @@ mod tests {
         let e = error(
             "        - name: lat\n          metric: m\n          aggregation: avg\n          window: 5m\n          above: 5%\n          on_missing: pass\n          level: full_system\n",
         );
-        assert!(e.message.contains("`fire`, `ignore` or `inconclusive`"), "{e}");
-        let e = load("      levels:\n        - {name: a, budget: 2m}\n        - {name: a, budget: 0s}\n")
-            .unwrap_err();
-        assert!(e.field.as_deref().unwrap().ends_with("levels[1].name"), "{e}");
+        assert!(
+            e.message.contains("`fire`, `ignore` or `inconclusive`"),
+            "{e}"
+        );
+        let e = load(
+            "      levels:\n        - {name: a, budget: 2m}\n        - {name: a, budget: 0s}\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.field.as_deref().unwrap().ends_with("levels[1].name"),
+            "{e}"
+        );
         let e = load("      levels:\n        - {name: a, budget: 0s}\n").unwrap_err();
-        assert!(e.field.as_deref().unwrap().ends_with("levels[0].budget"), "{e}");
+        assert!(
+            e.field.as_deref().unwrap().ends_with("levels[0].budget"),
+            "{e}"
+        );
         let e = load("      triggers: []\n").unwrap_err();
-        assert!(e.field.as_deref().unwrap().ends_with("rollback.levels"), "{e}");
+        assert!(
+            e.field.as_deref().unwrap().ends_with("rollback.levels"),
+            "{e}"
+        );
     }
 }

@@ -24,6 +24,10 @@ use crate::rules::rollback::{
 use crate::script::{Hook, HookInput, LevelDemand, RollbackInput};
 use crate::telemetry::{Telemetry, millis};
 
+/// A trigger's `(name, state, since, fired_at)`, as [`PolicySet::rollback_oracle`] gives it.
+#[doc(hidden)]
+pub type OracleState = (String, String, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// What the built-in part found.
 enum Found {
     /// The environment has no `rollback:` section.
@@ -233,7 +237,7 @@ impl PolicySet {
         deployment: &ChangeRequest,
         telemetry: &Telemetry,
         now: DateTime<Utc>,
-    ) -> Vec<(String, String, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+    ) -> Vec<OracleState> {
         let Some(rules) = self.rollback_rules(&deployment.environment) else {
             return Vec::new();
         };

@@ -266,9 +266,11 @@ impl TriggerSweep {
                     }),
                 }
             }
-            Condition::Event { min_count, .. } => {
-                holds(self.windows.first().is_some_and(|w| w.get().samples >= *min_count))
-            }
+            Condition::Event { min_count, .. } => holds(
+                self.windows
+                    .first()
+                    .is_some_and(|w| w.get().samples >= *min_count),
+            ),
             Condition::BurnRate {
                 objective, factor, ..
             } => {
@@ -734,7 +736,13 @@ pub(crate) fn decide(
     let mut first = Vec::new();
     if let Some(want) = demanded {
         let why: Vec<String> = firing()
-            .map(|(t, s)| format!("`{}` fired at {}", t.name, time(s.fired_at).as_str().unwrap_or("?")))
+            .map(|(t, s)| {
+                format!(
+                    "`{}` fired at {}",
+                    t.name,
+                    time(s.fired_at).as_str().unwrap_or("?")
+                )
+            })
             .chain(
                 demands
                     .iter()
@@ -1004,7 +1012,10 @@ pub(crate) fn oracle(
                 } => vec![(*aggregation, ms(*window))],
                 Condition::Event { window, .. } => vec![(Aggregation::Count, ms(*window))],
                 Condition::BurnRate { long, short, .. } => {
-                    vec![(Aggregation::Avg, ms(*long)), (Aggregation::Avg, ms(*short))]
+                    vec![
+                        (Aggregation::Avg, ms(*long)),
+                        (Aggregation::Avg, ms(*short)),
+                    ]
                 }
             };
             let missing = match t.on_missing {
@@ -1021,16 +1032,13 @@ pub(crate) fn oracle(
                         None => aggregate(&[], a),
                     })
                     .collect();
-                let value = |i: usize| {
-                    agg.get(i)
-                        .and_then(|a| a.value)
-                        .filter(|v| !v.is_nan())
-                };
+                let value = |i: usize| agg.get(i).and_then(|a| a.value).filter(|v| !v.is_nan());
                 match &t.condition {
                     Condition::Metric { op, threshold, .. } => match value(0) {
                         None => missing,
-                        Some(v) if (*op == Op::Above && v > *threshold)
-                            || (*op == Op::Below && v < *threshold) =>
+                        Some(v)
+                            if (*op == Op::Above && v > *threshold)
+                                || (*op == Op::Below && v < *threshold) =>
                         {
                             Truth::True
                         }

@@ -163,10 +163,10 @@ impl WindowAgg {
                     self.sum -= increase(v, next);
                 }
             }
-            Aggregation::Min | Aggregation::Max => {
-                if self.mono.front().is_some_and(|&(i, _)| i == index) {
-                    self.mono.pop_front();
-                }
+            Aggregation::Min | Aggregation::Max
+                if self.mono.front().is_some_and(|&(i, _)| i == index) =>
+            {
+                self.mono.pop_front();
             }
             _ => {}
         }
@@ -465,11 +465,26 @@ mod tests {
     #[test]
     fn signed_zeros_and_huge_values_do_not_break_it() {
         let xs = [
-            Sample { at: 0, value: Some(-0.0) },
-            Sample { at: 1, value: Some(0.0) },
-            Sample { at: 2, value: Some(f64::MAX) },
-            Sample { at: 3, value: Some(f64::MAX) },
-            Sample { at: 4, value: Some(1.0) },
+            Sample {
+                at: 0,
+                value: Some(-0.0),
+            },
+            Sample {
+                at: 1,
+                value: Some(0.0),
+            },
+            Sample {
+                at: 2,
+                value: Some(f64::MAX),
+            },
+            Sample {
+                at: 3,
+                value: Some(f64::MAX),
+            },
+            Sample {
+                at: 4,
+                value: Some(1.0),
+            },
         ];
         for agg in Aggregation::ALL {
             if agg == Aggregation::Avg || agg == Aggregation::Rate {
@@ -487,7 +502,10 @@ mod tests {
             check(&xs, agg, i64::MAX).unwrap();
         }
         let mut w = WindowAgg::new(Aggregation::Avg, i64::MAX);
-        w.push(Sample { at: 1, value: Some(1.0) });
+        w.push(Sample {
+            at: 1,
+            value: Some(1.0),
+        });
         w.expire(i64::MAX);
         assert_eq!(w.get().value, Some(1.0));
         assert_eq!(w.next_expiry(), Some(i64::MAX));
@@ -497,7 +515,10 @@ mod tests {
     fn the_running_sum_is_recomputed_as_values_leave() {
         let mut w = WindowAgg::new(Aggregation::Avg, 10);
         for i in 0..10_000 {
-            w.push(Sample { at: i, value: Some(0.1 * (i % 7) as f64) });
+            w.push(Sample {
+                at: i,
+                value: Some(0.1 * (i % 7) as f64),
+            });
             w.expire(i);
         }
         let exact: f64 = (9_990..10_000).map(|i| 0.1 * (i % 7) as f64).sum::<f64>() / 10.0;
