@@ -5,8 +5,10 @@
 //! How (docs/rollback.md, "The monitor"):
 //! - the watermark `now()` is the latest instant seen minus the tolerance; anything older is
 //!   rejected, anything else waits in a reorder buffer (sorted by time, ties in arrival
-//!   order) until the watermark passes it, and is then committed: added to the committed
-//!   evidence (a [`Telemetry`]) and fed to the sweeps of the triggers that read it;
+//!   order) until the watermark passes it, and is then committed: fed to the sweeps of the
+//!   triggers that read it, and appended to the committed evidence (indexed as a
+//!   [`Telemetry`] only when asked for: [`Monitor::committed`], [`Monitor::gates`], or a
+//!   `rollback` hook, which reads it);
 //! - each trigger keeps its sweep ([`TriggerSweep`]): the windows of [`crate::rules::window`]
 //!   and the condition's state, advanced to the watermark. An instant's samples are
 //!   committed together (the watermark passed it) and fed in the order the batch check

@@ -207,7 +207,8 @@ impl PolicySet {
                     trace,
                     ..
                 } = decision;
-                let mut all = Vec::with_capacity(findings.len() + 1);
+                // No allocation when nothing is found (the monitor decides once per instant).
+                let mut all = Vec::new();
                 let verdict = decide(
                     &rules,
                     statuses,
