@@ -42,16 +42,33 @@ enum Item {
 
 /// The committed evidence: a [`Telemetry`], and what was committed since it was last brought
 /// up to date.
+///
+/// What waits is kept in chunks of [`CHUNK`] items, so that a long stream is never moved as a
+/// whole when it grows.
 #[derive(Debug, Default)]
 struct Committed {
     telemetry: Telemetry,
-    pending: Vec<Item>,
+    pending: Vec<Vec<Item>>,
 }
 
+/// Items per chunk of [`Committed::pending`].
+const CHUNK: usize = 1024;
+
 impl Committed {
+    fn push(&mut self, item: Item) {
+        match self.pending.last_mut() {
+            Some(chunk) if chunk.len() < CHUNK => chunk.push(item),
+            _ => {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                chunk.push(item);
+                self.pending.push(chunk);
+            }
+        }
+    }
+
     /// The telemetry with everything committed.
     fn flushed(&mut self) -> &Telemetry {
-        for item in self.pending.drain(..) {
+        for item in self.pending.drain(..).flatten() {
             match item {
                 Item::Measurement(m) => self.telemetry.push_measurement(&m),
                 Item::Event(e) => self.telemetry.push_event(&e),
@@ -355,7 +372,6 @@ impl Monitor {
         self.committed
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner)
-            .pending
             .push(item);
     }
 
