@@ -20,7 +20,7 @@
 //! Per sample, the work is O(1) amortized per trigger that reads it (O(log n) for
 //! percentiles) plus the decision.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -79,6 +79,35 @@ impl Committed {
     }
 }
 
+/// The series a trigger read, numbered in the order first committed: O(1) to look up
+/// however many there are (the last one found is tried first: a stream often repeats it).
+#[derive(Debug, Clone, Default)]
+struct SeriesOrder {
+    /// The label sets, in order.
+    list: Vec<BTreeMap<String, String>>,
+    by_labels: HashMap<BTreeMap<String, String>, usize>,
+    last: usize,
+}
+
+impl SeriesOrder {
+    fn of(&mut self, labels: &BTreeMap<String, String>) -> usize {
+        if self.list.get(self.last).is_some_and(|l| l == labels) {
+            return self.last;
+        }
+        let i = match self.by_labels.get(labels) {
+            Some(&i) => i,
+            None => {
+                let i = self.list.len();
+                self.list.push(labels.clone());
+                self.by_labels.insert(labels.clone(), i);
+                i
+            }
+        };
+        self.last = i;
+        i
+    }
+}
+
 /// A sample fed to a trigger's sweep at the next advance: (at, series order, value).
 type Feed = Vec<(i64, usize, Option<f64>)>;
 
@@ -118,9 +147,9 @@ pub struct Monitor {
     sweeps: Vec<TriggerSweep>,
     /// Per trigger, what to feed its sweep at the next advance.
     feeds: Vec<Feed>,
-    /// Per trigger, the label sets of the series it read, in the order first committed
-    /// (the order in which the batch check merges them).
-    series: Vec<Vec<BTreeMap<String, String>>>,
+    /// Per trigger, the series it read, in the order first committed (the order in which
+    /// the batch check merges them).
+    series: Vec<SeriesOrder>,
     /// Scratch space for one feed, in the sweep's order.
     scratch: Vec<Sample>,
     /// The committed evidence, indexed when asked for ([`Monitor::committed`], the gates, a
@@ -151,7 +180,7 @@ impl Monitor {
             .flat_map(|r| r.triggers.iter().map(TriggerSweep::new))
             .collect();
         let feeds = vec![Vec::new(); sweeps.len()];
-        let series = vec![Vec::new(); sweeps.len()];
+        let series = vec![SeriesOrder::default(); sweeps.len()];
         let decision = policy.rollback_decision(
             &deployment,
             &Telemetry::default(),
@@ -345,13 +374,7 @@ impl Monitor {
                         }
                         // The series' place among those the trigger reads, as the batch
                         // check merges them (in the order first seen).
-                        let ord = match seen.iter().position(|l| *l == m.labels) {
-                            Some(i) => i,
-                            None => {
-                                seen.push(m.labels.clone());
-                                seen.len() - 1
-                            }
-                        };
+                        let ord = seen.of(&m.labels);
                         feed.push((at, ord, m.value));
                     }
                 }
