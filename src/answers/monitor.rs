@@ -5,8 +5,10 @@
 //! How (docs/rollback.md, "The monitor"):
 //! - the watermark `now()` is the latest instant seen minus the tolerance; anything older is
 //!   rejected, anything else waits in a reorder buffer (sorted by time, ties in arrival
-//!   order) until the watermark passes it, and is then committed: added to the committed
-//!   evidence (a [`Telemetry`]) and fed to the sweeps of the triggers that read it;
+//!   order) until the watermark passes it, and is then committed: fed to the sweeps of the
+//!   triggers that read it, and appended to the committed evidence (indexed as a
+//!   [`Telemetry`] only when asked for: [`Monitor::committed`], [`Monitor::gates`], or a
+//!   `rollback` hook, which reads it);
 //! - each trigger keeps its sweep ([`TriggerSweep`]): the windows of [`crate::rules::window`]
 //!   and the condition's state, advanced to the watermark. An instant's samples are
 //!   committed together (the watermark passed it) and fed in the order the batch check
@@ -18,7 +20,7 @@
 //! Per sample, the work is O(1) amortized per trigger that reads it (O(log n) for
 //! percentiles) plus the decision.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -40,16 +42,33 @@ enum Item {
 
 /// The committed evidence: a [`Telemetry`], and what was committed since it was last brought
 /// up to date.
+///
+/// What waits is kept in chunks of [`CHUNK`] items, so that a long stream is never moved as a
+/// whole when it grows.
 #[derive(Debug, Default)]
 struct Committed {
     telemetry: Telemetry,
-    pending: Vec<Item>,
+    pending: Vec<Vec<Item>>,
 }
 
+/// Items per chunk of [`Committed::pending`].
+const CHUNK: usize = 1024;
+
 impl Committed {
+    fn push(&mut self, item: Item) {
+        match self.pending.last_mut() {
+            Some(chunk) if chunk.len() < CHUNK => chunk.push(item),
+            _ => {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                chunk.push(item);
+                self.pending.push(chunk);
+            }
+        }
+    }
+
     /// The telemetry with everything committed.
     fn flushed(&mut self) -> &Telemetry {
-        for item in self.pending.drain(..) {
+        for item in self.pending.drain(..).flatten() {
             match item {
                 Item::Measurement(m) => self.telemetry.push_measurement(&m),
                 Item::Event(e) => self.telemetry.push_event(&e),
@@ -57,6 +76,35 @@ impl Committed {
             }
         }
         &self.telemetry
+    }
+}
+
+/// The series a trigger read, numbered in the order first committed: O(1) to look up
+/// however many there are (the last one found is tried first: a stream often repeats it).
+#[derive(Debug, Clone, Default)]
+struct SeriesOrder {
+    /// The label sets, in order.
+    list: Vec<BTreeMap<String, String>>,
+    by_labels: HashMap<BTreeMap<String, String>, usize>,
+    last: usize,
+}
+
+impl SeriesOrder {
+    fn of(&mut self, labels: &BTreeMap<String, String>) -> usize {
+        if self.list.get(self.last).is_some_and(|l| l == labels) {
+            return self.last;
+        }
+        let i = match self.by_labels.get(labels) {
+            Some(&i) => i,
+            None => {
+                let i = self.list.len();
+                self.list.push(labels.clone());
+                self.by_labels.insert(labels.clone(), i);
+                i
+            }
+        };
+        self.last = i;
+        i
     }
 }
 
@@ -99,9 +147,9 @@ pub struct Monitor {
     sweeps: Vec<TriggerSweep>,
     /// Per trigger, what to feed its sweep at the next advance.
     feeds: Vec<Feed>,
-    /// Per trigger, the label sets of the series it read, in the order first committed
-    /// (the order in which the batch check merges them).
-    series: Vec<Vec<BTreeMap<String, String>>>,
+    /// Per trigger, the series it read, in the order first committed (the order in which
+    /// the batch check merges them).
+    series: Vec<SeriesOrder>,
     /// Scratch space for one feed, in the sweep's order.
     scratch: Vec<Sample>,
     /// The committed evidence, indexed when asked for ([`Monitor::committed`], the gates, a
@@ -132,7 +180,7 @@ impl Monitor {
             .flat_map(|r| r.triggers.iter().map(TriggerSweep::new))
             .collect();
         let feeds = vec![Vec::new(); sweeps.len()];
-        let series = vec![Vec::new(); sweeps.len()];
+        let series = vec![SeriesOrder::default(); sweeps.len()];
         let decision = policy.rollback_decision(
             &deployment,
             &Telemetry::default(),
@@ -326,13 +374,7 @@ impl Monitor {
                         }
                         // The series' place among those the trigger reads, as the batch
                         // check merges them (in the order first seen).
-                        let ord = match seen.iter().position(|l| *l == m.labels) {
-                            Some(i) => i,
-                            None => {
-                                seen.push(m.labels.clone());
-                                seen.len() - 1
-                            }
-                        };
+                        let ord = seen.of(&m.labels);
                         feed.push((at, ord, m.value));
                     }
                 }
@@ -353,7 +395,6 @@ impl Monitor {
         self.committed
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner)
-            .pending
             .push(item);
     }
 

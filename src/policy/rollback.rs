@@ -24,6 +24,10 @@ use crate::rules::rollback::{
 use crate::script::{Hook, HookInput, LevelDemand, RollbackInput};
 use crate::telemetry::{Telemetry, millis};
 
+/// A trigger's `(name, state, since, fired_at)`, as [`PolicySet::rollback_oracle`] gives it.
+#[doc(hidden)]
+pub type OracleState = (String, String, Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// What the built-in part found.
 enum Found {
     /// The environment has no `rollback:` section.
@@ -203,7 +207,8 @@ impl PolicySet {
                     trace,
                     ..
                 } = decision;
-                let mut all = Vec::with_capacity(findings.len() + 1);
+                // No allocation when nothing is found (the monitor decides once per instant).
+                let mut all = Vec::new();
                 let verdict = decide(
                     &rules,
                     statuses,
@@ -233,7 +238,7 @@ impl PolicySet {
         deployment: &ChangeRequest,
         telemetry: &Telemetry,
         now: DateTime<Utc>,
-    ) -> Vec<(String, String, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+    ) -> Vec<OracleState> {
         let Some(rules) = self.rollback_rules(&deployment.environment) else {
             return Vec::new();
         };

@@ -1098,3 +1098,127 @@ pub(crate) fn oracle(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules() -> RollbackRules {
+        let level = |name: &str, minutes| Level {
+            name: name.into(),
+            budget: TimeDelta::minutes(minutes),
+            source: format!("p.yaml:{minutes}"),
+        };
+        RollbackRules {
+            levels: vec![level("flag", 2), level("routing", 5), level("full", 10)],
+            triggers: vec![Trigger {
+                name: "errors".into(),
+                condition: Condition::Metric {
+                    selector: Selector {
+                        metric: "error_rate".into(),
+                        labels: Vec::new(),
+                    },
+                    aggregation: Aggregation::Avg,
+                    window: TimeDelta::minutes(5),
+                    op: Op::Above,
+                    threshold: 0.05,
+                },
+                sustain: TimeDelta::minutes(1),
+                on_missing: OnMissing::Inconclusive,
+                level: 0,
+                source: "p.yaml:20".into(),
+            }],
+            source: "p.yaml:1".into(),
+        }
+    }
+
+    fn status(state: State, fired_at: Option<i64>) -> TriggerStatus {
+        TriggerStatus {
+            state,
+            since: fired_at.map(|f| f - 60_000),
+            fired_at,
+            observed: Some(0.125),
+            observed_short: None,
+            window: Aggregate {
+                value: Some(0.125),
+                samples: 10,
+                missing: 0,
+                nan: 0,
+            },
+            short: None,
+        }
+    }
+
+    #[test]
+    fn a_script_demand_raises_the_level_and_counts_from_now() {
+        let r = rules();
+        let demand = Demand {
+            level: 1,
+            reason: "canary failed".into(),
+            source: "rollback.rhai:3".into(),
+        };
+        let mut out = Vec::new();
+        let v = decide(
+            &r,
+            vec![status(State::Firing, Some(60_000))],
+            vec![demand],
+            &[],
+            100_000,
+            &mut out,
+        );
+        assert_eq!(v.action, Action::Rollback);
+        assert_eq!(v.level, Some(1));
+        // The script demanded `routing` now: its budget (5m) counts from now.
+        assert_eq!(v.deadline, Some(100_000 + 300_000));
+        let ids: Vec<&str> = out.iter().map(|f| f.rule.as_str()).collect();
+        assert_eq!(ids, [ROLLBACK_ID, TRIGGER_ID]);
+        assert!(
+            out[0]
+                .message
+                .contains("a script demanded `routing`: canary failed")
+        );
+        let json = v.to_json(&r);
+        assert_eq!(json["demands"][0]["source"], "rollback.rhai:3");
+        assert_eq!(json["triggers"][0]["state"], "firing");
+    }
+
+    #[test]
+    fn nothing_demanded_is_no_decision_finding() {
+        let r = rules();
+        let mut out = Vec::new();
+        let v = decide(
+            &r,
+            vec![status(State::Inconclusive, None)],
+            Vec::new(),
+            &[RollbackDone::new("flag", instant(0))],
+            100_000,
+            &mut out,
+        );
+        assert_eq!(v.action, Action::None);
+        assert_eq!(v.level, None);
+        let ids: Vec<&str> = out.iter().map(|f| f.rule.as_str()).collect();
+        assert_eq!(ids, [INCONCLUSIVE_ID]);
+        assert_eq!(v.to_json(&r)["performed"][0]["level"], "flag");
+    }
+
+    #[test]
+    fn far_instants_saturate() {
+        let r = rules();
+        let mut out = Vec::new();
+        let v = decide(
+            &r,
+            vec![status(State::Firing, Some(i64::MAX))],
+            Vec::new(),
+            &[],
+            i64::MAX,
+            &mut out,
+        );
+        assert_eq!(v.deadline, Some(i64::MAX));
+        assert_eq!(
+            instant(i64::MAX).timestamp_millis(),
+            DateTime::<Utc>::MAX_UTC.timestamp_millis()
+        );
+        assert_eq!(instant(i64::MIN), DateTime::<Utc>::MIN_UTC);
+        let _ = v.to_json(&r);
+    }
+}

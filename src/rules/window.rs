@@ -163,10 +163,10 @@ impl WindowAgg {
                     self.sum -= increase(v, next);
                 }
             }
-            Aggregation::Min | Aggregation::Max => {
-                if self.mono.front().is_some_and(|&(i, _)| i == index) {
-                    self.mono.pop_front();
-                }
+            Aggregation::Min | Aggregation::Max
+                if self.mono.front().is_some_and(|&(i, _)| i == index) =>
+            {
+                self.mono.pop_front();
             }
             _ => {}
         }
