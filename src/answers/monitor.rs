@@ -2,7 +2,7 @@
 //! measurements and events arrive one at a time. Its decision after any prefix of a stream
 //! equals [`PolicySet::check_rollback`] / [`PolicySet::check_gates`] over the same evidence.
 //!
-//! How (docs/rollback.md, "The monitor"):
+//! How (docs/policy-authoring.md, "The monitor"):
 //! - the watermark `now()` is the latest instant seen minus the tolerance; anything older is
 //!   rejected, anything else waits in a reorder buffer (sorted by time, ties in arrival
 //!   order) until the watermark passes it, and is then committed: fed to the sweeps of the

@@ -1,5 +1,5 @@
 //! The `rollback:` section of an environment, read into [`RollbackRules`]
-//! (docs/rollback.md; to be spliced into docs/policy-authoring.md, "Gates and rollback").
+//! (docs/policy-authoring.md, "Rollback").
 //!
 //! ```yaml
 //! rollback:

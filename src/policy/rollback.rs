@@ -116,7 +116,7 @@ impl PolicySet {
     /// "keep watching": a rollback in progress within its budget (`rollback_in_progress`), or
     /// a trigger without data (`rollback_inconclusive`). A trigger whose condition holds, not
     /// yet for its `for:`, is a `rollback_watch` warning. `details.rollback` holds `action`,
-    /// `level`, `deadline`, `triggers`, `performed` and `demands` (docs/rollback.md). An
+    /// `level`, `deadline`, `triggers`, `performed` and `demands` (docs/decision-contract.md). An
     /// environment without a `rollback:` section is allowed, with `details.rollback.level`
     /// null; an environment the policy does not know is denied.
     ///

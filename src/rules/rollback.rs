@@ -7,7 +7,7 @@
 //!   on the windows of [`super::window`]; the batch check runs it once over the evidence, the
 //!   monitor feeds it sample by sample, and both take the same steps;
 //! - the decision ([`decide`]): which level, by when, escalation past rollbacks performed,
-//!   the findings and `details.rollback` (docs/rollback.md).
+//!   the findings and `details.rollback` (docs/decision-contract.md).
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Map, Value};
