@@ -124,27 +124,9 @@ impl SeriesSet {
         Cow::Owned(all)
     }
 
-    /// The series of `metric`, in the order first seen.
-    pub fn series_of<'a>(&'a self, metric: &str) -> impl Iterator<Item = &'a Series> + 'a {
-        self.by_metric
-            .get(metric)
-            .into_iter()
-            .flatten()
-            .map(|&i| &self.series[i])
-    }
-
-    /// The metrics named, in no particular order.
-    pub fn metrics(&self) -> impl Iterator<Item = &str> {
-        self.by_metric.keys().map(String::as_str)
-    }
-
     /// How many measurements were added.
     pub fn len(&self) -> usize {
         self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 }
 
@@ -274,11 +256,6 @@ impl Telemetry {
     /// The instants of the events of `kind`, sorted.
     pub(crate) fn events(&self, kind: &str) -> &[i64] {
         self.inner.events.get(kind).map_or(&[], Vec::as_slice)
-    }
-
-    /// The event kinds present.
-    pub(crate) fn event_kinds(&self) -> impl Iterator<Item = &str> {
-        self.inner.events.keys().map(String::as_str)
     }
 }
 

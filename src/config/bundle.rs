@@ -1,6 +1,6 @@
 //! The policy document's schema: `timezone`, `description` and `environments`, each
 //! environment read into an [`EnvironmentPolicy`] (its schedule rules and one field per other
-//! section: `validation:`, `risk:`, `approvals:`, `break_glass:`).
+//! section: `validation:`, `risk:`, `approvals:`, `break_glass:`, `gates:`, `rollback:`).
 
 use std::collections::BTreeMap;
 
@@ -43,7 +43,7 @@ pub(super) struct PolicyDoc {
 /// serde cannot combine `flatten` with `deny_unknown_fields`), so they are fields here and
 /// handed to [`PolicyCtx::schedule`] as a [`ScheduleDoc`]. The sections of the other questions
 /// are nested, one key each, as `Option<...Doc>` fields (`validation:`, `risk:`, `approvals:`,
-/// `break_glass:`; `gates:` and `rollback:` still to come); an unknown key stays an error.
+/// `break_glass:`, `gates:`, `rollback:`); an unknown key stays an error.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct EnvDoc {
@@ -75,7 +75,7 @@ struct Sections {
 
 impl EnvDoc {
     /// The schedule section of the environment, and the other sections (`validation:`,
-    /// `risk:`, `approvals:`, `break_glass:`).
+    /// `risk:`, `approvals:`, `break_glass:`, `gates:`, `rollback:`).
     fn split(self) -> (ScheduleDoc, Sections) {
         let schedule = ScheduleDoc {
             advance_notice: self.advance_notice,
@@ -156,8 +156,8 @@ impl PolicyCtx<'_> {
 
 /// What the policy says about one environment, one field per question.
 ///
-/// Each question's rules are a field of their own (`gates` and `rollback` still to come) (each read from its nested section of the environment, see
-/// `EnvDoc`), so that code asking one question reads one field.
+/// Each question's rules are a field of their own (each read from its nested section of the
+/// environment, see `EnvDoc`), so that code asking one question reads one field.
 #[derive(Debug, Clone)]
 pub(crate) struct EnvironmentPolicy {
     /// The schedule rules (`advance_notice`, `blackouts`, ...).

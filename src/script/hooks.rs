@@ -15,10 +15,15 @@ pub(crate) enum Hook {
     /// and `pending(...)` for what is still missing)
     Approvals,
     /// `fn gates(ctx)`: is the change healthy enough to continue or promote? (`ctx` is the
-    /// deployment; functions over the measurements, and `pending(...)` while data is missing)
+    /// deployment; aggregates of its measurements over a window ending at `now`: `avg`,
+    /// `min`, `max`, `last`, `p50`, `p90`, `p95`, `p99`, `count`, `rate` (`(metric, window[,
+    /// labels])`, a float or `()` for no data), `samples(metric, window[, labels])`,
+    /// `baseline(aggregation, metric, window[, labels])`, `events(kind, window)`, and
+    /// `pending(...)` while data is missing)
     Gates,
-    /// `fn rollback(ctx)`: should it roll back? (`ctx` is the deployment; functions over the
-    /// measurements and events, and `rollback_to(level, reason)`)
+    /// `fn rollback(ctx)`: should it roll back? (`ctx` is the deployment; the functions of
+    /// `fn gates(ctx)`, and `rollback_to(level, reason)` to demand one of the policy's
+    /// rollback levels)
     Rollback,
 }
 

@@ -428,5 +428,12 @@ impl Scripts {
                 .unwrap_or_else(PoisonError::into_inner)
                 .append(&mut added.lock().unwrap_or_else(PoisonError::into_inner));
         }
+        // The levels `rollback_to` demanded go to the caller of a `rollback` hook.
+        if let (HookInput::Rollback(r), Some(demanded)) = (input, st.demanded.as_ref()) {
+            r.demanded
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .append(&mut demanded.lock().unwrap_or_else(PoisonError::into_inner));
+        }
     }
 }

@@ -265,6 +265,13 @@ pub(crate) struct CallState {
     pub risk_score: u32,
     /// In an `approvals` hook: the level, the directory and the valid approvals.
     pub approvals: Option<ApprovalsState>,
+    /// In a `gates` or `rollback` hook: the measurements, baseline, events and rollbacks
+    /// performed (a cheap clone: an `Arc`).
+    pub telemetry: Option<crate::telemetry::Telemetry>,
+    /// In a `rollback` hook: the policy's level names, in escalation order.
+    pub levels: Vec<String>,
+    /// In a `rollback` hook: the levels scripts demanded so far (`rollback_to`).
+    pub demanded: Option<Mutex<Vec<LevelDemand>>>,
 }
 
 /// For how long the running script's answer holds when only the request's start moves (the
@@ -316,6 +323,9 @@ impl CallState {
                 risk: None,
                 risk_score: 0,
                 approvals: None,
+                telemetry: None,
+                levels: Vec::new(),
+                demanded: None,
             },
             HookInput::Risk(r) => Self {
                 hook: Hook::Risk,
@@ -332,6 +342,9 @@ impl CallState {
                 risk: Some(Mutex::new(Vec::new())),
                 risk_score: r.score,
                 approvals: None,
+                telemetry: None,
+                levels: Vec::new(),
+                demanded: None,
             },
             HookInput::Approvals(a) => Self {
                 hook: Hook::Approvals,
@@ -348,29 +361,18 @@ impl CallState {
                 risk: None,
                 risk_score: 0,
                 approvals: Some(ApprovalsState::new(a)),
+                telemetry: None,
+                levels: Vec::new(),
+                demanded: None,
             },
-            // TODO(script helper): the telemetry and the `rollback_to` sink.
-            HookInput::Gates(GatesInput {
-                request,
-                interval,
-                now,
-                tz,
-                ..
-            })
-            | HookInput::Rollback(RollbackInput {
-                request,
-                interval,
-                now,
-                tz,
-                ..
-            }) => Self {
-                hook: input.hook(),
-                request: shared_request(request),
+            HookInput::Gates(g) => Self {
+                hook: Hook::Gates,
+                request: shared_request(g.request),
                 calendar: None,
-                now: *now,
-                tz: *tz,
-                interval: *interval,
-                start: interval.start(),
+                now: g.now,
+                tz: g.tz,
+                interval: g.interval,
+                start: g.interval.start(),
                 findings: Mutex::new(Vec::new()),
                 recorded: AtomicUsize::new(0),
                 stability: Mutex::new(Stability::default()),
@@ -378,6 +380,28 @@ impl CallState {
                 risk: None,
                 risk_score: 0,
                 approvals: None,
+                telemetry: Some(g.telemetry.clone()),
+                levels: Vec::new(),
+                demanded: None,
+            },
+            HookInput::Rollback(r) => Self {
+                hook: Hook::Rollback,
+                request: shared_request(r.request),
+                calendar: None,
+                now: r.now,
+                tz: r.tz,
+                interval: r.interval,
+                start: r.interval.start(),
+                findings: Mutex::new(Vec::new()),
+                recorded: AtomicUsize::new(0),
+                stability: Mutex::new(Stability::default()),
+                tracks_stability: true,
+                risk: None,
+                risk_score: 0,
+                approvals: None,
+                telemetry: Some(r.telemetry.clone()),
+                levels: r.levels.to_vec(),
+                demanded: Some(Mutex::new(Vec::new())),
             },
         }
     }
@@ -401,6 +425,22 @@ impl CallState {
             format!(
                 "`{function}` reads the approvals evidence (approvals, directory, risk level), which only `{}` has, not `{}`",
                 Hook::Approvals,
+                self.hook
+            )
+            .into()
+        })
+    }
+
+    /// The telemetry, or an error naming the hooks that have it.
+    pub fn telemetry(
+        &self,
+        function: &str,
+    ) -> Result<&crate::telemetry::Telemetry, Box<EvalAltResult>> {
+        self.telemetry.as_ref().ok_or_else(|| {
+            format!(
+                "`{function}` reads the deployment's measurements and events, which only `{}` and `{}` have, not `{}`",
+                Hook::Gates,
+                Hook::Rollback,
                 self.hook
             )
             .into()

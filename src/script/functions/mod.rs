@@ -1,12 +1,14 @@
 //! The functions scripts can call, grouped by what they need: findings (every hook), the
 //! request and instants (every hook that has a request), the calendar (`schedule` only; a call
-//! elsewhere is a script error that says so), the risk score (`risk` only) and the approvals,
-//! directory and risk level (`approvals` only).
+//! elsewhere is a script error that says so), the risk score (`risk` only), the approvals,
+//! directory and risk level (`approvals` only), and the deployment's measurements and events
+//! (`gates` and `rollback`; `rollback_to` in `rollback` only).
 
 mod approvals;
 mod calendar;
 mod findings;
 pub(crate) mod instant;
+mod metrics;
 mod request;
 mod risk;
 
@@ -46,6 +48,22 @@ pub(crate) const HOST_FUNCTIONS: &[&str] = &[
     "has_role",
     "roles_of",
     "risk_level",
+    // The `gates` and `rollback` hooks' functions (`min`, `max` and `count` also name rhai's
+    // own functions of other types; a script's `fn max(a, b)` would hide ours all the same).
+    "avg",
+    "min",
+    "max",
+    "last",
+    "p50",
+    "p90",
+    "p95",
+    "p99",
+    "count",
+    "rate",
+    "samples",
+    "baseline",
+    "events",
+    "rollback_to",
 ];
 
 /// Registers every policy function on `engine`.
@@ -56,4 +74,5 @@ pub(crate) fn register(engine: &mut Engine) {
     calendar::register(engine);
     risk::register(engine);
     approvals::register(engine);
+    metrics::register(engine);
 }
