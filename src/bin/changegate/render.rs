@@ -139,23 +139,24 @@ fn measured(entry: &Value, finding: Option<&Value>) -> String {
     } else if get(&["objective"]).is_some()
         || get(&["kind"]).and_then(Value::as_str) == Some("burn_rate")
     {
-        let metric = get(&["metric"]).map(shown).unwrap_or_default();
+        let metric = get(&["metric"])
+            .map(|m| format!(" of {}{labels}", shown(m)))
+            .unwrap_or_default();
         let objective = get(&["objective"])
             .map(|o| format!(" (objective {})", shown(o)))
             .unwrap_or_default();
-        let long = get(&["long"])
-            .map(|l| format!(" over {}", shown(l)))
-            .unwrap_or_default();
-        let short = get(&["short"])
-            .map(|l| format!(" over {}", shown(l)))
-            .unwrap_or_default();
+        let over = |key: &str| {
+            get(&[key]).map_or_else(|| format!(" ({key})"), |w| format!(" over {}", shown(w)))
+        };
         if let Some(f) = get(&["factor"]) {
             notes.push(format!("factor {}", shown(f)));
         }
         format!(
-            "burn rate of {metric}{labels}{objective} = {}{long}, {}{short}",
+            "burn rate{metric}{objective} = {}{}, {}{}",
             observed("observed"),
-            observed("observed_short")
+            over("long"),
+            observed("observed_short"),
+            over("short")
         )
     } else {
         let what = match (get(&["aggregation"]), get(&["metric"])) {
