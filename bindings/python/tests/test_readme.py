@@ -47,8 +47,11 @@ def test_root_readme_example_runs(monkeypatch: pytest.MonkeyPatch, capsys: pytes
     namespace: dict[str, object] = {"__name__": "root_readme"}
     for block in blocks:
         exec(compile(block, "README.md", "exec"), namespace)
-    lines = capsys.readouterr().out.splitlines()
     # Gates and rollback of examples/deployment.yaml, then the monitor fed three items.
-    assert [line.split(" ")[0] for line in lines[:2]] == ["gates", "rollback"]
-    assert lines[2].startswith("2026-12-01 21:00:45+00:00 ")
-    assert lines[3:] == ["warn ['team_overlap']"]
+    assert capsys.readouterr().out.splitlines() == [
+        "gates warn [('latency-generated', 'warn'), ('latency-cached', 'pass'), ('error-rate', 'pass'), "
+        "('cost-budget', 'pass'), ('cache-hit-rate', 'pass')]",
+        "rollback allow None",
+        "2026-12-01 21:00:45+00:00 deny full_system",
+        "warn ['team_overlap']",
+    ]
