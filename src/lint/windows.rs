@@ -55,8 +55,8 @@ impl Linter<'_> {
                     "blackout_never_active",
                     field,
                     format!(
-                        "blackout `{name}` is not active at any time in {}: it blocks nothing; \
-                         remove it once it is over",
+                        "blackout `{name}` is not active at any time in {}: it blocks nothing \
+                         in that year; remove it if it is over",
                         self.year_text()
                     ),
                 );
