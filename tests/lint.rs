@@ -1,6 +1,8 @@
 //! `PolicySet::lint`: one small bundle per lint in tests/lint/<name>/, each asserting the
 //! code, severity, file:line:col and field of every lint it gives; and the default bundle.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use changegate::{Lint, LintSeverity, PolicySet};
 
 fn now() -> chrono::DateTime<chrono::Utc> {
@@ -393,6 +395,32 @@ fn unknown_type_suggests_a_type_named_elsewhere() {
         "{}",
         all[1]
     );
+}
+
+#[test]
+fn rollback_trigger_shadowed_by_a_looser_trigger_with_a_higher_level() {
+    // `latency-terrible` (> 5s) fires only when `latency-bad` (> 3s, same window and `for`)
+    // does, which demands more. `latency-long-window` reads another window; `errors-fast`
+    // may fire sooner (`for: 30s`) than `errors` (`for: 1m`).
+    let name = "rollback_trigger_shadowed";
+    assert_eq!(
+        summary(name),
+        expect(
+            name,
+            &[(
+                "warning",
+                "rollback_trigger_shadowed",
+                "17:9",
+                "production.rollback.triggers[1]"
+            )]
+        )
+    );
+    let m = message(name, "rollback_trigger_shadowed");
+    assert!(
+        m.contains("`latency-terrible` fires only when trigger `latency-bad`"),
+        "{m}"
+    );
+    assert!(m.contains("lower level `feature_flag`"), "{m}");
 }
 
 #[test]

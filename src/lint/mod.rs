@@ -14,12 +14,14 @@
 //! - windows, expanded over the year from `now` with the window code the rules use: a
 //!   blackout covering the whole year or never active in it, a preferred window that never
 //!   opens or only opens inside blackouts, a blackout inside another one;
-//! - change types named once in the whole policy and close to another one (a typo).
+//! - change types named once in the whole policy and close to another one (a typo);
+//! - a rollback trigger that fires only when another does, which demands a higher level.
 //!
 //! Nothing here reads the clock: `now` is an argument. Windows whose occurrences could not
 //! all be computed (past the cron or RRULE limits) are not judged.
 
 mod approvals;
+mod rollback;
 mod types;
 mod windows;
 
@@ -160,6 +162,7 @@ pub(crate) fn lint(
         linter.approvals(env, policy);
         linter.whens(env, policy);
         linter.windows(env, policy);
+        linter.rollback(env, policy);
     }
     linter.types();
     let mut out = linter.out;
