@@ -266,7 +266,7 @@ mod tests {
         );
         assert_eq!(
             locate_field(text, "environments.production.blackouts[0]"),
-            Some((5, 9))
+            Some((5, 7))
         );
         assert_eq!(locate_field(text, "[x]]."), None);
     }

@@ -106,7 +106,7 @@ impl PolicySet {
     /// let now = chrono::DateTime::parse_from_rfc3339("2026-11-25T09:00:00Z").unwrap();
     /// let lints = policy.lint(now);
     /// assert_eq!(lints[0].code, "blackout_always");
-    /// assert_eq!(lints[0].location.to_string(), "b/policy.yaml:5:9");
+    /// assert_eq!(lints[0].location.to_string(), "b/policy.yaml:5:7");
     /// # Ok::<(), changegate::LoadError>(())
     /// ```
     pub fn lint(&self, now: impl Into<DateTime<Utc>>) -> Vec<crate::lint::Lint> {
