@@ -8,6 +8,7 @@ mod decision;
 mod error;
 mod evidence;
 mod history;
+mod lint;
 mod model;
 mod policy;
 mod render;
@@ -32,6 +33,7 @@ pub use error::{
 };
 pub use evidence::{Evidence, RiskEvidence, ValidationResults};
 pub use history::History;
+pub use lint::{Lint, LintSeverity};
 pub use model::{
     Approval, ApprovalCondition, Blackout, BreakGlass, ChangeOutcome, ChangeRequest, DeploymentId,
     Directory, HistoryEntry, Incident, IncidentSeverity, Person, RiskLevel, ValidationResult,

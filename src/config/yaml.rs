@@ -139,6 +139,25 @@ pub(super) fn locate(text: &str, path: &[Seg]) -> Option<(usize, usize)> {
     found
 }
 
+/// [`locate`] for a field path written as text (`environments.production.blackouts[1]`, as
+/// [`path_string`] writes it): the line and column of its deepest part found in `text`.
+pub(crate) fn locate_field(text: &str, field: &str) -> Option<(usize, usize)> {
+    let mut path = Vec::new();
+    for part in field.split('.') {
+        let (key, mut rest) = part.split_once('[').map_or((part, ""), |(k, r)| (k, r));
+        if !key.is_empty() {
+            path.push(Seg::Key(key));
+        }
+        while let Some((index, after)) = rest.split_once(']') {
+            if let Ok(i) = index.parse() {
+                path.push(Seg::Index(i));
+            }
+            rest = after.strip_prefix('[').unwrap_or(after);
+        }
+    }
+    locate(text, &path)
+}
+
 /// A YAML error as (message, position, field path).
 pub(super) type YamlError = (String, Option<(usize, usize)>, Option<String>);
 
@@ -241,5 +260,14 @@ mod tests {
         ];
         assert_eq!(locate(text, &p), Some((6, 9)));
         assert_eq!(locate(text, &[Seg::Key("nope")]), None);
+        assert_eq!(
+            locate_field(text, "environments.production.blackouts[1].yearly.from"),
+            Some((9, 11))
+        );
+        assert_eq!(
+            locate_field(text, "environments.production.blackouts[0]"),
+            Some((5, 7))
+        );
+        assert_eq!(locate_field(text, "[x]]."), None);
     }
 }

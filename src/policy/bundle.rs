@@ -264,6 +264,7 @@ impl PolicySet {
                 digest: format!("sha256:{hex}"),
                 files: files.iter().map(|(n, _)| origin(n)).collect(),
                 directory,
+                policy_file: (origin(POLICY_FILE), policy_text.to_owned()),
             }),
         })
     }

@@ -51,6 +51,8 @@ struct Inner {
     files: Vec<String>,
     /// The bundle's `directory.yaml` (empty when it has none).
     directory: crate::model::Directory,
+    /// `policy.yaml`'s name in findings and its text, for the linter's positions.
+    policy_file: (String, String),
 }
 
 impl PolicySet {
@@ -86,6 +88,36 @@ impl PolicySet {
     /// The bundle's files, as named in findings.
     pub fn files(&self) -> &[String] {
         &self.inner.files
+    }
+
+    /// Lints the bundle: what loads but cannot work as its author meant (a quorum nobody can
+    /// fill, a blackout that never ends, a type that looks like a typo...). `now` starts the
+    /// year over which windows are expanded; nothing reads the clock. The codes are listed in
+    /// docs/policy-authoring.md, "Validate".
+    ///
+    /// # Example
+    /// ```
+    /// use changegate::PolicySet;
+    /// let policy = PolicySet::from_sources("b", [(
+    ///     "policy.yaml".to_owned(),
+    ///     "timezone: UTC\nenvironments:\n  production:\n    blackouts:\n      - name: always\n        \
+    ///      weekly: {from: \"mon 00:00\", to: \"mon 00:00\"}\n".to_owned(),
+    /// )])?;
+    /// let now = chrono::DateTime::parse_from_rfc3339("2026-11-25T09:00:00Z").unwrap();
+    /// let lints = policy.lint(now);
+    /// assert_eq!(lints[0].code, "blackout_always");
+    /// assert_eq!(lints[0].location.to_string(), "b/policy.yaml:5:7");
+    /// # Ok::<(), changegate::LoadError>(())
+    /// ```
+    pub fn lint(&self, now: impl Into<DateTime<Utc>>) -> Vec<crate::lint::Lint> {
+        let (file, text) = &self.inner.policy_file;
+        crate::lint::lint(
+            &self.inner.config,
+            &self.inner.directory,
+            file,
+            text,
+            now.into(),
+        )
     }
 
     /// Checks that every environment `calendar`'s deployments and blackouts name is one the
