@@ -40,6 +40,6 @@ pub use model::{
     ValidationStatus, Vote,
 };
 pub use model::{Event, Measurement, RollbackDone};
-pub use policy::{PolicySet, builtin_files};
+pub use policy::{PolicySet, builtin_files, builtin_sources};
 pub use render::{TextStyle, preview_to_json, preview_to_text};
 pub use telemetry::Telemetry;

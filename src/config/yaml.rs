@@ -233,7 +233,27 @@ pub(super) fn describe(mut msg: String, pos: Option<(usize, usize)>) -> YamlErro
         (None, Some(n)) => Some(n.to_owned()),
         (p, None) => p.map(str::to_owned),
     };
+    let hint = rest
+        .strip_prefix("unknown field `")
+        .and_then(|r| r.split_once('`'))
+        .and_then(|(name, tail)| did_you_mean(name, tail));
+    if let Some(hint) = hint {
+        msg.push_str(&hint);
+    }
     (msg, pos, field)
+}
+
+/// `" (did you mean `x`?)"` for an unknown field `name`, from the parser's list of what it
+/// expected (`, expected one of `a`, `b`` or `, expected `a``), when one is close.
+fn did_you_mean(name: &str, expected: &str) -> Option<String> {
+    let list = expected
+        .strip_prefix(", expected one of ")
+        .or_else(|| expected.strip_prefix(", expected "))?;
+    let known: Vec<&str> = list
+        .split(", ")
+        .filter_map(|k| k.strip_prefix('`')?.strip_suffix('`'))
+        .collect();
+    crate::rules::environment::suggest(name, &known).map(|k| format!(" (did you mean `{k}`?)"))
 }
 #[cfg(test)]
 mod tests {

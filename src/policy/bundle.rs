@@ -38,6 +38,12 @@ pub fn builtin_files() -> impl Iterator<Item = &'static str> {
     BUILTIN.iter().map(|(name, _)| *name)
 }
 
+/// The embedded default bundle's files: each name (relative to the bundle) and its text, as
+/// `changegate init` writes them.
+pub fn builtin_sources() -> impl Iterator<Item = (&'static str, &'static str)> {
+    BUILTIN.iter().copied()
+}
+
 fn load_error(kind: LoadErrorKind, file: &str, message: String) -> LoadError {
     LoadError {
         kind,

@@ -13,7 +13,8 @@ use crate::render::{Format, print, print_json, style};
 
 #[derive(Args)]
 pub(crate) struct ApprovalsArgs {
-    /// The request (YAML or JSON); its `approvals:` count, with those of `--approvals`.
+    /// The request (YAML or JSON; `-` reads standard input); its `approvals:` count, with
+    /// those of `--approvals`.
     #[arg(long)]
     request: PathBuf,
     #[command(flatten)]
@@ -52,7 +53,7 @@ pub(crate) fn run(args: &ApprovalsArgs) -> crate::CommandResult {
 
 #[derive(Args)]
 pub(crate) struct EvaluateArgs {
-    /// The request (YAML or JSON).
+    /// The request (YAML or JSON; `-` reads standard input).
     #[arg(long)]
     request: PathBuf,
     /// Deployments already scheduled and one-off blackouts (YAML or JSON); empty if absent.

@@ -15,7 +15,7 @@ use clap::Args;
 /// What `check` and `windows` read: the request, the calendar, the policy and the time.
 #[derive(Args)]
 pub(crate) struct Inputs {
-    /// The request (YAML or JSON).
+    /// The request (YAML or JSON; `-` reads standard input).
     #[arg(long)]
     request: PathBuf,
     /// Deployments already scheduled and one-off blackouts (YAML or JSON); empty if absent.
@@ -73,7 +73,7 @@ impl EvidenceArgs {
         let validation = match &self.validation {
             Some(path) => Some(ValidationResults::from_yaml_with_limits(
                 &read(path, limits)?,
-                &path.display().to_string(),
+                &name(path),
                 limits,
             )?),
             None => None,
@@ -81,7 +81,7 @@ impl EvidenceArgs {
         let history = match &self.history {
             Some(path) => Some(History::from_yaml_with_limits(
                 &read(path, limits)?,
-                &path.display().to_string(),
+                &name(path),
                 limits,
             )?),
             None => None,
@@ -117,14 +117,14 @@ impl ApprovalArgs {
         if let Some(path) = &self.approvals {
             evidence = evidence.with_approvals(Approval::list_from_yaml_with_limits(
                 &read(path, limits)?,
-                &path.display().to_string(),
+                &name(path),
                 limits,
             )?);
         }
         if let Some(path) = &self.directory {
             evidence = evidence.with_directory(Directory::from_yaml_with_limits(
                 &read(path, limits)?,
-                &path.display().to_string(),
+                &name(path),
                 limits,
             )?);
         }
@@ -144,7 +144,8 @@ impl ApprovalArgs {
 /// What `gates` and `rollback` read: the deployment and its telemetry.
 #[derive(Args)]
 pub(crate) struct TelemetryArgs {
-    /// The deployment (a request: YAML or JSON); its `environment` picks the policy section.
+    /// The deployment (a request: YAML or JSON; `-`: standard input); its `environment` picks
+    /// the policy section.
     #[arg(long)]
     pub(crate) deployment: PathBuf,
     /// Measurements (YAML, JSON or JSON lines: `{metric, at, value, labels?}` each, as a list
@@ -192,8 +193,13 @@ impl TelemetryArgs {
     }
 }
 
+/// How errors name the file read from `path` (`<stdin>` for `-`).
 fn name(path: &Path) -> String {
-    path.display().to_string()
+    if path == Path::new(STDIN) {
+        "<stdin>".to_owned()
+    } else {
+        path.display().to_string()
+    }
 }
 
 fn measurements_file(path: &Path, limits: &InputLimits) -> Result<Vec<Measurement>, Invalid> {
@@ -260,6 +266,20 @@ pub(crate) struct Invalid {
     message: String,
 }
 
+impl Invalid {
+    /// The error as one JSON object, for `--format json`: `{"error": {file, line, column,
+    /// field, message}}` (`null` where unknown).
+    pub(crate) fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({"error": {
+            "file": self.location.file,
+            "line": self.location.line,
+            "column": self.location.column,
+            "field": self.field,
+            "message": self.message,
+        }})
+    }
+}
+
 impl From<InputError> for Invalid {
     fn from(e: InputError) -> Self {
         Self {
@@ -295,7 +315,43 @@ pub(crate) fn invalid(file: &str, message: String) -> Invalid {
 
 /// Reads a regular file of at most `limits.max_bytes` bytes.
 fn read(path: &Path, limits: &InputLimits) -> Result<String, Invalid> {
+    if path == Path::new(STDIN) {
+        return read_stdin(limits);
+    }
     Ok(changegate::read_input_file(path, limits)?)
+}
+
+/// The path that names standard input (`--request -`).
+pub(crate) const STDIN: &str = "-";
+
+/// Standard input, within the size limit, at most once per run (a second `-` reads nothing
+/// and says so).
+fn read_stdin(limits: &InputLimits) -> Result<String, Invalid> {
+    use std::io::Read;
+    static TAKEN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let fail = |message: String| invalid("<stdin>", message);
+    if TAKEN.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return Err(fail(
+            "standard input (`-`) can be given to one option only".to_owned(),
+        ));
+    }
+    let cap = u64::try_from(limits.max_bytes)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(cap)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(format!("cannot read: {e}")))?;
+    if bytes.len() > limits.max_bytes {
+        return Err(fail(format!(
+            "standard input is larger than the limit of {} bytes; raise it with \
+             --max-input-bytes",
+            limits.max_bytes
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| fail(format!("not UTF-8: {e}")))
 }
 
 /// `--now`/`--from`, or the system clock: the CLI is the one place allowed to read it; the
@@ -322,7 +378,7 @@ pub(crate) fn load_policy(
 pub(crate) fn load_request(path: &Path, limits: &InputLimits) -> Result<ChangeRequest, Invalid> {
     Ok(ChangeRequest::from_yaml_with_limits(
         &read(path, limits)?,
-        &path.display().to_string(),
+        &name(path),
         limits,
     )?)
 }
@@ -336,7 +392,7 @@ pub(crate) fn load_calendar(
     match path {
         Some(path) => Ok(Calendar::from_yaml_checked(
             &read(path, limits)?,
-            &path.display().to_string(),
+            &name(path),
             policy,
             limits,
         )?),

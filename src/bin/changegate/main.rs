@@ -8,22 +8,26 @@
 //! - `monitor`: 1 at the first rollback decision, 0 at the end of the input;
 //! - `windows`: 0 when at least one window was found, 1 when none;
 //! - `preview`: 0;
-//! - every command: 2 on invalid input or policy.
+//! - `validate`: 1 when a lint is an error, 0 otherwise;
+//! - every command: 2 on invalid input or policy (with `--format json`, the error is one JSON
+//!   object `{error: {file, line, column, field, message}}` on stdout).
 
 mod approvals;
 mod check;
 mod gates;
 mod input;
+mod meta;
 mod monitor;
 mod preview;
 mod render;
 mod risk;
 mod rollback;
+mod validate;
 mod windows;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::input::Invalid;
 
@@ -31,12 +35,24 @@ use crate::input::Invalid;
 #[command(
     name = "changegate",
     version,
-    about = "Decide when a production change may happen and whether it may proceed"
+    about = "Decide when a production change may happen and whether it may proceed",
+    after_help = EXIT_CODES
 )]
 struct Cli {
+    /// When to colour the text output: `auto` (a terminal, and `NO_COLOR` unset), `always`
+    /// or `never`.
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    color: render::Color,
     #[command(subcommand)]
     command: Command,
 }
+
+/// The exit codes, as `--help` lists them.
+const EXIT_CODES: &str = "Exit codes:
+  0  allowed (warnings included); found; done
+  1  denied (rollback: roll back; windows: none found; validate: a lint error; test: a failure)
+  2  invalid input or policy: nothing was decided (the message names file, line and field)
+  3  pending: not allowed yet, more evidence can allow it (gates, rollback: keep watching)";
 
 #[derive(Subcommand)]
 enum Command {
@@ -69,6 +85,15 @@ enum Command {
     Windows(windows::WindowsArgs),
     /// The next occurrences of every blackout and preferred window, in local time and UTC.
     Preview(preview::PreviewArgs),
+    /// Load a bundle and lint it: quorums no one can fill, windows that never open or always
+    /// block, blackouts that shadow each other, likely typos (exit 1 on a lint error).
+    Validate(validate::ValidateArgs),
+    /// Write the default bundle into a directory, as a starting point.
+    Init(meta::InitArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(meta::CompletionsArgs),
+    /// Print the manual page (roff; `changegate man | man -l -`).
+    Man,
 }
 
 /// The exit codes the commands share.
@@ -84,7 +109,17 @@ mod exit {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    render::set_color(cli.color);
+    // `--format json` applies to errors too: whichever subcommand has it.
+    let json = matches
+        .subcommand()
+        .and_then(|(_, m)| m.try_get_one::<render::Format>("format").ok().flatten())
+        .is_some_and(|f| *f == render::Format::Json);
     let result = match &cli.command {
         Command::Check(args) => check::run(args),
         Command::Risk(args) => risk::run(args),
@@ -95,11 +130,19 @@ fn main() -> ExitCode {
         Command::Monitor(args) => monitor::run(args),
         Command::Windows(args) => windows::run(args),
         Command::Preview(args) => preview::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Init(args) => meta::run_init(args),
+        Command::Completions(args) => meta::run_completions(args),
+        Command::Man => meta::run_man(),
     };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(invalid) => {
-            input::report(&invalid);
+            if json {
+                render::print_json(&invalid.to_json());
+            } else {
+                input::report(&invalid);
+            }
             ExitCode::from(exit::INVALID)
         }
     }

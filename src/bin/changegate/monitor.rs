@@ -53,6 +53,12 @@ const STDIN: &str = "<stdin>";
 pub(crate) fn run(args: &MonitorArgs) -> crate::CommandResult {
     let limits = args.limits.limits();
     let policy = load_policy(args.policy.as_deref(), &limits)?;
+    if args.deployment.as_os_str() == crate::input::STDIN {
+        return Err(invalid(
+            "--deployment",
+            "standard input carries the telemetry here: give the deployment as a file".to_owned(),
+        ));
+    }
     let deployment = load_request(&args.deployment, &limits)?;
     let start = match args.start.as_deref() {
         Some(text) => instant_arg(Some(text), "--start")?,

@@ -9,7 +9,7 @@ use clap::ValueEnum;
 use serde_json::Value;
 
 /// `--format`.
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Format {
     Text,
     Json,
@@ -33,13 +33,34 @@ pub(crate) fn print_json(value: &serde_json::Value) {
     let _ = out.flush();
 }
 
-/// Colour when stdout is a terminal and `NO_COLOR` is not set.
+/// `--color`: when the text output is coloured.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Color {
+    /// When stdout is a terminal and `NO_COLOR` is not set.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+static COLOR: std::sync::OnceLock<Color> = std::sync::OnceLock::new();
+
+/// Sets `--color` once, before any output.
+pub(crate) fn set_color(color: Color) {
+    let _ = COLOR.set(color);
+}
+
+/// Colour as `--color` says; `auto` (the default): when stdout is a terminal and `NO_COLOR` is
+/// not set (<https://no-color.org>).
 pub(crate) fn style() -> TextStyle {
-    if std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
-        TextStyle::Ansi
-    } else {
-        TextStyle::Plain
-    }
+    let on = match COLOR.get().copied().unwrap_or_default() {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    if on { TextStyle::Ansi } else { TextStyle::Plain }
 }
 
 // ---------------------------------------------------------------------------------------------

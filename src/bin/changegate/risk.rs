@@ -10,7 +10,7 @@ use crate::render::{Format, print, print_json, style};
 
 #[derive(Args)]
 pub(crate) struct RiskArgs {
-    /// The request (YAML or JSON).
+    /// The request (YAML or JSON; `-` reads standard input).
     #[arg(long)]
     request: PathBuf,
     #[command(flatten)]

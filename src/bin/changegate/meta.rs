@@ -1,0 +1,81 @@
+//! The commands about the tool itself: `init` (a bundle to start from), `completions` (shell
+//! completion scripts) and `man` (the manual page), the last two generated from the same
+//! command-line definition as the parser (clap_complete, clap_mangen).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, CommandFactory};
+
+use crate::input::invalid;
+
+#[derive(Args)]
+pub(crate) struct InitArgs {
+    /// The directory to write the bundle into (created if missing); `policies` if absent.
+    dir: Option<PathBuf>,
+    /// Overwrite files that already exist.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell to write the completion script for.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
+}
+
+/// `changegate init [DIR]`: writes the default bundle (the files `PolicySet::builtin` embeds)
+/// into `DIR`, refusing to overwrite a file unless `--force`.
+pub(crate) fn run_init(args: &InitArgs) -> crate::CommandResult {
+    let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("policies"));
+    let files: Vec<(PathBuf, &str)> = changegate::builtin_sources()
+        .map(|(name, text)| (dir.join(name), text))
+        .collect();
+    if !args.force {
+        if let Some((path, _)) = files.iter().find(|(p, _)| p.exists()) {
+            return Err(invalid(
+                &path.display().to_string(),
+                "already exists: `changegate init` does not overwrite files without --force"
+                    .to_owned(),
+            ));
+        }
+    }
+    for (path, text) in &files {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                invalid(&parent.display().to_string(), format!("cannot create: {e}"))
+            })?;
+        }
+        std::fs::write(path, text)
+            .map_err(|e| invalid(&path.display().to_string(), format!("cannot write: {e}")))?;
+    }
+    let mut out = std::io::stdout().lock();
+    for (path, _) in &files {
+        let _ = writeln!(out, "wrote {}", path.display());
+    }
+    let _ = writeln!(
+        out,
+        "next: edit {0}/policy.yaml, then `changegate validate {0}`",
+        dir.display()
+    );
+    Ok(crate::exit::OK)
+}
+
+/// `changegate completions SHELL`: the completion script on stdout.
+pub(crate) fn run_completions(args: &CompletionsArgs) -> crate::CommandResult {
+    let mut cmd = crate::Cli::command();
+    clap_complete::generate(args.shell, &mut cmd, "changegate", &mut std::io::stdout());
+    Ok(crate::exit::OK)
+}
+
+/// `changegate man`: the manual page (roff) on stdout.
+pub(crate) fn run_man() -> crate::CommandResult {
+    let cmd = crate::Cli::command();
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(cmd)
+        .render(&mut buf)
+        .map_err(|e| invalid("<man>", format!("cannot render the manual page: {e}")))?;
+    let _ = std::io::stdout().lock().write_all(&buf);
+    Ok(crate::exit::OK)
+}
