@@ -9,7 +9,9 @@
 //! - `validation`, `risk`, `approvals`: the other sections of an environment (`approvals` also
 //!   reads `break_glass:`);
 //! - `evidence`: the evidence documents (validation results, history, approvals, directory);
-//! - `bundle`: the policy document's schema (`timezone`, `environments`).
+//! - `bundle`: the policy document's schema (`timezone`, `environments`);
+//! - `schema`: the JSON Schemas of these documents and of the decision, derived from the
+//!   serde types above (`changegate::schemas()`, docs/schema/).
 //!
 //! This file holds the entry points.
 
@@ -24,6 +26,7 @@ mod limits;
 mod risk;
 mod rollback;
 mod schedule;
+mod schema;
 mod validation;
 mod windows;
 mod yaml;
@@ -31,6 +34,7 @@ mod yaml;
 pub(crate) use bundle::{BundleFiles, EnvironmentPolicy, PolicyConfig};
 pub(crate) use input::check_calendar;
 pub(crate) use limits::strip_bom;
+pub use schema::schemas;
 pub use limits::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, InputLimits, read_input_file};
 
 use crate::calendar::Calendar;
