@@ -305,10 +305,11 @@ fn known_bad_documents_fail_their_schemas() {
     for (bad, why) in [
         (with("strat", json!("x")), "additional"),
         (with("start", json!("2026-12-01T22:00:00")), "does not match"),
-        (with("duration", json!("2 hours")), "does not match"),
+        // An optional field: its schema is "a duration, or null".
+        (with("duration", json!("2 hours")), "at `/duration`: \"2 hours\" is not valid"),
         (with("services", json!("checkout")), "not of type"),
     ] {
-        let errs = errors(&request, &bad).join("\n");
+        let errs = errors(&request, &bad).join("\n").to_lowercase();
         assert!(errs.contains(why), "{bad} gave: {errs}");
         // The reader refuses it too.
         let text = serde_json::to_string(&bad).unwrap();
@@ -322,28 +323,44 @@ fn known_bad_documents_fail_their_schemas() {
         errors(&request, &missing)
     );
 
+    // Each bad policy next to the same policy with the mistake fixed: only the mistake fails.
     let policy = validator("policy");
-    for (bad, why) in [
+    let env = |section: Value| json!({"timezone": "UTC", "environments": {"production": section}});
+    let gate = |aggregation: &str| {
+        env(json!({"gates": {"rules": [
+            {"name": "g", "metric": "m", "aggregation": aggregation, "window": "5m", "max": 1}
+        ]}}))
+    };
+    for (bad, fixed) in [
         (
-            json!({"timezone": "UTC", "environments": {"production": {"advance_notce": {"min": "1h"}}}}),
-            "additional",
+            env(json!({"advance_notce": {"min": "1h"}})),
+            env(json!({"advance_notice": {"min": "1h"}})),
         ),
         (
-            json!({"timezone": "UTC", "environments": {"production": {"max_duration": {"max": "8 hours"}}}}),
-            "does not match",
+            env(json!({"max_duration": {"max": "8 hours"}})),
+            env(json!({"max_duration": {"max": "8h"}})),
         ),
         (
-            json!({"timezone": "UTC", "environments": {"production": {"approvals": {"rules": [{"name": "r", "min": 0}]}}}}),
-            "is not valid under any of the schemas",
+            env(json!({"approvals": {"rules": [{"name": "r", "roles": ["a"], "min": 0}]}})),
+            env(json!({"approvals": {"rules": [{"name": "r", "roles": ["a"], "min": "all"}]}})),
         ),
+        (gate("mean"), gate("p95")),
         (
-            json!({"timezone": "UTC", "environments": {"production": {"gates": {"rules": [{"name": "g", "metric": "m", "aggregation": "mean", "window": "5m", "max": 1}]}}}}),
-            "is not one of",
+            env(json!({"blackouts": [{"name": "x", "weekly": {"from": "fri 16:00"}}]})),
+            env(json!({"blackouts": [{"name": "x", "weekly": {"from": "fri 16:00", "to": "mon 06:00"}}]})),
         ),
-        (json!({"environments": {}}), "\"timezone\" is a required property"),
+        (json!({"environments": {}}), json!({"timezone": "UTC", "environments": {}})),
     ] {
-        let errs = errors(&policy, &bad).join("\n");
-        assert!(errs.contains(why), "{bad} gave: {errs}");
+        assert!(!policy.is_valid(&bad), "{bad} validates");
+        assert_valid("policy", &policy, &fixed, &fixed.to_string());
+        // The reader agrees on both.
+        let load = |doc: &Value| {
+            let dir = tempfile::tempdir().unwrap();
+            fs::write(dir.path().join("policy.yaml"), doc.to_string()).unwrap();
+            changegate::PolicySet::load(dir.path()).map(|_| ())
+        };
+        assert!(load(&bad).is_err(), "{bad} loads");
+        assert!(load(&fixed).is_ok(), "{fixed}: {:?}", load(&fixed));
     }
 
     let approvals = validator("approvals");
