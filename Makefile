@@ -9,7 +9,8 @@ PY     := $(VENV)/bin/python
 
 ## The main job: a real `changegate check` of the example request on the default policy, its
 ## risk from the example validation results and history, its approvals from the example
-## approvals and directory, then the one readiness answer of all three.
+## approvals and directory, then the one readiness answer of all three; then, for a deployment
+## under way, its SLO gates and rollback decision from the example measurements and events.
 check:
 	@echo "==> building the CLI and checking examples/request.yaml (first run: a minute or two of compiling)" >&2
 	cargo run --features cli -- check --request examples/request.yaml \
@@ -28,6 +29,12 @@ check:
 		--calendar examples/calendar.yaml --approvals examples/approvals.yaml \
 		--directory examples/directory.yaml --validation examples/validation.yaml \
 		--history examples/history.yaml --now 2026-11-28T09:00:00Z
+	@echo "==> once it runs: is it healthy (SLO gates) and should it roll back? examples/deployment.yaml, examples/measurements.yaml, examples/events.yaml" >&2
+	cargo run --quiet --features cli -- gates --deployment examples/deployment.yaml \
+		--measurements examples/measurements.yaml --now 2026-12-01T21:10:00Z
+	cargo run --quiet --features cli -- rollback --deployment examples/deployment.yaml \
+		--measurements examples/measurements.yaml --events examples/events.yaml \
+		--now 2026-12-01T21:10:00Z
 
 ## Every test: Rust (unit, integration, data-driven cases, CLI, doctests), benches compile,
 ## then the Python bindings built into a venv and tested with pytest and stubtest.

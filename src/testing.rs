@@ -11,15 +11,20 @@
 //! now: 2026-11-25T09:00:00Z
 //! request: {id: dep-1, service: search, environment: production, type: feature, ...}
 //! calendar: {deployments: [...], blackouts: [...]}   # optional
-//! check: risk                  # optional: `schedule` (the default), `risk`, `approvals`
-//!                              # or `readiness`
+//! check: risk                  # optional: `schedule` (the default), `risk`, `approvals`,
+//!                              # `readiness`, `gates` or `rollback`
 //! validation: [...]            # optional validation results (ValidationResults::from_yaml)
 //! history: {changes: [...]}    # optional history (History::from_yaml)
 //! approvals: [...]             # optional approvals besides the request's (Approval::list_from_yaml)
 //! directory: {people: {...}}   # optional directory, laid over the bundle's (Directory::from_yaml)
 //! risk_level: high             # optional: a level already assessed (approvals, readiness)
+//! measurements: [{metric: error_rate, at: ..., value: 0.002, labels: {path: cached}}]
+//!                              # optional, for `check: gates`/`rollback` (Measurement::list_from_yaml)
+//! baseline: [...]              # optional baseline measurements (relative gates)
+//! events: [{kind: security_failure, at: ..., source: waf}]   # optional (Event::list_from_yaml)
+//! rollbacks: [{level: feature_flag, at: ...}]   # optional, performed (RollbackDone::list_from_yaml)
 //! expect:
-//!   outcome: deny                # allow | warn | deny (the decision's `outcome`)
+//!   outcome: deny                # allow | warn | pending | deny (the decision's `outcome`)
 //!   findings:                    # the exact list of (rule, severity), in order
 //!     - rule: blackout
 //!       severity: deny
@@ -45,6 +50,9 @@
 //! A `check: approvals` case runs [`PolicySet::check_approvals`], a `check: readiness` case
 //! [`PolicySet::evaluate`], each with all the evidence the case gives (calendar, validation,
 //! history, approvals, directory, risk level).
+//! A `check: gates` case runs [`PolicySet::check_gates`], a `check: rollback` case
+//! [`PolicySet::check_rollback`], each with the case's `measurements`, `baseline`, `events` and
+//! `rollbacks` (the request is the deployment).
 //! A `check: risk` case runs [`PolicySet::assess_risk`] with the case's `validation` and
 //! `history` (absent ones are missing evidence). A schedule case with `validation` or
 //! `history` runs [`PolicySet::check_schedule_with_risk`], so the risk level drives the
@@ -98,6 +106,7 @@ use crate::error::{InputError, LoadError, Location};
 use crate::evidence::Evidence;
 use crate::model::ChangeRequest;
 use crate::policy::PolicySet;
+use crate::telemetry::Telemetry;
 
 /// What a case expects the decision to be.
 #[derive(Debug, Clone, PartialEq)]
@@ -143,6 +152,8 @@ pub(crate) enum CaseCheck {
     Risk,
     Approvals,
     Readiness,
+    Gates,
+    Rollback,
 }
 
 /// What a risk case expects of `details.risk`; each part is compared when given.
@@ -188,6 +199,7 @@ pub struct Case {
     calendar: Calendar,
     check: CaseCheck,
     evidence: Evidence,
+    telemetry: Telemetry,
     expect: Expectation,
 }
 
@@ -238,6 +250,7 @@ impl Case {
             calendar: file.calendar,
             check: file.check,
             evidence: file.evidence,
+            telemetry: file.telemetry,
             expect: file.expect,
         })
     }
@@ -305,6 +318,12 @@ impl Case {
         &self.calendar
     }
 
+    /// The measurements, baseline, events and rollbacks performed of a `check: gates` or
+    /// `check: rollback` case (empty for other cases).
+    pub fn telemetry(&self) -> &Telemetry {
+        &self.telemetry
+    }
+
     /// The expected decision.
     pub fn expectation(&self) -> &Expectation {
         &self.expect
@@ -319,6 +338,8 @@ impl Case {
             CaseCheck::Risk => policy.assess_risk(request, &self.evidence.risk(), now),
             CaseCheck::Approvals => policy.check_approvals(request, &self.evidence, now),
             CaseCheck::Readiness => policy.evaluate(request, &self.evidence, now),
+            CaseCheck::Gates => policy.check_gates(request, &self.telemetry, now),
+            CaseCheck::Rollback => policy.check_rollback(request, &self.telemetry, now),
             CaseCheck::Schedule if has_evidence => {
                 policy.check_schedule_with_risk(request, &self.calendar, &self.evidence.risk(), now)
             }
@@ -1049,6 +1070,42 @@ mod tests {
         assert_eq!(case.policy(), Some(Path::new("tests/cases/bundles/x")));
         let err = run_case(&case, &builtin()).unwrap_err();
         assert!(matches!(err, CaseError::Policy { .. }), "{err}");
+    }
+
+    #[test]
+    fn gates_and_rollback_cases_read_their_telemetry() {
+        let base = "description: gates\nnow: 2026-12-01T10:00:00Z\ncheck: gates\n\
+            request: {id: d, service: s, environment: production, type: feature,\n  \
+            start: '2026-12-01T09:00:00Z', duration: 1h}\n";
+        let text = format!(
+            "{base}measurements:\n  - {{metric: error_rate, at: 2026-12-01T09:59:00Z, value: 0.1}}\n  \
+             - {{metric: error_rate, at: 2026-12-01T09:59:30Z, value: .nan, labels: {{path: x}}}}\n\
+             baseline: [{{metric: error_rate, at: 2026-11-30T09:59:00Z, value: null}}]\n\
+             events: [{{kind: security_failure, at: 2026-12-01T09:58:00Z}}]\n\
+             rollbacks: [{{level: feature_flag, at: 2026-12-01T09:58:30Z}}]\n\
+             expect: {{outcome: allow}}\n"
+        );
+        let case = Case::from_yaml(&text, "c.yaml").unwrap();
+        assert_eq!(case.check, CaseCheck::Gates);
+        let t = case.telemetry();
+        assert_eq!(
+            (t.measurement_count(), t.baseline_count(), t.event_count()),
+            (2, 1, 1)
+        );
+        assert_eq!(t.rollbacks()[0].level, "feature_flag");
+
+        let bad = format!(
+            "{base}measurements:\n  - {{metric: error_rate, at: 2026-12-01T09:59:00Z, value: 0.1}}\n  \
+             - metric: error_rate\n    at: 2026-12-01T09:59:30Z\n    value: lots\n\
+             expect: {{outcome: allow}}\n"
+        );
+        let err = Case::from_yaml(&bad, "c.yaml").unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("measurements[1].value"), "{err}");
+        assert_eq!(err.location.line, Some(10), "{err}");
+
+        let rollback = text.replace("check: gates", "check: rollback");
+        let case = Case::from_yaml(&rollback, "c.yaml").unwrap();
+        assert_eq!(case.check, CaseCheck::Rollback);
     }
 
     #[test]

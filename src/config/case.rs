@@ -21,7 +21,10 @@ use crate::calendar::Calendar;
 use crate::error::{InputError, Location};
 use crate::evidence::{Evidence, ValidationResults};
 use crate::history::History;
-use crate::model::{Approval, ChangeRequest, Directory, RiskLevel};
+use crate::model::{
+    Approval, ChangeRequest, Directory, Event, Measurement, RiskLevel, RollbackDone,
+};
+use crate::telemetry::Telemetry;
 use crate::testing::{CaseCheck, Expectation, ExpectedApprovals, ExpectedFinding, ExpectedRisk};
 use crate::time::parse_instant;
 
@@ -47,6 +50,14 @@ struct CaseDoc {
     directory: Option<yaml::Value>,
     #[serde(default)]
     risk_level: Option<String>,
+    #[serde(default)]
+    measurements: Option<yaml::Value>,
+    #[serde(default)]
+    baseline: Option<yaml::Value>,
+    #[serde(default)]
+    events: Option<yaml::Value>,
+    #[serde(default)]
+    rollbacks: Option<yaml::Value>,
     expect: ExpectDoc,
 }
 
@@ -57,6 +68,8 @@ enum CheckDoc {
     Risk,
     Approvals,
     Readiness,
+    Gates,
+    Rollback,
 }
 
 #[derive(Deserialize)]
@@ -128,6 +141,8 @@ pub(crate) struct CaseFile {
     /// The question the case asks.
     pub(crate) check: CaseCheck,
     pub(crate) evidence: Evidence,
+    /// The measurements, baseline, events and rollbacks of a gates or rollback case.
+    pub(crate) telemetry: Telemetry,
     pub(crate) expect: Expectation,
 }
 
@@ -156,6 +171,9 @@ impl CaseCtx<'_> {
         }));
         let field = if field.is_empty() {
             what.to_owned()
+        } else if field.starts_with('[') {
+            // A list's items follow its name without a dot: `measurements[1].value`.
+            format!("{what}{field}")
         } else {
             format!("{what}.{field}")
         };
@@ -289,6 +307,39 @@ pub(crate) fn read_case(
             )
         })?),
     };
+    let measurements = match &doc.measurements {
+        None => Vec::new(),
+        Some(v) => {
+            let text = ctx.sub_document("measurements", v)?;
+            Measurement::list_from_yaml(&text, origin)
+                .map_err(|e| ctx.relocate("measurements", e))?
+        }
+    };
+    let baseline = match &doc.baseline {
+        None => Vec::new(),
+        Some(v) => {
+            let text = ctx.sub_document("baseline", v)?;
+            Measurement::list_from_yaml(&text, origin).map_err(|e| ctx.relocate("baseline", e))?
+        }
+    };
+    let events = match &doc.events {
+        None => Vec::new(),
+        Some(v) => {
+            let text = ctx.sub_document("events", v)?;
+            Event::list_from_yaml(&text, origin).map_err(|e| ctx.relocate("events", e))?
+        }
+    };
+    let rollbacks = match &doc.rollbacks {
+        None => Vec::new(),
+        Some(v) => {
+            let text = ctx.sub_document("rollbacks", v)?;
+            RollbackDone::list_from_yaml(&text, origin).map_err(|e| ctx.relocate("rollbacks", e))?
+        }
+    };
+    let telemetry = Telemetry::new(measurements)
+        .with_baseline(baseline)
+        .with_events(events)
+        .with_rollbacks(rollbacks);
     let findings = doc
         .expect
         .findings
@@ -316,7 +367,10 @@ pub(crate) fn read_case(
             Some(CheckDoc::Risk) => CaseCheck::Risk,
             Some(CheckDoc::Approvals) => CaseCheck::Approvals,
             Some(CheckDoc::Readiness) => CaseCheck::Readiness,
+            Some(CheckDoc::Gates) => CaseCheck::Gates,
+            Some(CheckDoc::Rollback) => CaseCheck::Rollback,
         },
+        telemetry,
         evidence: {
             let mut e = Evidence::new()
                 .with_calendar(calendar)

@@ -9,6 +9,8 @@
 //! - `validation`, `risk`, `approvals`: the other sections of an environment (`approvals` also
 //!   reads `break_glass:`);
 //! - `evidence`: the evidence documents (validation results, history, approvals, directory);
+//! - `telemetry`: the gates and rollback evidence (measurements, events, rollbacks performed),
+//!   also as JSON lines;
 //! - `bundle`: the policy document's schema (`timezone`, `environments`);
 //! - `schema`: the JSON Schemas of these documents and of the decision, derived from the
 //!   serde types above (`changegate::schemas()`, docs/schema/).
@@ -27,6 +29,7 @@ mod risk;
 mod rollback;
 mod schedule;
 mod schema;
+mod telemetry;
 mod validation;
 mod windows;
 mod yaml;

@@ -100,6 +100,19 @@ pub(crate) enum Shape {
     BreakGlass,
     /// A directory: `people`.
     Directory,
+    /// A list of measurements (or baseline measurements).
+    Measurements,
+    /// A measurement: `at` is an instant, `value` a [`Shape::MeasuredValue`].
+    Measurement,
+    /// A measured value: a number, `None` (no data) or NaN (a float NaN is sent as `"NaN"`,
+    /// which JSON has no number for); an infinity is refused; the core checks the rest.
+    MeasuredValue,
+    /// A list of events.
+    Events,
+    /// A list of rollbacks performed.
+    Rollbacks,
+    /// An event or a rollback performed: `at` is an instant.
+    Timed,
     /// Anything JSON can hold (labels, ids, names): the core checks it.
     Free,
 }
@@ -121,6 +134,8 @@ impl Shape {
             (Shape::Request, "break_glass") => Shape::BreakGlass,
             (Shape::Approval, "at") => Shape::Instant,
             (Shape::BreakGlass, "at" | "expires") => Shape::Instant,
+            (Shape::Measurement | Shape::Timed, "at") => Shape::Instant,
+            (Shape::Measurement, "value") => Shape::MeasuredValue,
             _ => Shape::Free,
         }
     }
@@ -133,6 +148,8 @@ impl Shape {
             Shape::HistoryChanges => Shape::HistoryChange,
             Shape::Incidents => Shape::Incident,
             Shape::Approvals => Shape::Approval,
+            Shape::Measurements => Shape::Measurement,
+            Shape::Events | Shape::Rollbacks => Shape::Timed,
             _ => Shape::Free,
         }
     }
@@ -327,7 +344,9 @@ impl Walk {
             | Shape::Incident
             | Shape::Approval
             | Shape::BreakGlass
-            | Shape::Directory => {
+            | Shape::Directory
+            | Shape::Measurement
+            | Shape::Timed => {
                 if let Ok(req) = obj.cast::<crate::inputs::PyChangeRequest>() {
                     if shape == Shape::Request {
                         return serde_json::to_value(&*req.get().inner)
@@ -343,10 +362,29 @@ impl Walk {
             | Shape::Validation
             | Shape::HistoryChanges
             | Shape::Incidents
-            | Shape::Approvals => {
+            | Shape::Approvals
+            | Shape::Measurements
+            | Shape::Events
+            | Shape::Rollbacks => {
                 if !(obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>()) {
                     return Err(wrong("a list"));
                 }
+            }
+            Shape::MeasuredValue => {
+                if let Ok(f) = obj.cast::<PyFloat>() {
+                    let v = f.value();
+                    if v.is_nan() {
+                        return Ok(Value::String("NaN".to_owned()));
+                    }
+                    if v.is_infinite() {
+                        return Err(Problem::input(
+                            path.to_string(),
+                            format!("must be a finite number, None (no data) or NaN, not {v}"),
+                        ));
+                    }
+                }
+                // Anything else (a number, the text `"NaN"`, a wrong type) goes to the core,
+                // which reads it as it reads a file.
             }
             Shape::Free => {}
         }

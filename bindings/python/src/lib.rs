@@ -11,7 +11,9 @@
 //! - `answer`: one pattern for the frozen answer classes;
 //! - `inputs`: `ChangeRequest`, `Calendar`, `ValidationResults`, `History`; `policy`:
 //!   `PolicySet`;
-//! - `decision`: `Decision`, `Finding`; `windows`: `NextWindows`, `Preview` and their parts.
+//! - `decision`: `Decision`, `Finding`; `windows`: `NextWindows`, `Preview` and their parts;
+//! - `telemetry`: the gates and rollback inputs (measurements, events, rollbacks) and
+//!   `Monitor`.
 
 mod answer;
 mod args;
@@ -20,6 +22,7 @@ mod decision;
 mod errors;
 mod inputs;
 mod policy;
+mod telemetry;
 mod windows;
 
 use pyo3::prelude::*;
@@ -51,6 +54,7 @@ fn _changegate(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<inputs::PyHistory>()?;
     m.add_class::<decision::PyDecision>()?;
     m.add_class::<decision::PyFinding>()?;
+    m.add_class::<telemetry::PyMonitor>()?;
     m.add_class::<windows::PyNextWindows>()?;
     m.add_class::<windows::PyAllowedWindow>()?;
     m.add_class::<windows::PyBlockedStretch>()?;

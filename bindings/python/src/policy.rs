@@ -18,6 +18,7 @@ use crate::args::{
 use crate::convert::{self, Path};
 use crate::decision::PyDecision;
 use crate::errors::{Problem, guard, guard_py};
+use crate::telemetry::{BaselineArg, DeploymentArg, EventsArg, MeasurementsArg, RollbacksArg};
 use crate::windows;
 
 /// A loaded policy bundle (`policy.yaml` plus compiled scripts): load once, check many times,
@@ -25,6 +26,13 @@ use crate::windows;
 #[pyclass(frozen, module = "changegate", name = "PolicySet")]
 pub(crate) struct PyPolicySet {
     inner: PolicySet,
+}
+
+impl PyPolicySet {
+    /// The loaded bundle.
+    pub(crate) fn inner(&self) -> &PolicySet {
+        &self.inner
+    }
 }
 
 fn load_policy(
@@ -228,6 +236,62 @@ impl PyPolicySet {
         let request = request.0;
         let inner = py
             .detach(|| guard(|| Ok(policy.evaluate(&request, &evidence, now.0))))
+            .or_raise(py)?;
+        Ok(PyDecision { inner, request })
+    }
+
+    /// Is `deployment` healthy enough to continue or promote? A decision with `check ==
+    /// "gates"`: each gate of the environment's `gates:` (an aggregate of a metric over a
+    /// window ending at `now`, against its thresholds) as pass, warn, fail or inconclusive in
+    /// `details["gates"]`, with the weighted score; `pending` while a gate is inconclusive.
+    ///
+    /// `deployment` is a request (dict, text or `ChangeRequest`); `measurements` (and
+    /// `baseline`) a list of dicts `{metric, at, value, labels?}` (`value` a number, `None` for
+    /// no data, or NaN) or YAML/JSON/JSON-lines text; `events` a list of `{kind, at, source?}`;
+    /// `rollbacks` a list of `{level, at}`. The GIL is released while the rules run.
+    #[pyo3(signature = (deployment, measurements, now, *, events = None, baseline = None, rollbacks = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn check_gates(
+        &self,
+        py: Python<'_>,
+        deployment: DeploymentArg,
+        measurements: MeasurementsArg,
+        now: Now,
+        events: Option<EventsArg>,
+        baseline: Option<BaselineArg>,
+        rollbacks: Option<RollbacksArg>,
+    ) -> PyResult<PyDecision> {
+        let telemetry = crate::telemetry::telemetry(measurements, events, baseline, rollbacks);
+        let policy = &self.inner;
+        let request = deployment.0;
+        let inner = py
+            .detach(|| guard(|| Ok(policy.check_gates(&request, &telemetry, now.0))))
+            .or_raise(py)?;
+        Ok(PyDecision { inner, request })
+    }
+
+    /// Should `deployment` roll back, how far and by when? A decision with `check ==
+    /// "rollback"`: `deny` means roll back (`details["rollback"]` names the `level` and the
+    /// `deadline`, and each trigger's state), `pending` means keep watching (a trigger without
+    /// data, a rollback in progress). Arguments as `check_gates`; `rollbacks` are the
+    /// rollbacks already performed (a trigger still firing after a level's budget escalates).
+    #[pyo3(signature = (deployment, measurements, now, *, events = None, baseline = None, rollbacks = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn check_rollback(
+        &self,
+        py: Python<'_>,
+        deployment: DeploymentArg,
+        measurements: MeasurementsArg,
+        now: Now,
+        events: Option<EventsArg>,
+        baseline: Option<BaselineArg>,
+        rollbacks: Option<RollbacksArg>,
+    ) -> PyResult<PyDecision> {
+        let telemetry = crate::telemetry::telemetry(measurements, events, baseline, rollbacks);
+        let policy = &self.inner;
+        let request = deployment.0;
+        let inner = py
+            .detach(|| guard(|| Ok(policy.check_rollback(&request, &telemetry, now.0))))
             .or_raise(py)?;
         Ok(PyDecision { inner, request })
     }

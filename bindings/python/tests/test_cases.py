@@ -3,7 +3,9 @@
 A `check: approvals` case runs `changegate approvals` and `PolicySet.check_approvals`, a
 `check: readiness` case `changegate evaluate` and `PolicySet.evaluate`, each with every piece of
 evidence the case gives (approvals, directory, risk level, validation, history, calendar).
-A `check: risk` case runs `changegate risk` and `PolicySet.assess_risk`; a schedule case with
+A `check: gates` or `check: rollback` case runs `changegate gates`/`rollback` and
+`PolicySet.check_gates`/`check_rollback` with the case's measurements, baseline, events and
+rollbacks. A `check: risk` case runs `changegate risk` and `PolicySet.assess_risk`; a schedule case with
 `validation` or `history` passes them to `changegate check` and `PolicySet.check_schedule`,
 so that the risk level drives the schedule rules on both faces.
 
@@ -102,15 +104,37 @@ def is_risk(case: dict[str, Any]) -> bool:
 
 
 # The CLI command of each question.
-COMMANDS = {"schedule": "check", "risk": "risk", "approvals": "approvals", "readiness": "evaluate"}
+COMMANDS = {
+    "schedule": "check",
+    "risk": "risk",
+    "approvals": "approvals",
+    "readiness": "evaluate",
+    "gates": "gates",
+    "rollback": "rollback",
+}
+# The telemetry keys of a gates or rollback case, with their CLI flags.
+TELEMETRY = ("measurements", "baseline", "events", "rollbacks")
+
+
+def is_telemetry(case: dict[str, Any]) -> bool:
+    return check_of(case) in ("gates", "rollback")
 
 
 def run_cli(cli: Path, tmp: Path, case: dict[str, Any], directory: str | None) -> dict[str, Any]:
     request_file = tmp / "request.json"
     request_file.write_text(as_text(case["request"]), encoding="utf-8")
     check = check_of(case)
-    args = [str(cli), COMMANDS[check], "--request", str(request_file), "--now", str(case["now"])]
+    flag = "--deployment" if is_telemetry(case) else "--request"
+    args = [str(cli), COMMANDS[check], flag, str(request_file), "--now", str(case["now"])]
     args += ["--format", "json"]
+    if is_telemetry(case):
+        for key in TELEMETRY:
+            value = case.get(key)
+            if value is None and key != "measurements":
+                continue
+            telemetry_file = tmp / f"{key}.json"
+            telemetry_file.write_text(as_text([] if value is None else value), encoding="utf-8")
+            args += [f"--{key}", str(telemetry_file)]
     if case.get("calendar") is not None and check in ("schedule", "readiness"):
         calendar_file = tmp / "calendar.json"
         calendar_file.write_text(as_text(case["calendar"]), encoding="utf-8")
@@ -276,6 +300,9 @@ def test_case(path: Path, cli: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
     if check_of(case) in ("approvals", "readiness"):
         check_approvals_case(policy, case, calendar, expected)
         return
+    if is_telemetry(case):
+        check_telemetry_case(policy, case, expected)
+        return
 
     raw_validation, raw_history = case.get("validation"), case.get("history")
     if is_risk(case) or raw_validation is not None or raw_history is not None:
@@ -354,3 +381,48 @@ def check_with_evidence(
         aware(now),
     )
     assert typed.to_dict() == expected
+
+
+def telemetry_with_datetimes(items: Any) -> Any:
+    """Measurements, events or rollbacks with `at` as aware datetimes, and NaN as a float."""
+    if not isinstance(items, list):
+        return items
+    out = []
+    for item in items:
+        if isinstance(item, dict):
+            item = {k: aware(v) if k == "at" else v for k, v in item.items()}
+            if isinstance(item.get("value"), str) and item["value"].lower() == "nan":
+                item["value"] = float("nan")
+        out.append(item)
+    return out
+
+
+def check_telemetry_case(
+    policy: changegate.PolicySet, case: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    """A gates or rollback case: the same decision as the CLI's, with the telemetry as the case
+    gives it (dicts), as text, and with aware datetimes (and NaN as a float)."""
+    request, now, check = case["request"], case["now"], check_of(case)
+    decide = policy.check_gates if check == "gates" else policy.check_rollback
+
+    def run(convert: Any, when: Any = now) -> changegate.Decision:
+        raw = {key: case.get(key) for key in TELEMETRY}
+        given = {key: None if v is None else convert(v) for key, v in raw.items()}
+        measurements = given.pop("measurements")
+        return decide(request, [] if measurements is None else measurements, when, **given)
+
+    decision = run(lambda v: v)
+    assert decision.to_dict() == expected
+    assert decision.check == check
+    check_expect(case["expect"], decision)
+    assert run(as_text) == decision
+    typed = run(telemetry_with_datetimes, aware(now))
+    assert typed.to_dict() == expected
+
+
+def test_gates_and_rollback_cases_are_read() -> None:
+    cases = [p for p in CASE_FILES if is_telemetry(load_yaml(p))]
+    if not cases:
+        pytest.skip("tests/cases holds no gates or rollback case yet")
+    checks = {check_of(load_yaml(p)) for p in cases}
+    assert checks == {"gates", "rollback"}

@@ -33,6 +33,10 @@ def test_readme_examples_run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
     assert "\napprovals allow ['bob@example.com']\n" in out
     assert "\nreadiness pending [('team_overlap', 'schedule'), ('approval_required', 'approvals')]\n" in out
     assert "\nproduction blackout weekend-freeze ['2026-11-27T16:00:00+01:00', '2026-12-04T16:00:00+01:00']\n" in out
+    # Is it healthy? Should it roll back?
+    assert "\ngates deny [('latency-generated', 'fail'), ('error-rate', 'pass'), ('cache-hit-rate', 'pass')]\n" in out
+    assert "\nrollback deny traffic_routing 2026-12-01T10:07:30+00:00\n" in out
+    assert "\n2026-12-01 10:02:30+00:00 deny traffic_routing\n" in out
 
 
 def test_root_readme_example_runs(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -43,4 +47,11 @@ def test_root_readme_example_runs(monkeypatch: pytest.MonkeyPatch, capsys: pytes
     namespace: dict[str, object] = {"__name__": "root_readme"}
     for block in blocks:
         exec(compile(block, "README.md", "exec"), namespace)
-    assert capsys.readouterr().out == "warn ['team_overlap']\n"
+    # Gates and rollback of examples/deployment.yaml, then the monitor fed three items.
+    assert capsys.readouterr().out.splitlines() == [
+        "gates warn [('latency-generated', 'warn'), ('latency-cached', 'pass'), ('error-rate', 'pass'), "
+        "('cost-budget', 'pass'), ('cache-hit-rate', 'pass')]",
+        "rollback allow None",
+        "2026-12-01 21:00:45+00:00 deny full_system",
+        "warn ['team_overlap']",
+    ]

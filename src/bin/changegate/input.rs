@@ -5,8 +5,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use changegate::{
-    Approval, Calendar, ChangeRequest, Directory, Evidence, History, InputError, InputLimits,
-    LoadError, Location, PolicySet, RiskEvidence, RiskLevel, ValidationResults,
+    Approval, Calendar, ChangeRequest, Directory, Event, Evidence, History, InputError,
+    InputLimits, LoadError, Location, Measurement, PolicySet, RiskEvidence, RiskLevel,
+    RollbackDone, Telemetry, ValidationResults,
 };
 use chrono::{DateTime, Utc};
 use clap::Args;
@@ -138,6 +139,69 @@ impl ApprovalArgs {
         }
         Ok(evidence)
     }
+}
+
+/// What `gates` and `rollback` read: the deployment and its telemetry.
+#[derive(Args)]
+pub(crate) struct TelemetryArgs {
+    /// The deployment (a request: YAML or JSON); its `environment` picks the policy section.
+    #[arg(long)]
+    pub(crate) deployment: PathBuf,
+    /// Measurements (YAML, JSON or JSON lines: `{metric, at, value, labels?}` each, as a list
+    /// or `measurements: [...]`); `value` may be null (no data) or NaN.
+    #[arg(long)]
+    measurements: PathBuf,
+    /// Events (`{kind, at, source?}` each, as a list, `events: [...]` or JSON lines).
+    #[arg(long)]
+    events: Option<PathBuf>,
+    /// The baseline's measurements, which relative gates (`max_increase`, ...) compare with.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
+    /// Rollbacks already performed (`{level, at}` each, as a list, `rollbacks: [...]` or JSON
+    /// lines).
+    #[arg(long)]
+    rollbacks: Option<PathBuf>,
+}
+
+impl TelemetryArgs {
+    /// Reads the deployment and the telemetry files given.
+    pub(crate) fn load(&self, limits: &InputLimits) -> Result<(ChangeRequest, Telemetry), Invalid> {
+        let deployment = load_request(&self.deployment, limits)?;
+        let measurements = measurements_file(&self.measurements, limits)?;
+        let baseline = match &self.baseline {
+            Some(path) => measurements_file(path, limits)?,
+            None => Vec::new(),
+        };
+        let events = match &self.events {
+            Some(path) => {
+                Event::list_from_yaml_with_limits(&read(path, limits)?, &name(path), limits)?
+            }
+            None => Vec::new(),
+        };
+        let rollbacks = match &self.rollbacks {
+            Some(path) => {
+                RollbackDone::list_from_yaml_with_limits(&read(path, limits)?, &name(path), limits)?
+            }
+            None => Vec::new(),
+        };
+        let telemetry = Telemetry::new(measurements)
+            .with_baseline(baseline)
+            .with_events(events)
+            .with_rollbacks(rollbacks);
+        Ok((deployment, telemetry))
+    }
+}
+
+fn name(path: &Path) -> String {
+    path.display().to_string()
+}
+
+fn measurements_file(path: &Path, limits: &InputLimits) -> Result<Vec<Measurement>, Invalid> {
+    Ok(Measurement::list_from_yaml_with_limits(
+        &read(path, limits)?,
+        &name(path),
+        limits,
+    )?)
 }
 
 /// Everything a readiness or approvals check reads besides the request and the policy.

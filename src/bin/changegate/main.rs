@@ -2,18 +2,23 @@
 //!
 //! `main` parses the arguments and dispatches to one module per subcommand; each returns its
 //! exit code, or an [`Invalid`] input that [`input::report`] prints. Exit codes:
-//! - `check`, `risk`, `approvals` and `evaluate`: 0 allowed (warnings included), 1 denied, 3 pending (not allowed yet: more
-//!   evidence can allow it);
+//! - `check`, `risk`, `approvals`, `evaluate`, `gates` and `rollback`: 0 allowed (warnings
+//!   included), 1 denied (for `rollback`: roll back), 3 pending (not allowed yet: more evidence
+//!   can allow it; for `gates` and `rollback`: keep watching);
+//! - `monitor`: 1 at the first rollback decision, 0 at the end of the input;
 //! - `windows`: 0 when at least one window was found, 1 when none;
 //! - `preview`: 0;
 //! - every command: 2 on invalid input or policy.
 
 mod approvals;
 mod check;
+mod gates;
 mod input;
+mod monitor;
 mod preview;
 mod render;
 mod risk;
+mod rollback;
 mod windows;
 
 use std::process::ExitCode;
@@ -47,6 +52,18 @@ enum Command {
     /// May the change start now? Schedule, risk and approvals in one decision (exit 3 while
     /// approvals are pending).
     Evaluate(approvals::EvaluateArgs),
+    /// Is the deployment healthy enough to continue or promote? Each SLO gate of the policy
+    /// (an aggregate of a metric over a window ending at `--now`, against its thresholds) as
+    /// pass, warn, fail or inconclusive, and the weighted score (exit 3 while inconclusive).
+    Gates(gates::GatesArgs),
+    /// Should the deployment roll back, how far and by when? Each rollback trigger as firing,
+    /// holding, clear or inconclusive, the level demanded and its deadline (exit 1: roll back;
+    /// exit 3: keep watching).
+    Rollback(rollback::RollbackArgs),
+    /// Watch a deployment: read measurements, events and rollbacks performed as JSON lines
+    /// from stdin and print a line each time the rollback decision changes (exit 1 at the
+    /// first rollback decision).
+    Monitor(monitor::MonitorArgs),
     /// When can I deploy? The next start times at which the whole request would be allowed
     /// (the request's duration, services, environment and type count; its start does not).
     Windows(windows::WindowsArgs),
@@ -73,6 +90,9 @@ fn main() -> ExitCode {
         Command::Risk(args) => risk::run(args),
         Command::Approvals(args) => approvals::run(args),
         Command::Evaluate(args) => approvals::run_evaluate(args),
+        Command::Gates(args) => gates::run(args),
+        Command::Rollback(args) => rollback::run(args),
+        Command::Monitor(args) => monitor::run(args),
         Command::Windows(args) => windows::run(args),
         Command::Preview(args) => preview::run(args),
     };

@@ -10,6 +10,9 @@ The Python face of the changegate Rust library. Every class lives in the compile
     answer = policy.next_windows(request, calendar=calendar, now=now)  # when can I deploy?
     validation = changegate.ValidationResults.load("validation.yaml")
     risk = policy.assess_risk(request, validation=validation, history=None, now=now)
+    gates = policy.check_gates(deployment, measurements, now)   # healthy enough to promote?
+    rollback = policy.check_rollback(deployment, measurements, now, events=events)
+    monitor = changegate.Monitor(policy, deployment, start)     # the same, one item at a time
 """
 
 from ._changegate import (
@@ -27,6 +30,7 @@ from ._changegate import (
     InternalError,
     InvalidInputError,
     InvalidPolicyError,
+    Monitor,
     NextWindows,
     OccurrencePreview,
     PolicySet,
@@ -52,6 +56,7 @@ __all__ = [
     "InternalError",
     "InvalidInputError",
     "InvalidPolicyError",
+    "Monitor",
     "NextWindows",
     "OccurrencePreview",
     "PolicySet",

@@ -2,7 +2,7 @@
 
 import datetime
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Literal, Union, final
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "InternalError",
     "InvalidInputError",
     "InvalidPolicyError",
+    "Monitor",
     "NextWindows",
     "OccurrencePreview",
     "PolicySet",
@@ -159,6 +160,13 @@ _HistoryLike = Union[History, Mapping[str, Any], str, bytes]
 _ApprovalsLike = Union[Iterable[Mapping[str, Any]], str, bytes]
 _DirectoryLike = Union[Mapping[str, Any], str, bytes]
 _RiskLevel = Literal["low", "medium", "high", "critical"]
+#: Measurements: a list of dicts ``{metric, at, value, labels?}`` (``value`` a number, ``None``
+#: for no data, or NaN), or YAML/JSON/JSON-lines text.
+_MeasurementsLike = Union[Sequence[Mapping[str, Any]], str, bytes]
+#: Events: a list of dicts ``{kind, at, source?}``, or text.
+_EventsLike = Union[Sequence[Mapping[str, Any]], str, bytes]
+#: Rollbacks performed: a list of dicts ``{level, at}``, or text.
+_RollbacksLike = Union[Sequence[Mapping[str, Any]], str, bytes]
 
 @final
 class Finding:
@@ -190,7 +198,8 @@ class Decision:
     def schema(self) -> int: ...
     @property
     def check(self) -> str:
-        """The question answered: ``"schedule"``, ``"risk"``, ``"approvals"`` or ``"readiness"``."""
+        """The question answered: ``"schedule"``, ``"risk"``, ``"approvals"``, ``"readiness"``,
+        ``"gates"`` or ``"rollback"``."""
     @property
     def allowed(self) -> bool: ...
     @property
@@ -372,6 +381,28 @@ class PolicySet:
         risk_level: _RiskLevel | None = None,
         now: _InstantLike,
     ) -> Decision: ...
+    def check_gates(
+        self,
+        deployment: _RequestLike,
+        measurements: _MeasurementsLike,
+        now: _InstantLike,
+        *,
+        events: _EventsLike | None = None,
+        baseline: _MeasurementsLike | None = None,
+        rollbacks: _RollbacksLike | None = None,
+    ) -> Decision:
+        """Is the deployment healthy enough to continue or promote (``check == "gates"``)?"""
+    def check_rollback(
+        self,
+        deployment: _RequestLike,
+        measurements: _MeasurementsLike,
+        now: _InstantLike,
+        *,
+        events: _EventsLike | None = None,
+        baseline: _MeasurementsLike | None = None,
+        rollbacks: _RollbacksLike | None = None,
+    ) -> Decision:
+        """Should the deployment roll back, how far and by when (``check == "rollback"``)?"""
     def check_schedule_many(
         self,
         requests: Iterable[_RequestLike],
@@ -396,3 +427,27 @@ class PolicySet:
         now: _InstantLike,
         n: int,
     ) -> float: ...
+
+@final
+class Monitor:
+    """A deployment watched as its telemetry arrives: ``push`` measurements, events and
+    rollbacks performed one at a time and get the current rollback decision, equal to
+    ``PolicySet.check_rollback`` over what was pushed, at ``now``. Items may arrive out of
+    order within ``tolerance``; older ones raise ``InvalidInputError``."""
+
+    def __new__(
+        cls,
+        policy: PolicySet,
+        deployment: _RequestLike,
+        start: _InstantLike,
+        *,
+        tolerance: _DurationLike | None = None,
+    ) -> Monitor: ...
+    def push(self, item: Mapping[str, Any]) -> Decision:
+        """Adds a measurement ``{metric, at, value, labels?}``, an event ``{kind, at,
+        source?}`` or a rollback performed ``{level, at}`` (told apart by their keys) and
+        returns the current rollback decision."""
+    def decision(self) -> Decision: ...
+    def gates(self) -> Decision: ...
+    @property
+    def now(self) -> datetime.datetime: ...
