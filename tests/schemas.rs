@@ -242,7 +242,11 @@ fn the_examples_and_bundles_validate_against_their_schemas() {
         let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
         let name = match stem.as_str() {
             s if s.starts_with("request") => "request",
-            "policy" => "policy",
+            // The deployment the gates and rollback examples watch: a request.
+            "deployment" => "request",
+            // TODO(schemas): the telemetry documents (src/config/telemetry.rs) have no schema
+            // yet; once `measurements`, `events` and `rollbacks` are in `schemas()`, check them.
+            "measurements" | "events" => continue,
             other => other,
         };
         assert_valid(
