@@ -41,6 +41,6 @@ pub use model::{
 };
 pub use model::{Event, Measurement, RollbackDone};
 pub use policy::{PolicySet, builtin_files};
-pub use script::script_definitions;
 pub use render::{TextStyle, preview_to_json, preview_to_text};
+pub use script::script_definitions;
 pub use telemetry::Telemetry;

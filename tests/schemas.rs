@@ -2,12 +2,15 @@
 //! docs/script-api.d.rhai are what the code generates, every example and test document
 //! validates against its schema, and known-bad documents do not.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-const REGENERATE: &str = "regenerate with `cargo run --example write_schemas` and commit the result";
+const REGENERATE: &str =
+    "regenerate with `cargo run --example write_schemas` and commit the result";
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -106,7 +109,10 @@ fn the_schema_files_are_what_the_code_generates() {
     on_disk.sort();
     let mut expected: Vec<String> = names.iter().map(|n| format!("{n}.schema.json")).collect();
     expected.sort();
-    assert_eq!(on_disk, expected, "docs/schema holds a stale file: {REGENERATE}");
+    assert_eq!(
+        on_disk, expected,
+        "docs/schema holds a stale file: {REGENERATE}"
+    );
 }
 
 #[test]
@@ -211,11 +217,20 @@ fn the_definitions_document_every_policy_function_hook_and_type() {
             .unwrap_or_else(|| panic!("no `{hook}` in the definitions"));
         assert!(lines[at - 1].starts_with("/// "), "`{hook}` has no doc");
     }
-    assert!(defs.contains("// Request: "), "the Request type is not described");
-    assert!(defs.contains("// Instant: "), "the Instant type is not described");
+    assert!(
+        defs.contains("// Request: "),
+        "the Request type is not described"
+    );
+    assert!(
+        defs.contains("// Instant: "),
+        "the Instant type is not described"
+    );
     // The sandbox's packages are listed; what it removed (`eval`) is not.
     assert!(defs.contains("fn push("), "array functions are missing");
-    assert!(!defs.contains("fn eval("), "`eval` is not available to scripts");
+    assert!(
+        !defs.contains("fn eval("),
+        "`eval` is not available to scripts"
+    );
 }
 
 #[test]
@@ -231,7 +246,12 @@ fn the_examples_and_bundles_validate_against_their_schemas() {
     bundles.sort();
     policies.extend(bundles);
     for path in &policies {
-        assert_valid("policy", &policy, &read_yaml(path), &path.display().to_string());
+        assert_valid(
+            "policy",
+            &policy,
+            &read_yaml(path),
+            &path.display().to_string(),
+        );
         checked += 1;
     }
     for entry in fs::read_dir(root().join("examples")).unwrap() {
@@ -281,7 +301,12 @@ fn the_documents_inside_the_test_cases_validate_against_their_schemas() {
         for (part, validator) in parts.iter().zip(&validators) {
             // A null part is an empty document, which the readers accept.
             if let Some(doc) = case.get(part).filter(|d| !d.is_null()) {
-                assert_valid(part, validator, doc, &format!("`{part}` of {}", path.display()));
+                assert_valid(
+                    part,
+                    validator,
+                    doc,
+                    &format!("`{part}` of {}", path.display()),
+                );
                 checked += 1;
             }
         }
@@ -308,21 +333,32 @@ fn known_bad_documents_fail_their_schemas() {
     };
     for (bad, why) in [
         (with("strat", json!("x")), "additional"),
-        (with("start", json!("2026-12-01T22:00:00")), "does not match"),
+        (
+            with("start", json!("2026-12-01T22:00:00")),
+            "does not match",
+        ),
         // An optional field: its schema is "a duration, or null".
-        (with("duration", json!("2 hours")), "at `/duration`: \"2 hours\" is not valid"),
+        (
+            with("duration", json!("2 hours")),
+            "at `/duration`: \"2 hours\" is not valid",
+        ),
         (with("services", json!("checkout")), "not of type"),
     ] {
         let errs = errors(&request, &bad).join("\n").to_lowercase();
         assert!(errs.contains(why), "{bad} gave: {errs}");
         // The reader refuses it too.
         let text = serde_json::to_string(&bad).unwrap();
-        assert!(changegate::ChangeRequest::from_yaml(&text, "bad.json").is_err(), "{bad}");
+        assert!(
+            changegate::ChangeRequest::from_yaml(&text, "bad.json").is_err(),
+            "{bad}"
+        );
     }
     let mut missing = good.clone();
     missing.as_object_mut().unwrap().remove("start");
     assert!(
-        errors(&request, &missing).join("\n").contains("\"start\" is a required property"),
+        errors(&request, &missing)
+            .join("\n")
+            .contains("\"start\" is a required property"),
         "{:?}",
         errors(&request, &missing)
     );
@@ -351,9 +387,14 @@ fn known_bad_documents_fail_their_schemas() {
         (gate("mean"), gate("p95")),
         (
             env(json!({"blackouts": [{"name": "x", "weekly": {"from": "fri 16:00"}}]})),
-            env(json!({"blackouts": [{"name": "x", "weekly": {"from": "fri 16:00", "to": "mon 06:00"}}]})),
+            env(
+                json!({"blackouts": [{"name": "x", "weekly": {"from": "fri 16:00", "to": "mon 06:00"}}]}),
+            ),
         ),
-        (json!({"environments": {}}), json!({"timezone": "UTC", "environments": {}})),
+        (
+            json!({"environments": {}}),
+            json!({"timezone": "UTC", "environments": {}}),
+        ),
     ] {
         assert!(!policy.is_valid(&bad), "{bad} validates");
         assert_valid("policy", &policy, &fixed, &fixed.to_string());
@@ -368,10 +409,19 @@ fn known_bad_documents_fail_their_schemas() {
     }
 
     let approvals = validator("approvals");
-    let approval = json!({"by": "a@example.com", "decision": "approve", "at": "2026-12-01T08:00:00Z"});
+    let approval =
+        json!({"by": "a@example.com", "decision": "approve", "at": "2026-12-01T08:00:00Z"});
     assert_valid("approvals", &approvals, &json!([approval]), "a list");
-    assert_valid("approvals", &approvals, &json!({"approvals": [approval]}), "a document");
-    assert!(!approvals.is_valid(&json!([{"by": "a", "decision": "maybe", "at": "2026-12-01T08:00:00Z"}])));
+    assert_valid(
+        "approvals",
+        &approvals,
+        &json!({"approvals": [approval]}),
+        "a document",
+    );
+    assert!(
+        !approvals
+            .is_valid(&json!([{"by": "a", "decision": "maybe", "at": "2026-12-01T08:00:00Z"}]))
+    );
 
     // A decision the library made validates against the decision schema; a wrong one does not.
     let decision_schema = validator("decision");

@@ -28,8 +28,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
-use super::schema::{DurationText};
 use super::bundle::PolicyCtx;
+use super::schema::DurationText;
 use super::yaml::Seg;
 use crate::error::{LoadError, quote};
 use crate::model::RiskLevel;

@@ -8,7 +8,6 @@ use chrono_tz::Tz;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::schema::{ZoneText};
 use super::approvals::{ApprovalsDoc, BreakGlassDoc};
 use super::gates::GatesDoc;
 use super::risk::RiskDoc;
@@ -16,6 +15,7 @@ use super::rollback::RollbackDoc;
 use super::schedule::{
     ConcurrencyDoc, MaxDurationDoc, NoticeDoc, PreferredDoc, ScheduleDoc, ToggleDoc,
 };
+use super::schema::ZoneText;
 use super::validation::ValidationDoc;
 use super::windows::WindowDoc;
 use super::yaml::{Seg, locate, path_string};

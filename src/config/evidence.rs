@@ -20,8 +20,8 @@ use serde::Deserialize;
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::schema::{InstantText, DurationText};
 use super::input::{InputCtx, RequestDoc};
+use super::schema::{DurationText, InstantText};
 use super::yaml::Seg;
 use crate::error::InputError;
 use crate::evidence::ValidationResults;

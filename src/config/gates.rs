@@ -60,7 +60,9 @@ impl JsonSchema for GatesDoc {
             "description": "a change against the baseline: a percent (`10%`) or a fraction",
             "anyOf": [{"type": "number"}, {"type": "string"}],
         });
-        let window = generator.subschema_for::<super::schema::DurationText>().to_value();
+        let window = generator
+            .subschema_for::<super::schema::DurationText>()
+            .to_value();
         let aggregation = generator
             .subschema_for::<super::schema::AggregationText>()
             .to_value();

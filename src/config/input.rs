@@ -9,9 +9,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::schema::{DurationText, InstantText};
 use super::evidence::{ApprovalDoc, BreakGlassDoc};
 use super::limits::{InputLimits, strip_bom};
+use super::schema::{DurationText, InstantText};
 use super::yaml::{Seg, from_yaml, locate, path_string};
 use crate::calendar::Calendar;
 use crate::error::{InputError, Location, bound_message, quote};

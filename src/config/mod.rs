@@ -37,8 +37,8 @@ mod yaml;
 pub(crate) use bundle::{BundleFiles, EnvironmentPolicy, PolicyConfig};
 pub(crate) use input::check_calendar;
 pub(crate) use limits::strip_bom;
-pub use schema::schemas;
 pub use limits::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, InputLimits, read_input_file};
+pub use schema::schemas;
 
 use crate::calendar::Calendar;
 use crate::error::{InputError, LoadError, LoadErrorKind, Location};

@@ -33,8 +33,8 @@ use chrono::TimeDelta;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::schema::{AggregationText, DurationText, OnMissingText};
 use super::bundle::PolicyCtx;
+use super::schema::{AggregationText, DurationText, OnMissingText};
 use super::yaml::Seg;
 use crate::error::{LoadError, quote};
 use crate::rules::aggregate::Aggregation;

@@ -38,8 +38,14 @@ const ID_BASE: &str = "https://changegate.dev/schema/";
 /// ```
 pub fn schemas() -> Vec<(&'static str, Value)> {
     vec![
-        ("policy", input::<PolicyDoc>("policy", "a changegate policy (`policy.yaml`)")),
-        ("request", input::<RequestDoc>("request", "a change request")),
+        (
+            "policy",
+            input::<PolicyDoc>("policy", "a changegate policy (`policy.yaml`)"),
+        ),
+        (
+            "request",
+            input::<RequestDoc>("request", "a change request"),
+        ),
         (
             "calendar",
             input::<CalendarDoc>(

@@ -6,8 +6,8 @@ use chrono_tz::Tz;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::schema::{CronText, LocalDateTimeText, RRuleText, WeeklyTimeText, ZoneText};
 use super::bundle::PolicyCtx;
+use super::schema::{CronText, LocalDateTimeText, RRuleText, WeeklyTimeText, ZoneText};
 use super::yaml::{DurationField, Seg};
 use crate::error::LoadError;
 use crate::rules::NamedWindow;

@@ -159,18 +159,39 @@ fn count(ctx: &NativeCallContext, service: Option<&str>) -> Result<INT, Box<Eval
 }
 
 pub(super) fn register(engine: &mut Engine) {
-    def!(engine, "overlapping_deployments", [], &["The deployments of the calendar (`schedule` hook only) that overlap the request in its environment, other than the request itself: an array of maps (`id`, `services`, `environment`, `type`, `start`, `end`, `labels`, ...), at most one page; read more with `overlapping_deployments_page`."], |ctx: NativeCallContext| {
-        overlapping(&ctx, "overlapping_deployments", None, None)
-    });
-    def!(engine, "overlapping_deployments", ["service"], &["`overlapping_deployments()` restricted to the deployments of `service`."], |ctx: NativeCallContext, service: &str| {
+    def!(
+        engine,
+        "overlapping_deployments",
+        [],
+        &[
+            "The deployments of the calendar (`schedule` hook only) that overlap the request in its environment, other than the request itself: an array of maps (`id`, `services`, `environment`, `type`, `start`, `end`, `labels`, ...), at most one page; read more with `overlapping_deployments_page`."
+        ],
+        |ctx: NativeCallContext| { overlapping(&ctx, "overlapping_deployments", None, None) }
+    );
+    def!(
+        engine,
+        "overlapping_deployments",
+        ["service"],
+        &["`overlapping_deployments()` restricted to the deployments of `service`."],
+        |ctx: NativeCallContext, service: &str| {
             overlapping(&ctx, "overlapping_deployments", Some(service), None)
         },
     );
-    def!(engine, "overlapping_deployments_page", ["page"], &["Page `page` (from 0) of `overlapping_deployments()`."], |ctx: NativeCallContext, page: INT| {
+    def!(
+        engine,
+        "overlapping_deployments_page",
+        ["page"],
+        &["Page `page` (from 0) of `overlapping_deployments()`."],
+        |ctx: NativeCallContext, page: INT| {
             overlapping(&ctx, "overlapping_deployments_page", None, Some(page))
         },
     );
-    def!(engine, "overlapping_deployments_page", ["service", "page"], &["Page `page` (from 0) of `overlapping_deployments(service)`."], |ctx: NativeCallContext, service: &str, page: INT| {
+    def!(
+        engine,
+        "overlapping_deployments_page",
+        ["service", "page"],
+        &["Page `page` (from 0) of `overlapping_deployments(service)`."],
+        |ctx: NativeCallContext, service: &str, page: INT| {
             overlapping(
                 &ctx,
                 "overlapping_deployments_page",
@@ -179,12 +200,28 @@ pub(super) fn register(engine: &mut Engine) {
             )
         },
     );
-    def!(engine, "count_overlapping_deployments", [], &["How many deployments overlap the request in its environment."], |ctx: NativeCallContext| {
-        count(&ctx, None)
-    });
-    def!(engine, "count_overlapping_deployments", ["service"], &["How many deployments of `service` overlap the request."], |ctx: NativeCallContext, service: &str| count(&ctx, Some(service)),
+    def!(
+        engine,
+        "count_overlapping_deployments",
+        [],
+        &["How many deployments overlap the request in its environment."],
+        |ctx: NativeCallContext| { count(&ctx, None) }
     );
-    def!(engine, "overlapping_with_same_label", ["key"], &["The sorted ids of the overlapping deployments whose label `key` has the same (string) value as the request's; empty when the request has no such label."], |ctx: NativeCallContext, key: &str| {
+    def!(
+        engine,
+        "count_overlapping_deployments",
+        ["service"],
+        &["How many deployments of `service` overlap the request."],
+        |ctx: NativeCallContext, service: &str| count(&ctx, Some(service)),
+    );
+    def!(
+        engine,
+        "overlapping_with_same_label",
+        ["key"],
+        &[
+            "The sorted ids of the overlapping deployments whose label `key` has the same (string) value as the request's; empty when the request has no such label."
+        ],
+        |ctx: NativeCallContext, key: &str| {
             let st = state(&ctx)?;
             match st.request.labels.get(key).and_then(Value::as_str) {
                 Some(value) => ids_with_label(&st, "overlapping_with_same_label", key, value),
@@ -194,11 +231,23 @@ pub(super) fn register(engine: &mut Engine) {
             }
         },
     );
-    def!(engine, "overlapping_with_label", ["key", "value"], &["The sorted ids of the overlapping deployments whose label `key` is the string `value`."], |ctx: NativeCallContext, key: &str, value: &str| {
+    def!(
+        engine,
+        "overlapping_with_label",
+        ["key", "value"],
+        &["The sorted ids of the overlapping deployments whose label `key` is the string `value`."],
+        |ctx: NativeCallContext, key: &str, value: &str| {
             state(&ctx).and_then(|st| ids_with_label(&st, "overlapping_with_label", key, value))
         },
     );
-    def!(engine, "deployments_between", ["service", "from", "to"], &["The deployments of `service` in the request's environment that overlap `[from, to)`, other than the request: an array of maps like `overlapping_deployments()`."], |ctx: NativeCallContext, service: &str, from: Instant, to: Instant| {
+    def!(
+        engine,
+        "deployments_between",
+        ["service", "from", "to"],
+        &[
+            "The deployments of `service` in the request's environment that overlap `[from, to)`, other than the request: an array of maps like `overlapping_deployments()`."
+        ],
+        |ctx: NativeCallContext, service: &str, from: Instant, to: Instant| {
             let st = state(&ctx)?;
             let calendar = st.calendar("deployments_between")?;
             if from.anchor.is_some() || to.anchor.is_some() {
@@ -216,12 +265,18 @@ pub(super) fn register(engine: &mut Engine) {
             Ok::<_, Box<EvalAltResult>>(out)
         },
     );
-    def!(engine, "deployment", ["id"], &["The deployment `id` of the calendar as a map, or `()` when there is none."], |ctx: NativeCallContext, id: &str| {
-        let st = state(&ctx)?;
-        let calendar = st.calendar("deployment")?;
-        match calendar.get(id) {
-            Some(d) => deployment_map(d, &st).map(Dynamic::from_map),
-            None => Ok(Dynamic::UNIT),
+    def!(
+        engine,
+        "deployment",
+        ["id"],
+        &["The deployment `id` of the calendar as a map, or `()` when there is none."],
+        |ctx: NativeCallContext, id: &str| {
+            let st = state(&ctx)?;
+            let calendar = st.calendar("deployment")?;
+            match calendar.get(id) {
+                Some(d) => deployment_map(d, &st).map(Dynamic::from_map),
+                None => Ok(Dynamic::UNIT),
+            }
         }
-    });
+    );
 }

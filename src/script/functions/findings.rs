@@ -127,7 +127,8 @@ pub(super) fn register(engine: &mut Engine) {
             "`pending(rule, message, details)`: `pending(rule, message)` with details.",
         ),
     ] {
-        def!(engine,
+        def!(
+            engine,
             name,
             ["rule", "message"],
             &[doc2],
@@ -135,7 +136,8 @@ pub(super) fn register(engine: &mut Engine) {
                 record(&ctx, severity, rule, msg, None)
             },
         );
-        def!(engine,
+        def!(
+            engine,
             name,
             ["rule", "message", "details"],
             &[doc3],

@@ -176,81 +176,153 @@ pub(crate) const INSTANT_DOC: &str = "Instant: a point in time seen in the bundl
 
 pub(super) fn register(engine: &mut Engine) {
     engine.register_type_with_name::<Instant>("Instant");
-    get!(engine, "weekday", &["The local day of the week, 1 (Monday) to 7 (Sunday)."], |t: &mut Instant| {
+    get!(
+        engine,
+        "weekday",
+        &["The local day of the week, 1 (Monday) to 7 (Sunday)."],
+        |t: &mut Instant| {
             t.read(Unit::Day);
             i64::from(t.local().weekday().number_from_monday())
-        });
-    get!(engine, "weekday_name", &["The local day of the week's name in lowercase (`monday`)."], |t: &mut Instant| {
+        }
+    );
+    get!(
+        engine,
+        "weekday_name",
+        &["The local day of the week's name in lowercase (`monday`)."],
+        |t: &mut Instant| {
             t.read(Unit::Day);
             t.local().weekday().to_string().to_lowercase()
-        });
-    get!(engine, "hour", &["The local hour, 0 to 23."], |t: &mut Instant| {
+        }
+    );
+    get!(
+        engine,
+        "hour",
+        &["The local hour, 0 to 23."],
+        |t: &mut Instant| {
             t.read(Unit::Hour);
             i64::from(t.local().hour())
-        });
-    get!(engine, "minute", &["The local minute, 0 to 59."], |t: &mut Instant| {
+        }
+    );
+    get!(
+        engine,
+        "minute",
+        &["The local minute, 0 to 59."],
+        |t: &mut Instant| {
             t.read(Unit::Minute);
             i64::from(t.local().minute())
-        });
+        }
+    );
     get!(engine, "year", &["The local year."], |t: &mut Instant| {
-            t.read(Unit::Year);
-            i64::from(t.local().year())
-        });
-    get!(engine, "month", &["The local month, 1 to 12."], |t: &mut Instant| {
+        t.read(Unit::Year);
+        i64::from(t.local().year())
+    });
+    get!(
+        engine,
+        "month",
+        &["The local month, 1 to 12."],
+        |t: &mut Instant| {
             t.read(Unit::Month);
             i64::from(t.local().month())
-        });
-    get!(engine, "day", &["The local day of the month, 1 to 31."], |t: &mut Instant| {
+        }
+    );
+    get!(
+        engine,
+        "day",
+        &["The local day of the month, 1 to 31."],
+        |t: &mut Instant| {
             t.read(Unit::Day);
             i64::from(t.local().day())
-        });
-    get!(engine, "date", &["The local date, `YYYY-MM-DD`."], |t: &mut Instant| {
+        }
+    );
+    get!(
+        engine,
+        "date",
+        &["The local date, `YYYY-MM-DD`."],
+        |t: &mut Instant| {
             t.read(Unit::Day);
             t.local().format("%Y-%m-%d").to_string()
-        });
-    get!(engine, "timestamp", &["Seconds since the Unix epoch."], |t: &mut Instant| {
+        }
+    );
+    get!(
+        engine,
+        "timestamp",
+        &["Seconds since the Unix epoch."],
+        |t: &mut Instant| {
             t.read_exactly();
             t.utc.timestamp()
-        });
-    def!(engine, "to_string", ["instant"], &["The instant as RFC 3339 text in the bundle's zone."], |t: &mut Instant| {
+        }
+    );
+    def!(
+        engine,
+        "to_string",
+        ["instant"],
+        &["The instant as RFC 3339 text in the bundle's zone."],
+        |t: &mut Instant| {
             t.read_exactly();
             t.local().to_rfc3339()
-        });
-    def!(engine, "to_debug", ["instant"], &["The instant as RFC 3339 text in the bundle's zone."], |t: &mut Instant| {
+        }
+    );
+    def!(
+        engine,
+        "to_debug",
+        ["instant"],
+        &["The instant as RFC 3339 text in the bundle's zone."],
+        |t: &mut Instant| {
             t.read_exactly();
             t.local().to_rfc3339()
-        });
+        }
+    );
     engine.register_fn("<", |a: Instant, b: Instant| {
-            compared(&a, &b);
-            a.utc < b.utc
-        });
+        compared(&a, &b);
+        a.utc < b.utc
+    });
     engine.register_fn("<=", |a: Instant, b: Instant| {
-            compared(&a, &b);
-            a.utc <= b.utc
-        });
+        compared(&a, &b);
+        a.utc <= b.utc
+    });
     engine.register_fn(">", |a: Instant, b: Instant| {
-            compared(&a, &b);
-            a.utc > b.utc
-        });
+        compared(&a, &b);
+        a.utc > b.utc
+    });
     engine.register_fn(">=", |a: Instant, b: Instant| {
-            compared(&a, &b);
-            a.utc >= b.utc
-        });
+        compared(&a, &b);
+        a.utc >= b.utc
+    });
     engine.register_fn("==", |a: Instant, b: Instant| {
-            compared(&a, &b);
-            a.utc == b.utc
-        });
+        compared(&a, &b);
+        a.utc == b.utc
+    });
     engine.register_fn("!=", |a: Instant, b: Instant| {
-            compared(&a, &b);
-            a.utc != b.utc
-        });
-    def!(engine, "minutes_between", ["from", "to"], &["Whole minutes from `from` to `to` (negative when `to` is earlier)."], |a: Instant, b: Instant| {
+        compared(&a, &b);
+        a.utc != b.utc
+    });
+    def!(
+        engine,
+        "minutes_between",
+        ["from", "to"],
+        &["Whole minutes from `from` to `to` (negative when `to` is earlier)."],
+        |a: Instant, b: Instant| {
             if a.anchor.is_some() != b.anchor.is_some() {
                 a.read_exactly();
                 b.read_exactly();
             }
             b.utc.signed_duration_since(a.utc).num_minutes()
-        });
-    def!(engine, "add_minutes", ["instant", "minutes"], &["The instant `minutes` later (earlier when negative)."], add_minutes);
-    def!(engine, "next_local_time", ["instant", "hour", "minute"], &["The first instant after `instant` whose local wall time is `hour:minute` (a time in a DST gap resolves forward, as windows do)."], next_local_time);
+        }
+    );
+    def!(
+        engine,
+        "add_minutes",
+        ["instant", "minutes"],
+        &["The instant `minutes` later (earlier when negative)."],
+        add_minutes
+    );
+    def!(
+        engine,
+        "next_local_time",
+        ["instant", "hour", "minute"],
+        &[
+            "The first instant after `instant` whose local wall time is `hour:minute` (a time in a DST gap resolves forward, as windows do)."
+        ],
+        next_local_time
+    );
 }

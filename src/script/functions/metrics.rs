@@ -246,19 +246,39 @@ pub(super) fn register(engine: &mut Engine) {
             "`{name}(metric, window)` over the series whose labels include every entry of \
              `labels`."
         );
-        def!(engine, name, ["metric", "window"], &[&doc], move |ctx: NativeCallContext, metric: &str, window: &str| {
+        def!(
+            engine,
+            name,
+            ["metric", "window"],
+            &[&doc],
+            move |ctx: NativeCallContext, metric: &str, window: &str| {
                 aggregate_fn(&ctx, agg, metric, window, None)
             },
         );
-        def!(engine, name, ["metric", "window", "labels"], &[&with_labels], move |ctx: NativeCallContext, metric: &str, window: &str, labels: Map| {
+        def!(
+            engine,
+            name,
+            ["metric", "window", "labels"],
+            &[&with_labels],
+            move |ctx: NativeCallContext, metric: &str, window: &str, labels: Map| {
                 aggregate_fn(&ctx, agg, metric, window, Some(&labels))
             },
         );
-        def!(engine, name, ["ctx", "metric", "window"], &[&doc], move |ctx: NativeCallContext, _: &mut ScriptRequest, metric: &str, window: &str| {
+        def!(
+            engine,
+            name,
+            ["ctx", "metric", "window"],
+            &[&doc],
+            move |ctx: NativeCallContext, _: &mut ScriptRequest, metric: &str, window: &str| {
                 aggregate_fn(&ctx, agg, metric, window, None)
             },
         );
-        def!(engine, name, ["ctx", "metric", "window", "labels"], &[&with_labels], move |ctx: NativeCallContext,
+        def!(
+            engine,
+            name,
+            ["ctx", "metric", "window", "labels"],
+            &[&with_labels],
+            move |ctx: NativeCallContext,
                   _: &mut ScriptRequest,
                   metric: &str,
                   window: &str,
@@ -267,48 +287,128 @@ pub(super) fn register(engine: &mut Engine) {
             },
         );
     }
-    def!(engine, "samples", ["metric", "window"], &["The measurements of `metric` over the window ending at `now`, as an array of floats (`()` for a sample without data), oldest first."], |ctx: NativeCallContext, metric: &str, window: &str| samples(&ctx, metric, window, None),
+    def!(
+        engine,
+        "samples",
+        ["metric", "window"],
+        &[
+            "The measurements of `metric` over the window ending at `now`, as an array of floats (`()` for a sample without data), oldest first."
+        ],
+        |ctx: NativeCallContext, metric: &str, window: &str| samples(&ctx, metric, window, None),
     );
-    def!(engine, "samples", ["metric", "window", "labels"], &["`samples(metric, window)` over the series whose labels include every entry of `labels`."], |ctx: NativeCallContext, metric: &str, window: &str, labels: Map| {
+    def!(
+        engine,
+        "samples",
+        ["metric", "window", "labels"],
+        &[
+            "`samples(metric, window)` over the series whose labels include every entry of `labels`."
+        ],
+        |ctx: NativeCallContext, metric: &str, window: &str, labels: Map| {
             samples(&ctx, metric, window, Some(&labels))
         },
     );
-    def!(engine, "samples", ["ctx", "metric", "window"], &["The measurements of `metric` over the window ending at `now`, as an array of floats (`()` for a sample without data), oldest first."], |ctx: NativeCallContext, _: &mut ScriptRequest, metric: &str, window: &str| {
+    def!(
+        engine,
+        "samples",
+        ["ctx", "metric", "window"],
+        &[
+            "The measurements of `metric` over the window ending at `now`, as an array of floats (`()` for a sample without data), oldest first."
+        ],
+        |ctx: NativeCallContext, _: &mut ScriptRequest, metric: &str, window: &str| {
             samples(&ctx, metric, window, None)
         },
     );
-    def!(engine, "samples", ["ctx", "metric", "window", "labels"], &["`samples(metric, window)` over the series whose labels include every entry of `labels`."], |ctx: NativeCallContext, _: &mut ScriptRequest, metric: &str, window: &str, labels: Map| {
+    def!(
+        engine,
+        "samples",
+        ["ctx", "metric", "window", "labels"],
+        &[
+            "`samples(metric, window)` over the series whose labels include every entry of `labels`."
+        ],
+        |ctx: NativeCallContext, _: &mut ScriptRequest, metric: &str, window: &str, labels: Map| {
             samples(&ctx, metric, window, Some(&labels))
         },
     );
-    def!(engine, "baseline", ["aggregation", "metric", "window"], &["The aggregation `aggregation` (`avg`, `p95`, ...) of the baseline's measurements of `metric` over the window, or `()` without data."], |ctx: NativeCallContext, agg: &str, metric: &str, window: &str| {
+    def!(
+        engine,
+        "baseline",
+        ["aggregation", "metric", "window"],
+        &[
+            "The aggregation `aggregation` (`avg`, `p95`, ...) of the baseline's measurements of `metric` over the window, or `()` without data."
+        ],
+        |ctx: NativeCallContext, agg: &str, metric: &str, window: &str| {
             baseline(&ctx, agg, metric, window, None)
         },
     );
-    def!(engine, "baseline", ["aggregation", "metric", "window", "labels"], &["`baseline(aggregation, metric, window)` over the series whose labels include every entry of `labels`."], |ctx: NativeCallContext, agg: &str, metric: &str, window: &str, labels: Map| {
+    def!(
+        engine,
+        "baseline",
+        ["aggregation", "metric", "window", "labels"],
+        &[
+            "`baseline(aggregation, metric, window)` over the series whose labels include every entry of `labels`."
+        ],
+        |ctx: NativeCallContext, agg: &str, metric: &str, window: &str, labels: Map| {
             baseline(&ctx, agg, metric, window, Some(&labels))
         },
     );
-    def!(engine, "baseline", ["ctx", "aggregation", "metric", "window"], &["The aggregation `aggregation` (`avg`, `p95`, ...) of the baseline's measurements of `metric` over the window, or `()` without data."], |ctx: NativeCallContext, _: &mut ScriptRequest, agg: &str, metric: &str, window: &str| {
+    def!(
+        engine,
+        "baseline",
+        ["ctx", "aggregation", "metric", "window"],
+        &[
+            "The aggregation `aggregation` (`avg`, `p95`, ...) of the baseline's measurements of `metric` over the window, or `()` without data."
+        ],
+        |ctx: NativeCallContext, _: &mut ScriptRequest, agg: &str, metric: &str, window: &str| {
             baseline(&ctx, agg, metric, window, None)
         },
     );
-    def!(engine, "baseline", ["ctx", "aggregation", "metric", "window", "labels"], &["`baseline(aggregation, metric, window)` over the series whose labels include every entry of `labels`."], |ctx: NativeCallContext,
+    def!(
+        engine,
+        "baseline",
+        ["ctx", "aggregation", "metric", "window", "labels"],
+        &[
+            "`baseline(aggregation, metric, window)` over the series whose labels include every entry of `labels`."
+        ],
+        |ctx: NativeCallContext,
          _: &mut ScriptRequest,
          agg: &str,
          metric: &str,
          window: &str,
          labels: Map| { baseline(&ctx, agg, metric, window, Some(&labels)) },
     );
-    def!(engine, "events", ["kind", "window"], &["How many events of `kind` happened in the window ending at `now`."], |ctx: NativeCallContext, kind: &str, window: &str| events(&ctx, kind, window),
+    def!(
+        engine,
+        "events",
+        ["kind", "window"],
+        &["How many events of `kind` happened in the window ending at `now`."],
+        |ctx: NativeCallContext, kind: &str, window: &str| events(&ctx, kind, window),
     );
-    def!(engine, "events", ["ctx", "kind", "window"], &["How many events of `kind` happened in the window ending at `now`."], |ctx: NativeCallContext, _: &mut ScriptRequest, kind: &str, window: &str| {
+    def!(
+        engine,
+        "events",
+        ["ctx", "kind", "window"],
+        &["How many events of `kind` happened in the window ending at `now`."],
+        |ctx: NativeCallContext, _: &mut ScriptRequest, kind: &str, window: &str| {
             events(&ctx, kind, window)
         },
     );
-    def!(engine, "rollback_to", ["level", "reason"], &["Demands the rollback level `level` with `reason` (`rollback` hook only); the decision advises the heaviest level demanded."], |ctx: NativeCallContext, level: &str, reason: &str| rollback_to(&ctx, level, reason),
+    def!(
+        engine,
+        "rollback_to",
+        ["level", "reason"],
+        &[
+            "Demands the rollback level `level` with `reason` (`rollback` hook only); the decision advises the heaviest level demanded."
+        ],
+        |ctx: NativeCallContext, level: &str, reason: &str| rollback_to(&ctx, level, reason),
     );
-    def!(engine, "rollback_to", ["ctx", "level", "reason"], &["Demands the rollback level `level` with `reason` (`rollback` hook only); the decision advises the heaviest level demanded."], |ctx: NativeCallContext, _: &mut ScriptRequest, level: &str, reason: &str| {
+    def!(
+        engine,
+        "rollback_to",
+        ["ctx", "level", "reason"],
+        &[
+            "Demands the rollback level `level` with `reason` (`rollback` hook only); the decision advises the heaviest level demanded."
+        ],
+        |ctx: NativeCallContext, _: &mut ScriptRequest, level: &str, reason: &str| {
             rollback_to(&ctx, level, reason)
         },
     );

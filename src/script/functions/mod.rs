@@ -113,7 +113,14 @@ pub(crate) fn register(engine: &mut Engine) {
 
 /// The `params_info` of a function for rhai's metadata: each parameter's name (from `names`)
 /// and type as scripts know it, then the return type.
-pub(super) fn signature<A: 'static, const N: usize, const X: bool, R: 'static, const F: bool, FUNC>(
+pub(super) fn signature<
+    A: 'static,
+    const N: usize,
+    const X: bool,
+    R: 'static,
+    const F: bool,
+    FUNC,
+>(
     engine: &Engine,
     names: [&str; N],
     _: &FUNC,

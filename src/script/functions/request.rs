@@ -98,25 +98,32 @@ pub(crate) const REQUEST_DOC: &str = "Request: the change request of the check (
 
 pub(super) fn register(engine: &mut Engine) {
     engine.register_type_with_name::<ScriptRequest>("Request");
-    get!(engine, "id", &["The request's id."], |r: &mut ScriptRequest| {
-        rhai::ImmutableString::from(r.0.request.id.as_str())
-    });
-    get!(engine,
+    get!(
+        engine,
+        "id",
+        &["The request's id."],
+        |r: &mut ScriptRequest| { rhai::ImmutableString::from(r.0.request.id.as_str()) }
+    );
+    get!(
+        engine,
         "services",
         &["The services it changes (an array of strings)."],
         |r: &mut ScriptRequest| strings(&r.0.request.services),
     );
-    get!(engine,
+    get!(
+        engine,
         "environment",
         &["The environment it deploys to."],
         |r: &mut ScriptRequest| r.0.request.environment.clone(),
     );
-    get!(engine,
+    get!(
+        engine,
         "type",
         &["The change type (`feature`, `hotfix`, `emergency`, ...)."],
         |r: &mut ScriptRequest| r.0.request.change_type.clone(),
     );
-    get!(engine,
+    get!(
+        engine,
         "requested_by",
         &["Who requested it, or `()` when the request does not say."],
         |r: &mut ScriptRequest| {
@@ -126,7 +133,8 @@ pub(super) fn register(engine: &mut Engine) {
                 .map_or(Dynamic::UNIT, Dynamic::from)
         },
     );
-    get!(engine,
+    get!(
+        engine,
         "depends_on",
         &["The ids of the changes it depends on (an array of strings)."],
         |r: &mut ScriptRequest| -> Result<Array, Box<EvalAltResult>> {
@@ -141,14 +149,16 @@ pub(super) fn register(engine: &mut Engine) {
                 .collect()
         },
     );
-    get!(engine,
+    get!(
+        engine,
         "labels",
         &["Its free-form labels, as a map."],
         |r: &mut ScriptRequest| -> Result<Map, Box<EvalAltResult>> {
             labels_map(r.0.request.labels.iter())
         },
     );
-    def!(engine,
+    def!(
+        engine,
         "label",
         ["request", "key"],
         &["The label `key` of the request, or `()` when it has none."],
@@ -159,22 +169,26 @@ pub(super) fn register(engine: &mut Engine) {
                 .map_or(Ok(Dynamic::UNIT), json_to_dynamic)
         },
     );
-    get!(engine,
+    get!(
+        engine,
         "start",
         &["When it starts, an `Instant` in the bundle's zone."],
         |r: &mut ScriptRequest| r.instant(chrono::TimeDelta::zero()),
     );
-    get!(engine,
+    get!(
+        engine,
         "end",
         &["When it ends (exclusive), an `Instant` in the bundle's zone."],
         |r: &mut ScriptRequest| r.instant(r.0.interval.length()),
     );
-    get!(engine,
+    get!(
+        engine,
         "duration_minutes",
         &["How long it runs, in whole minutes."],
         |r: &mut ScriptRequest| r.0.request.duration.num_minutes(),
     );
-    def!(engine,
+    def!(
+        engine,
         "within_hours",
         ["request", "from", "to"],
         &[
@@ -183,16 +197,20 @@ pub(super) fn register(engine: &mut Engine) {
         ],
         within_hours,
     );
-    def!(engine,
+    def!(
+        engine,
         "to_string",
         ["request"],
         &["The request as text: request `id`."],
         |r: &mut ScriptRequest| format!("request `{}`", r.0.request.id),
     );
-    def!(engine,
+    def!(
+        engine,
         "now",
         [],
-        &["The time given to the check (`now`, never the clock), an `Instant` in the bundle's zone."],
+        &[
+            "The time given to the check (`now`, never the clock), an `Instant` in the bundle's zone."
+        ],
         |ctx: NativeCallContext| state(&ctx).map(|st| Instant::fixed(st.now, st.tz)),
     );
 }
