@@ -27,6 +27,14 @@ const ID_BASE: &str = "https://changegate.dev/schema/";
 ///
 /// The measurement, event and rollback documents of the gates and rollback questions have no
 /// schema yet.
+//
+// TODO(schemas): `measurements`, `events` and `rollbacks` (src/config/telemetry.rs): derive
+// `JsonSchema` on `MeasurementDoc`, `EventDoc` and `RollbackDoc`, implement it by hand for the
+// text types read there (`At`: `InstantText`; `Name`, `Label`: strings; `Value`: a number or
+// null) and for `ListFile<T>` (a list, or a mapping with the document's key, like
+// `ApprovalsFile` below), add the three here, regenerate (`cargo run --example
+// write_schemas`), drop the skip of examples/measurements.yaml and examples/events.yaml in
+// tests/schemas.rs and give them their modelines.
 ///
 /// # Example
 /// ```
