@@ -24,7 +24,9 @@ pub use answers::next_windows::{
 };
 pub use answers::preview::{DstMark, OccurrencePreview, WindowPreview};
 pub use calendar::{Calendar, DuplicateId};
-pub use config::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, InputLimits, read_input_file};
+pub use config::{
+    DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, InputLimits, read_input_file, schemas,
+};
 pub use decision::{
     Check, Decision, Details, Finding, Outcome, PolicyInfo, RuleId, SCHEMA_VERSION, Severity,
 };
@@ -42,4 +44,5 @@ pub use model::{
 pub use model::{Event, Measurement, RollbackDone};
 pub use policy::{PolicySet, builtin_files, builtin_sources};
 pub use render::{TextStyle, preview_to_json, preview_to_text};
+pub use script::script_definitions;
 pub use telemetry::Telemetry;

@@ -179,7 +179,7 @@ fn warn_bands_and_the_failure_message() {
     assert_eq!(
         f.source
             .as_deref()
-            .map(|s| s.ends_with("gates/policy.yaml:22")),
+            .map(|s| s.ends_with("gates/policy.yaml:23")),
         Some(true),
         "{:?}",
         f.source

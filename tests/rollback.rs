@@ -174,7 +174,7 @@ fn a_sustained_trigger_fires_when_for_has_elapsed_and_not_a_second_before() {
             "{}",
             f.message
         );
-        assert!(f.source.as_deref().unwrap().ends_with("policy.yaml:13"));
+        assert!(f.source.as_deref().unwrap().ends_with("policy.yaml:14"));
     }
     // Measurements after `now` have not happened yet.
     let early = p.check_rollback(&dep, &slow(), t("09:59:00"));

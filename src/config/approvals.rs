@@ -24,10 +24,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use chrono::TimeDelta;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
 use super::bundle::PolicyCtx;
+use super::schema::DurationText;
 use super::yaml::Seg;
 use crate::error::{LoadError, quote};
 use crate::model::RiskLevel;
@@ -35,26 +37,28 @@ use crate::rules::approvals::{ApprovalRule, ApprovalRules, Quorum, When};
 use crate::rules::break_glass::{APPROVALS, BreakGlassRule};
 use crate::rules::schedule;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ApprovalsDoc {
     #[serde(default)]
     ordered: bool,
     // Durations are read as text and checked after parsing, so that an error names the field
     // and its line (serde would only name the enclosing mapping).
+    #[schemars(with = "Option<DurationText>")]
     max_age: Option<String>,
+    #[schemars(with = "Option<DurationText>")]
     deadline: Option<String>,
     bind_to: Option<BindTo>,
     rules: Vec<RuleDoc>,
 }
 
-#[derive(Deserialize, Clone, Copy)]
+#[derive(Deserialize, Clone, Copy, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 enum BindTo {
     Artifact,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RuleDoc {
     name: String,
@@ -69,7 +73,7 @@ struct RuleDoc {
     allow_self_approval: bool,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct WhenDoc {
     types: Option<Vec<String>>,
@@ -84,6 +88,20 @@ struct WhenDoc {
 enum MinDoc {
     Count(i128),
     All,
+}
+
+impl JsonSchema for MinDoc {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Quorum".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "how many of the rule's approvers must approve: a whole number of \
+                at least 1, or `all`; default 1",
+            "anyOf": [{"type": "integer", "minimum": 1}, {"const": "all"}],
+        })
+    }
 }
 
 impl<'de> Deserialize<'de> for MinDoc {
@@ -112,16 +130,17 @@ impl<'de> Deserialize<'de> for MinDoc {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct BreakGlassDoc {
     types: Vec<String>,
     second_person: Option<SecondPersonDoc>,
+    #[schemars(with = "Option<DurationText>")]
     max_duration: Option<String>,
     bypasses: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct SecondPersonDoc {
     roles: Vec<String>,

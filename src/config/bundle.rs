@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono_tz::Tz;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::approvals::{ApprovalsDoc, BreakGlassDoc};
@@ -14,6 +15,7 @@ use super::rollback::RollbackDoc;
 use super::schedule::{
     ConcurrencyDoc, MaxDurationDoc, NoticeDoc, PreferredDoc, ScheduleDoc, ToggleDoc,
 };
+use super::schema::ZoneText;
 use super::validation::ValidationDoc;
 use super::windows::WindowDoc;
 use super::yaml::{Seg, locate, path_string};
@@ -27,9 +29,10 @@ use crate::rules::rollback::RollbackRules;
 use crate::rules::schedule::ScheduleRules;
 use crate::rules::validation::ValidationRules;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PolicyDoc {
+    #[schemars(with = "ZoneText")]
     pub(super) timezone: String,
     #[serde(default)]
     pub(super) description: Option<String>,
@@ -44,7 +47,7 @@ pub(super) struct PolicyDoc {
 /// handed to [`PolicyCtx::schedule`] as a [`ScheduleDoc`]. The sections of the other questions
 /// are nested, one key each, as `Option<...Doc>` fields (`validation:`, `risk:`, `approvals:`,
 /// `break_glass:`, `gates:`, `rollback:`); an unknown key stays an error.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct EnvDoc {
     advance_notice: Option<NoticeDoc>,

@@ -15,11 +15,13 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::input::{InputCtx, RequestDoc};
+use super::schema::{DurationText, InstantText};
 use super::yaml::Seg;
 use crate::error::InputError;
 use crate::evidence::ValidationResults;
@@ -29,27 +31,29 @@ use crate::model::{
     IncidentSeverity, ValidationResult, ValidationStatus, Vote,
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct ResultDoc {
+pub(super) struct ResultDoc {
     category: String,
     check: String,
     status: Option<ValidationStatus>,
     value: Option<f64>,
+    #[schemars(with = "InstantText")]
     at: String,
     url: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct IncidentDoc {
     severity: IncidentSeverity,
+    #[schemars(with = "Option<InstantText>")]
     at: Option<String>,
 }
 
 /// A past change: the fields of a request plus `outcome` and `incidents` (serde cannot
 /// combine `flatten` with `deny_unknown_fields`, so the request's fields are repeated).
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ChangeDoc {
     id: String,
@@ -58,10 +62,14 @@ struct ChangeDoc {
     environment: String,
     #[serde(rename = "type")]
     change_type: String,
+    #[schemars(with = "InstantText")]
     start: String,
+    #[schemars(with = "Option<DurationText>")]
     duration: Option<String>,
+    #[schemars(with = "Option<InstantText>")]
     end: Option<String>,
     requested_by: Option<String>,
+    #[schemars(with = "Option<InstantText>")]
     requested_at: Option<String>,
     #[serde(default)]
     depends_on: Vec<String>,
@@ -72,9 +80,9 @@ struct ChangeDoc {
     incidents: Vec<IncidentDoc>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct HistoryDoc {
+pub(super) struct HistoryDoc {
     #[serde(default)]
     changes: Vec<ChangeDoc>,
 }
@@ -174,11 +182,12 @@ impl InputCtx<'_> {
 }
 
 /// One approval or rejection as written.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ApprovalDoc {
     by: String,
     decision: Vote,
+    #[schemars(with = "InstantText")]
     at: String,
     role: Option<String>,
     artifact: Option<String>,
@@ -188,7 +197,7 @@ pub(super) struct ApprovalDoc {
 }
 
 /// `{validation: performance}` or `{label: ticket}`: exactly one of the two keys.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ConditionDoc {
     validation: Option<String>,
@@ -196,26 +205,28 @@ struct ConditionDoc {
 }
 
 /// A request's `break_glass:` as written.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct BreakGlassDoc {
     by: String,
     reason: String,
     incident: String,
+    #[schemars(with = "InstantText")]
     at: String,
+    #[schemars(with = "InstantText")]
     expires: String,
     second_by: Option<String>,
 }
 
 /// An approvals file: a list, or a document `approvals: [...]`.
-enum ApprovalsFile {
+pub(super) enum ApprovalsFile {
     List(Vec<ApprovalDoc>),
     Document(ApprovalsDocument),
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct ApprovalsDocument {
+pub(super) struct ApprovalsDocument {
     #[serde(default)]
     approvals: Vec<ApprovalDoc>,
 }
@@ -242,14 +253,14 @@ impl<'de> Deserialize<'de> for ApprovalsFile {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct DirectoryDoc {
+pub(super) struct DirectoryDoc {
     #[serde(default)]
     people: BTreeMap<String, PersonDoc>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct PersonDoc {
     #[serde(default)]

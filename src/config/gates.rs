@@ -26,8 +26,9 @@
 
 use std::collections::BTreeSet;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::bundle::PolicyCtx;
 use super::yaml::Seg;
@@ -41,6 +42,90 @@ use crate::telemetry::Selector;
 #[derive(Deserialize)]
 #[serde(transparent)]
 pub(super) struct GatesDoc(Map<String, Value>);
+
+// The section is read key by key (see the module docs), so its schema is written here from
+// the same key lists the reader checks against (`SECTION_KEYS`, `SCORE_KEYS`, `GATE_KEYS`).
+impl JsonSchema for GatesDoc {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Gates".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let bound = json!({
+            "description": "a number, a duration in seconds (`1.5s`, `300ms`, `2m`) or a \
+                percent as a fraction (`5%`)",
+            "anyOf": [{"type": "number"}, {"type": "string"}],
+        });
+        let relative = json!({
+            "description": "a change against the baseline: a percent (`10%`) or a fraction",
+            "anyOf": [{"type": "number"}, {"type": "string"}],
+        });
+        let window = generator
+            .subschema_for::<super::schema::DurationText>()
+            .to_value();
+        let aggregation = generator
+            .subschema_for::<super::schema::AggregationText>()
+            .to_value();
+        let on_missing = json!({
+            "type": "string",
+            "enum": ["fail", "inconclusive", "pass"],
+        });
+        let mut gate = Map::new();
+        for key in GATE_KEYS {
+            let schema = match key {
+                "name" => json!({"type": "string", "description": "the gate's name"}),
+                "metric" => json!({"type": "string", "description": "the metric it reads"}),
+                "labels" => json!({
+                    "type": "object",
+                    "description": "labels every series read must carry",
+                }),
+                "aggregation" => aggregation.clone(),
+                "window" => window.clone(),
+                "max" | "warn_max" | "min" | "warn_min" => bound.clone(),
+                "min_samples" => json!({"type": "integer", "minimum": 0}),
+                "weight" => json!({"type": "number", "exclusiveMinimum": 0, "maximum": MAX_WEIGHT}),
+                "key" => json!({
+                    "type": "boolean",
+                    "description": "a failed key gate fails the whole check (default false)",
+                }),
+                "on_missing" | "on_nan" => on_missing.clone(),
+                _ => relative.clone(),
+            };
+            gate.insert(key.to_owned(), schema);
+        }
+        let score: Map<String, Value> = SCORE_KEYS
+            .iter()
+            .map(|k| ((*k).to_owned(), json!({"type": "number"})))
+            .collect();
+        let mut section = Map::new();
+        for key in SECTION_KEYS {
+            let schema = match key {
+                "score" => json!({
+                    "type": "object",
+                    "description": "optional weighted score; without it every failed gate denies",
+                    "properties": score,
+                    "additionalProperties": false,
+                }),
+                _ => json!({
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": gate,
+                        "required": ["name", "metric", "aggregation", "window"],
+                        "additionalProperties": false,
+                    },
+                }),
+            };
+            section.insert(key.to_owned(), schema);
+        }
+        schemars::json_schema!({
+            "type": "object",
+            "description": "health gates (docs/policy-authoring.md, \"Gates and rollback\")",
+            "properties": section,
+            "additionalProperties": false,
+        })
+    }
+}
 
 /// The largest `weight` (so that the weighted sum of any number of gates stays finite).
 const MAX_WEIGHT: f64 = 1e6;

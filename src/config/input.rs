@@ -5,18 +5,20 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::evidence::{ApprovalDoc, BreakGlassDoc};
 use super::limits::{InputLimits, strip_bom};
+use super::schema::{DurationText, InstantText};
 use super::yaml::{Seg, from_yaml, locate, path_string};
 use crate::calendar::Calendar;
 use crate::error::{InputError, Location, bound_message, quote};
 use crate::model::{Blackout, ChangeRequest, DeploymentId};
 use crate::time::{parse_duration, parse_instant};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RequestDoc {
     pub(super) id: String,
@@ -27,10 +29,14 @@ pub(super) struct RequestDoc {
     pub(super) change_type: String,
     // Times and durations are read as text and checked in `InputCtx::request`, so that an
     // error names the field and its line (serde would only name the enclosing mapping).
+    #[schemars(with = "InstantText")]
     pub(super) start: String,
+    #[schemars(with = "Option<DurationText>")]
     pub(super) duration: Option<String>,
+    #[schemars(with = "Option<InstantText>")]
     pub(super) end: Option<String>,
     pub(super) requested_by: Option<String>,
+    #[schemars(with = "Option<InstantText>")]
     pub(super) requested_at: Option<String>,
     #[serde(default)]
     pub(super) depends_on: Vec<String>,
@@ -45,17 +51,19 @@ pub(super) struct RequestDoc {
     pub(super) break_glass: Option<BreakGlassDoc>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct BlackoutDoc {
     name: String,
+    #[schemars(with = "InstantText")]
     from: String,
+    #[schemars(with = "InstantText")]
     to: String,
     environments: Option<Vec<String>>,
     services: Option<Vec<String>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CalendarDoc {
     #[serde(default)]

@@ -11,7 +11,9 @@
 //! - `evidence`: the evidence documents (validation results, history, approvals, directory);
 //! - `telemetry`: the gates and rollback evidence (measurements, events, rollbacks performed),
 //!   also as JSON lines;
-//! - `bundle`: the policy document's schema (`timezone`, `environments`).
+//! - `bundle`: the policy document's schema (`timezone`, `environments`);
+//! - `schema`: the JSON Schemas of these documents and of the decision, derived from the
+//!   serde types above (`changegate::schemas()`, docs/schema/).
 //!
 //! This file holds the entry points.
 
@@ -26,6 +28,7 @@ mod limits;
 mod risk;
 mod rollback;
 mod schedule;
+mod schema;
 mod telemetry;
 mod validation;
 mod windows;
@@ -36,6 +39,7 @@ pub(crate) use input::check_calendar;
 pub(crate) use limits::strip_bom;
 pub use limits::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, InputLimits, read_input_file};
 pub(crate) use yaml::locate_field;
+pub use schema::schemas;
 
 use crate::calendar::Calendar;
 use crate::error::{InputError, LoadError, LoadErrorKind, Location};

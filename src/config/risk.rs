@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono_tz::Tz;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::bundle::PolicyCtx;
@@ -16,7 +17,7 @@ use crate::rules::risk::{
     RiskRules, ServiceCount, TypePoints, ValidationPoints,
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RiskDoc {
     levels: LevelsDoc,
@@ -26,7 +27,7 @@ pub(super) struct RiskDoc {
     overrides: Vec<OverrideDoc>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct LevelsDoc {
     medium: u32,
@@ -34,7 +35,7 @@ struct LevelsDoc {
     critical: u32,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct FactorsDoc {
     change_type: Option<ChangeTypeDoc>,
@@ -47,7 +48,7 @@ struct FactorsDoc {
     incidents: Option<IncidentsDoc>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ChangeTypeDoc {
     #[serde(default)]
@@ -59,7 +60,7 @@ struct ChangeTypeDoc {
     mitigation: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ServicesDoc {
     points: u32,
@@ -74,7 +75,7 @@ fn one() -> u32 {
     1
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CriticalDoc {
     services: Vec<String>,
@@ -84,7 +85,7 @@ struct CriticalDoc {
     mitigation: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CategoryPointsDoc {
     failed: u32,
@@ -92,7 +93,7 @@ struct CategoryPointsDoc {
     warning: u32,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ValidationPointsDoc {
     failed: u32,
@@ -105,7 +106,7 @@ struct ValidationPointsDoc {
     mitigation: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct DurationDoc {
     over: DurationField,
@@ -115,7 +116,7 @@ struct DurationDoc {
     mitigation: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct PointsDoc {
     points: u32,
@@ -124,7 +125,7 @@ struct PointsDoc {
     mitigation: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct FailureRateDoc {
     window: DurationField,
@@ -137,7 +138,7 @@ struct FailureRateDoc {
     mitigation: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct IncidentsDoc {
     window: DurationField,
@@ -147,7 +148,7 @@ struct IncidentsDoc {
     mitigation: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct OverrideDoc {
     name: String,
@@ -157,7 +158,7 @@ struct OverrideDoc {
     reason: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct WhenDoc {
     services: Option<Vec<String>>,

@@ -30,16 +30,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::TimeDelta;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::bundle::PolicyCtx;
+use super::schema::{AggregationText, DurationText, OnMissingText};
 use super::yaml::Seg;
 use crate::error::{LoadError, quote};
 use crate::rules::aggregate::Aggregation;
 use crate::rules::rollback::{Condition, Level, OnMissing, Op, RollbackRules, Trigger};
 use crate::telemetry::Selector;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RollbackDoc {
     #[serde(default)]
@@ -48,16 +50,17 @@ pub(super) struct RollbackDoc {
     triggers: Vec<TriggerDoc>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct LevelDoc {
     name: String,
     // Durations and thresholds are read as text (or numbers) and checked after parsing, so
     // that an error names the field and its line.
+    #[schemars(with = "DurationText")]
     budget: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct TriggerDoc {
     name: String,
@@ -66,29 +69,35 @@ struct TriggerDoc {
     burn_rate: Option<BurnRateDoc>,
     #[serde(default)]
     labels: BTreeMap<String, serde_json::Value>,
+    #[schemars(with = "Option<AggregationText>")]
     aggregation: Option<String>,
+    #[schemars(with = "Option<DurationText>")]
     window: Option<String>,
     above: Option<Number>,
     below: Option<Number>,
     #[serde(rename = "for")]
+    #[schemars(with = "Option<DurationText>")]
     sustain: Option<String>,
+    #[schemars(with = "Option<OnMissingText>")]
     on_missing: Option<String>,
     min_count: Option<i128>,
     level: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct BurnRateDoc {
     metric: String,
     objective: Number,
+    #[schemars(with = "DurationText")]
     long: String,
+    #[schemars(with = "DurationText")]
     short: String,
     factor: Number,
 }
 
 /// A threshold as written: a YAML number, or text (`3s`, `300ms`, `5%`, `99.9%`, `0.5`).
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(untagged)]
 enum Number {
     Value(f64),

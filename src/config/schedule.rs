@@ -3,6 +3,7 @@
 //! [`ScheduleRules`]. These keys sit directly under the environment in `policy.yaml`.
 
 use chrono_tz::Tz;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::bundle::PolicyCtx;
@@ -24,7 +25,7 @@ pub(super) struct ScheduleDoc {
     pub(super) dependencies: Option<ToggleDoc>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct NoticeDoc {
     min: DurationField,
@@ -35,34 +36,34 @@ pub(super) struct NoticeDoc {
     stricter: Vec<StricterNoticeDoc>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct WhenRiskDoc {
     risk_at_least: RiskLevel,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct StricterNoticeDoc {
     when: WhenRiskDoc,
     min: DurationField,
 }
 
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub(super) enum SeverityDoc {
     Deny,
     Warn,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct StricterPreferredDoc {
     when: WhenRiskDoc,
     severity: SeverityDoc,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct MaxDurationDoc {
     max: DurationField,
@@ -70,14 +71,14 @@ pub(super) struct MaxDurationDoc {
     exempt_types: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ToggleDoc {
     #[serde(default)]
     exempt_types: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ConcurrencyDoc {
     max: u32,
@@ -85,7 +86,7 @@ pub(super) struct ConcurrencyDoc {
     exempt_types: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct PreferredDoc {
     windows: Vec<WindowDoc>,

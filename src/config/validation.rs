@@ -18,6 +18,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::bundle::PolicyCtx;
@@ -25,7 +26,7 @@ use super::yaml::{DurationField, Seg};
 use crate::error::LoadError;
 use crate::rules::validation::{CategoryRule, CheckRule, OnFailure, ValidationRules};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ValidationDoc {
     max_age: Option<DurationField>,
@@ -33,7 +34,7 @@ pub(super) struct ValidationDoc {
     categories: BTreeMap<String, CategoryDoc>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CategoryDoc {
     on_failure: Option<OnFailureDoc>,
@@ -42,14 +43,14 @@ struct CategoryDoc {
     checks: BTreeMap<String, ThresholdDoc>,
 }
 
-#[derive(Deserialize, Clone, Copy)]
+#[derive(Deserialize, Clone, Copy, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 enum OnFailureDoc {
     Deny,
     Risk,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ThresholdDoc {
     min: Option<f64>,

@@ -3,9 +3,11 @@
 
 use chrono::{NaiveDate, NaiveDateTime, Weekday};
 use chrono_tz::Tz;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::bundle::PolicyCtx;
+use super::schema::{CronText, LocalDateTimeText, RRuleText, WeeklyTimeText, ZoneText};
 use super::yaml::{DurationField, Seg};
 use crate::error::LoadError;
 use crate::rules::NamedWindow;
@@ -14,10 +16,11 @@ use crate::time::{
     parse_weekday, resolve_local,
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct WindowDoc {
     name: String,
+    #[schemars(with = "Option<ZoneText>")]
     timezone: Option<String>,
     weekly: Option<WeeklyDoc>,
     yearly: Option<RangeDoc>,
@@ -30,37 +33,45 @@ pub(super) struct WindowDoc {
     pub(super) exempt_types: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct WeeklyDoc {
     days: Option<Vec<String>>,
+    #[schemars(with = "WeeklyTimeText")]
     from: String,
+    #[schemars(with = "WeeklyTimeText")]
     to: String,
 }
 
 /// `cron: {start: "0 16 * * 5", end: "0 6 * * 1"}`, GitLab's freeze period.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CronDoc {
+    #[schemars(with = "CronText")]
     start: String,
+    #[schemars(with = "CronText")]
     end: String,
 }
 
 /// `rrule: {rule: "FREQ=MONTHLY;BYDAY=-1FR", start: "2026-01-01T18:00", duration: 12h}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RRuleDoc {
+    #[schemars(with = "RRuleText")]
     rule: String,
+    #[schemars(with = "LocalDateTimeText")]
     start: String,
     duration: DurationField,
     #[serde(default)]
     exdates: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RangeDoc {
+    #[schemars(with = "LocalDateTimeText")]
     from: String,
+    #[schemars(with = "LocalDateTimeText")]
     to: String,
 }
 

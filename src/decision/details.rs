@@ -119,6 +119,35 @@ impl Serialize for Details {
     }
 }
 
+// The schema of `details` (docs/decision-contract.md): an object with one key per question
+// that has details, each described there; other keys may be added by a later version.
+impl schemars::JsonSchema for Details {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Details".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let question = |what: &str| {
+            serde_json::json!({
+                "type": "object",
+                "description": format!("{what} (docs/decision-contract.md)"),
+            })
+        };
+        schemars::json_schema!({
+            "type": "object",
+            "description": "what the question found beyond its findings, one key per question \
+                (docs/decision-contract.md); absent when empty",
+            "properties": {
+                "risk": question("the risk assessment: `details.risk`"),
+                "approvals": question("the approval chain: `details.approvals`"),
+                "gates": question("the gate results: `details.gates`"),
+                "rollback": question("the rollback advice: `details.rollback`"),
+                "questions": question("the outcome of each question of a readiness check"),
+            },
+        })
+    }
+}
+
 impl IntoIterator for Details {
     type Item = (String, Value);
     type IntoIter = serde_json::map::IntoIter;

@@ -6,6 +6,7 @@ mod details;
 
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -13,7 +14,7 @@ pub use details::Details;
 
 /// The identifier of a rule: a built-in one (see the associated constants) or one a script
 /// names in `deny(rule, message)`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(transparent)]
 pub struct RuleId(String);
 
@@ -72,7 +73,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 ///
 /// Only [`Check::Schedule`] is answered today; the others are named by the contract and will
 /// follow, each with its own policy section, script hook and entry point.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Check {
@@ -112,7 +113,7 @@ impl fmt::Display for Check {
 }
 
 /// How serious a finding is, in the order `warn` < `pending` < `deny`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Severity {
@@ -152,7 +153,7 @@ impl fmt::Display for Severity {
 }
 
 /// The overall answer: the worst finding, in the order `allow` < `warn` < `pending` < `deny`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Outcome {
@@ -192,7 +193,7 @@ impl fmt::Display for Outcome {
 /// One thing a rule found.
 ///
 /// Build one with [`Finding::new`] and [`Finding::with_detail`]; the fields are public to read.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[non_exhaustive]
 pub struct Finding {
     /// The rule that found it.
@@ -239,7 +240,7 @@ impl Finding {
 }
 
 /// Which policy, and which changegate, made a decision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 #[non_exhaustive]
 pub struct PolicyInfo {
     /// `sha256:` and the hex digest of the bundle's files (names and contents).
@@ -265,7 +266,7 @@ const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 ///
 /// Its JSON ([`Decision::to_json`], the CLI's `--format json`, Python's `to_dict()`) is the
 /// contract of docs/decision-contract.md, fields in this order.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[non_exhaustive]
 pub struct Decision {
     /// The version of the contract, [`SCHEMA_VERSION`].

@@ -133,11 +133,55 @@ fn level_name(level: RiskLevel) -> ImmutableString {
 }
 
 pub(super) fn register(engine: &mut Engine) {
-    engine.register_fn("approved_by", approved_by);
-    engine.register_fn("approvals", approvals);
-    engine.register_fn("approvers_in_role", approvers_in_role);
-    engine.register_fn("count_in_role", count_in_role);
-    engine.register_fn("has_role", has_role);
-    engine.register_fn("roles_of", roles_of);
-    engine.register_fn("risk_level", risk_level);
+    def!(
+        engine,
+        "approved_by",
+        ["person"],
+        &["Whether `person` gave a valid approval (`approvals` hook only)."],
+        approved_by
+    );
+    def!(
+        engine,
+        "approvals",
+        [],
+        &["The valid approvals as maps (`by`, `role`, `at`), in order (`approvals` hook only)."],
+        approvals
+    );
+    def!(
+        engine,
+        "approvers_in_role",
+        ["role"],
+        &[
+            "The valid approvers counted in `role`, each once, in the order of their approvals: an approval counts in `role` when it names that role, or names none, and the directory gives the person that role."
+        ],
+        approvers_in_role
+    );
+    def!(
+        engine,
+        "count_in_role",
+        ["role"],
+        &["How many valid approvers count in `role`."],
+        count_in_role
+    );
+    def!(
+        engine,
+        "has_role",
+        ["person", "role"],
+        &["Whether the directory gives `person` the role `role`."],
+        has_role
+    );
+    def!(
+        engine,
+        "roles_of",
+        ["person"],
+        &["The roles the directory gives `person`."],
+        roles_of
+    );
+    def!(
+        engine,
+        "risk_level",
+        [],
+        &["The change's risk level: `low`, `medium`, `high` or `critical`."],
+        risk_level
+    );
 }

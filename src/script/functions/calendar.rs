@@ -159,23 +159,38 @@ fn count(ctx: &NativeCallContext, service: Option<&str>) -> Result<INT, Box<Eval
 }
 
 pub(super) fn register(engine: &mut Engine) {
-    engine.register_fn("overlapping_deployments", |ctx: NativeCallContext| {
-        overlapping(&ctx, "overlapping_deployments", None, None)
-    });
-    engine.register_fn(
+    def!(
+        engine,
         "overlapping_deployments",
+        [],
+        &[
+            "The deployments of the calendar (`schedule` hook only) that overlap the request in its environment, other than the request itself: an array of maps (`id`, `services`, `environment`, `type`, `start`, `end`, `labels`, ...), at most one page; read more with `overlapping_deployments_page`."
+        ],
+        |ctx: NativeCallContext| { overlapping(&ctx, "overlapping_deployments", None, None) }
+    );
+    def!(
+        engine,
+        "overlapping_deployments",
+        ["service"],
+        &["`overlapping_deployments()` restricted to the deployments of `service`."],
         |ctx: NativeCallContext, service: &str| {
             overlapping(&ctx, "overlapping_deployments", Some(service), None)
         },
     );
-    engine.register_fn(
+    def!(
+        engine,
         "overlapping_deployments_page",
+        ["page"],
+        &["Page `page` (from 0) of `overlapping_deployments()`."],
         |ctx: NativeCallContext, page: INT| {
             overlapping(&ctx, "overlapping_deployments_page", None, Some(page))
         },
     );
-    engine.register_fn(
+    def!(
+        engine,
         "overlapping_deployments_page",
+        ["service", "page"],
+        &["Page `page` (from 0) of `overlapping_deployments(service)`."],
         |ctx: NativeCallContext, service: &str, page: INT| {
             overlapping(
                 &ctx,
@@ -185,15 +200,27 @@ pub(super) fn register(engine: &mut Engine) {
             )
         },
     );
-    engine.register_fn("count_overlapping_deployments", |ctx: NativeCallContext| {
-        count(&ctx, None)
-    });
-    engine.register_fn(
+    def!(
+        engine,
         "count_overlapping_deployments",
+        [],
+        &["How many deployments overlap the request in its environment."],
+        |ctx: NativeCallContext| { count(&ctx, None) }
+    );
+    def!(
+        engine,
+        "count_overlapping_deployments",
+        ["service"],
+        &["How many deployments of `service` overlap the request."],
         |ctx: NativeCallContext, service: &str| count(&ctx, Some(service)),
     );
-    engine.register_fn(
+    def!(
+        engine,
         "overlapping_with_same_label",
+        ["key"],
+        &[
+            "The sorted ids of the overlapping deployments whose label `key` has the same (string) value as the request's; empty when the request has no such label."
+        ],
         |ctx: NativeCallContext, key: &str| {
             let st = state(&ctx)?;
             match st.request.labels.get(key).and_then(Value::as_str) {
@@ -204,14 +231,22 @@ pub(super) fn register(engine: &mut Engine) {
             }
         },
     );
-    engine.register_fn(
+    def!(
+        engine,
         "overlapping_with_label",
+        ["key", "value"],
+        &["The sorted ids of the overlapping deployments whose label `key` is the string `value`."],
         |ctx: NativeCallContext, key: &str, value: &str| {
             state(&ctx).and_then(|st| ids_with_label(&st, "overlapping_with_label", key, value))
         },
     );
-    engine.register_fn(
+    def!(
+        engine,
         "deployments_between",
+        ["service", "from", "to"],
+        &[
+            "The deployments of `service` in the request's environment that overlap `[from, to)`, other than the request: an array of maps like `overlapping_deployments()`."
+        ],
         |ctx: NativeCallContext, service: &str, from: Instant, to: Instant| {
             let st = state(&ctx)?;
             let calendar = st.calendar("deployments_between")?;
@@ -230,12 +265,18 @@ pub(super) fn register(engine: &mut Engine) {
             Ok::<_, Box<EvalAltResult>>(out)
         },
     );
-    engine.register_fn("deployment", |ctx: NativeCallContext, id: &str| {
-        let st = state(&ctx)?;
-        let calendar = st.calendar("deployment")?;
-        match calendar.get(id) {
-            Some(d) => deployment_map(d, &st).map(Dynamic::from_map),
-            None => Ok(Dynamic::UNIT),
+    def!(
+        engine,
+        "deployment",
+        ["id"],
+        &["The deployment `id` of the calendar as a map, or `()` when there is none."],
+        |ctx: NativeCallContext, id: &str| {
+            let st = state(&ctx)?;
+            let calendar = st.calendar("deployment")?;
+            match calendar.get(id) {
+                Some(d) => deployment_map(d, &st).map(Dynamic::from_map),
+                None => Ok(Dynamic::UNIT),
+            }
         }
-    });
+    );
 }

@@ -106,22 +106,50 @@ fn truncate_message(message: &str) -> std::borrow::Cow<'_, str> {
 }
 
 pub(super) fn register(engine: &mut Engine) {
-    for (name, severity) in [
-        ("deny", Severity::Deny),
-        ("warn", Severity::Warn),
-        ("pending", Severity::Pending),
+    for (name, severity, doc2, doc3) in [
+        (
+            "deny",
+            Severity::Deny,
+            DENY,
+            "`deny(rule, message, details)`: `deny(rule, message)` with details (a map whose \
+             `retry_at` instant names the earliest start to try next).",
+        ),
+        (
+            "warn",
+            Severity::Warn,
+            WARN,
+            "`warn(rule, message, details)`: `warn(rule, message)` with details.",
+        ),
+        (
+            "pending",
+            Severity::Pending,
+            PENDING,
+            "`pending(rule, message, details)`: `pending(rule, message)` with details.",
+        ),
     ] {
-        engine.register_fn(
+        def!(
+            engine,
             name,
+            ["rule", "message"],
+            &[doc2],
             move |ctx: NativeCallContext, rule: &str, msg: &str| {
                 record(&ctx, severity, rule, msg, None)
             },
         );
-        engine.register_fn(
+        def!(
+            engine,
             name,
+            ["rule", "message", "details"],
+            &[doc3],
             move |ctx: NativeCallContext, rule: &str, msg: &str, details: Map| {
                 record(&ctx, severity, rule, msg, Some(details))
             },
         );
     }
 }
+
+const DENY: &str = "Records a `deny` finding of rule `rule` with `message`, at this script's file and \
+    line: the change is not allowed.";
+const WARN: &str = "Records a `warn` finding: the change is allowed, with a warning.";
+const PENDING: &str = "Records a `pending` finding (`approvals` and `gates` hooks): not allowed yet, \
+    and it can become allowed when more evidence arrives.";

@@ -170,84 +170,159 @@ fn next_local_time(t: Instant, hour: INT, minute: INT) -> Result<Instant, Box<Ev
     Err(format!("next_local_time({hour}, {minute}) leaves the range of instants").into())
 }
 
+/// The documentation of the `Instant` type, for the definitions.
+pub(crate) const INSTANT_DOC: &str = "Instant: a point in time seen in the bundle's zone \
+    (`request.start`, `now()`); compare two with `<`, `<=`, `>`, `>=`, `==` and `!=`.";
+
 pub(super) fn register(engine: &mut Engine) {
-    engine
-        .register_type_with_name::<Instant>("Instant")
-        .register_get("weekday", |t: &mut Instant| {
+    engine.register_type_with_name::<Instant>("Instant");
+    get!(
+        engine,
+        "weekday",
+        &["The local day of the week, 1 (Monday) to 7 (Sunday)."],
+        |t: &mut Instant| {
             t.read(Unit::Day);
             i64::from(t.local().weekday().number_from_monday())
-        })
-        .register_get("weekday_name", |t: &mut Instant| {
+        }
+    );
+    get!(
+        engine,
+        "weekday_name",
+        &["The local day of the week's name in lowercase (`monday`)."],
+        |t: &mut Instant| {
             t.read(Unit::Day);
             t.local().weekday().to_string().to_lowercase()
-        })
-        .register_get("hour", |t: &mut Instant| {
+        }
+    );
+    get!(
+        engine,
+        "hour",
+        &["The local hour, 0 to 23."],
+        |t: &mut Instant| {
             t.read(Unit::Hour);
             i64::from(t.local().hour())
-        })
-        .register_get("minute", |t: &mut Instant| {
+        }
+    );
+    get!(
+        engine,
+        "minute",
+        &["The local minute, 0 to 59."],
+        |t: &mut Instant| {
             t.read(Unit::Minute);
             i64::from(t.local().minute())
-        })
-        .register_get("year", |t: &mut Instant| {
-            t.read(Unit::Year);
-            i64::from(t.local().year())
-        })
-        .register_get("month", |t: &mut Instant| {
+        }
+    );
+    get!(engine, "year", &["The local year."], |t: &mut Instant| {
+        t.read(Unit::Year);
+        i64::from(t.local().year())
+    });
+    get!(
+        engine,
+        "month",
+        &["The local month, 1 to 12."],
+        |t: &mut Instant| {
             t.read(Unit::Month);
             i64::from(t.local().month())
-        })
-        .register_get("day", |t: &mut Instant| {
+        }
+    );
+    get!(
+        engine,
+        "day",
+        &["The local day of the month, 1 to 31."],
+        |t: &mut Instant| {
             t.read(Unit::Day);
             i64::from(t.local().day())
-        })
-        .register_get("date", |t: &mut Instant| {
+        }
+    );
+    get!(
+        engine,
+        "date",
+        &["The local date, `YYYY-MM-DD`."],
+        |t: &mut Instant| {
             t.read(Unit::Day);
             t.local().format("%Y-%m-%d").to_string()
-        })
-        .register_get("timestamp", |t: &mut Instant| {
+        }
+    );
+    get!(
+        engine,
+        "timestamp",
+        &["Seconds since the Unix epoch."],
+        |t: &mut Instant| {
             t.read_exactly();
             t.utc.timestamp()
-        })
-        .register_fn("to_string", |t: &mut Instant| {
+        }
+    );
+    def!(
+        engine,
+        "to_string",
+        ["instant"],
+        &["The instant as RFC 3339 text in the bundle's zone."],
+        |t: &mut Instant| {
             t.read_exactly();
             t.local().to_rfc3339()
-        })
-        .register_fn("to_debug", |t: &mut Instant| {
+        }
+    );
+    def!(
+        engine,
+        "to_debug",
+        ["instant"],
+        &["The instant as RFC 3339 text in the bundle's zone."],
+        |t: &mut Instant| {
             t.read_exactly();
             t.local().to_rfc3339()
-        })
-        .register_fn("<", |a: Instant, b: Instant| {
-            compared(&a, &b);
-            a.utc < b.utc
-        })
-        .register_fn("<=", |a: Instant, b: Instant| {
-            compared(&a, &b);
-            a.utc <= b.utc
-        })
-        .register_fn(">", |a: Instant, b: Instant| {
-            compared(&a, &b);
-            a.utc > b.utc
-        })
-        .register_fn(">=", |a: Instant, b: Instant| {
-            compared(&a, &b);
-            a.utc >= b.utc
-        })
-        .register_fn("==", |a: Instant, b: Instant| {
-            compared(&a, &b);
-            a.utc == b.utc
-        })
-        .register_fn("!=", |a: Instant, b: Instant| {
-            compared(&a, &b);
-            a.utc != b.utc
-        })
-        .register_fn("minutes_between", |a: Instant, b: Instant| {
+        }
+    );
+    engine.register_fn("<", |a: Instant, b: Instant| {
+        compared(&a, &b);
+        a.utc < b.utc
+    });
+    engine.register_fn("<=", |a: Instant, b: Instant| {
+        compared(&a, &b);
+        a.utc <= b.utc
+    });
+    engine.register_fn(">", |a: Instant, b: Instant| {
+        compared(&a, &b);
+        a.utc > b.utc
+    });
+    engine.register_fn(">=", |a: Instant, b: Instant| {
+        compared(&a, &b);
+        a.utc >= b.utc
+    });
+    engine.register_fn("==", |a: Instant, b: Instant| {
+        compared(&a, &b);
+        a.utc == b.utc
+    });
+    engine.register_fn("!=", |a: Instant, b: Instant| {
+        compared(&a, &b);
+        a.utc != b.utc
+    });
+    def!(
+        engine,
+        "minutes_between",
+        ["from", "to"],
+        &["Whole minutes from `from` to `to` (negative when `to` is earlier)."],
+        |a: Instant, b: Instant| {
             if a.anchor.is_some() != b.anchor.is_some() {
                 a.read_exactly();
                 b.read_exactly();
             }
             b.utc.signed_duration_since(a.utc).num_minutes()
-        })
-        .register_fn("add_minutes", add_minutes)
-        .register_fn("next_local_time", next_local_time);
+        }
+    );
+    def!(
+        engine,
+        "add_minutes",
+        ["instant", "minutes"],
+        &["The instant `minutes` later (earlier when negative)."],
+        add_minutes
+    );
+    def!(
+        engine,
+        "next_local_time",
+        ["instant", "hour", "minute"],
+        &[
+            "The first instant after `instant` whose local wall time is `hour:minute` (a time in a DST gap resolves forward, as windows do)."
+        ],
+        next_local_time
+    );
 }

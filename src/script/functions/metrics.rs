@@ -237,26 +237,47 @@ fn rollback_to(
 pub(super) fn register(engine: &mut Engine) {
     for agg in Aggregation::ALL {
         let name = agg.name();
-        engine.register_fn(
+        let doc = format!(
+            "The `{name}` of the deployment's measurements of `metric` over the window ending at \
+             `now` (`window` a duration such as `5m`), as a float, or `()` without data \
+             (`gates` and `rollback` hooks)."
+        );
+        let with_labels = format!(
+            "`{name}(metric, window)` over the series whose labels include every entry of \
+             `labels`."
+        );
+        def!(
+            engine,
             name,
+            ["metric", "window"],
+            &[&doc],
             move |ctx: NativeCallContext, metric: &str, window: &str| {
                 aggregate_fn(&ctx, agg, metric, window, None)
             },
         );
-        engine.register_fn(
+        def!(
+            engine,
             name,
+            ["metric", "window", "labels"],
+            &[&with_labels],
             move |ctx: NativeCallContext, metric: &str, window: &str, labels: Map| {
                 aggregate_fn(&ctx, agg, metric, window, Some(&labels))
             },
         );
-        engine.register_fn(
+        def!(
+            engine,
             name,
+            ["ctx", "metric", "window"],
+            &[&doc],
             move |ctx: NativeCallContext, _: &mut ScriptRequest, metric: &str, window: &str| {
                 aggregate_fn(&ctx, agg, metric, window, None)
             },
         );
-        engine.register_fn(
+        def!(
+            engine,
             name,
+            ["ctx", "metric", "window", "labels"],
+            &[&with_labels],
             move |ctx: NativeCallContext,
                   _: &mut ScriptRequest,
                   metric: &str,
@@ -266,48 +287,88 @@ pub(super) fn register(engine: &mut Engine) {
             },
         );
     }
-    engine.register_fn(
+    def!(
+        engine,
         "samples",
+        ["metric", "window"],
+        &[
+            "The measurements of `metric` over the window ending at `now`, as an array of floats (`()` for a sample without data), oldest first."
+        ],
         |ctx: NativeCallContext, metric: &str, window: &str| samples(&ctx, metric, window, None),
     );
-    engine.register_fn(
+    def!(
+        engine,
         "samples",
+        ["metric", "window", "labels"],
+        &[
+            "`samples(metric, window)` over the series whose labels include every entry of `labels`."
+        ],
         |ctx: NativeCallContext, metric: &str, window: &str, labels: Map| {
             samples(&ctx, metric, window, Some(&labels))
         },
     );
-    engine.register_fn(
+    def!(
+        engine,
         "samples",
+        ["ctx", "metric", "window"],
+        &[
+            "The measurements of `metric` over the window ending at `now`, as an array of floats (`()` for a sample without data), oldest first."
+        ],
         |ctx: NativeCallContext, _: &mut ScriptRequest, metric: &str, window: &str| {
             samples(&ctx, metric, window, None)
         },
     );
-    engine.register_fn(
+    def!(
+        engine,
         "samples",
+        ["ctx", "metric", "window", "labels"],
+        &[
+            "`samples(metric, window)` over the series whose labels include every entry of `labels`."
+        ],
         |ctx: NativeCallContext, _: &mut ScriptRequest, metric: &str, window: &str, labels: Map| {
             samples(&ctx, metric, window, Some(&labels))
         },
     );
-    engine.register_fn(
+    def!(
+        engine,
         "baseline",
+        ["aggregation", "metric", "window"],
+        &[
+            "The aggregation `aggregation` (`avg`, `p95`, ...) of the baseline's measurements of `metric` over the window, or `()` without data."
+        ],
         |ctx: NativeCallContext, agg: &str, metric: &str, window: &str| {
             baseline(&ctx, agg, metric, window, None)
         },
     );
-    engine.register_fn(
+    def!(
+        engine,
         "baseline",
+        ["aggregation", "metric", "window", "labels"],
+        &[
+            "`baseline(aggregation, metric, window)` over the series whose labels include every entry of `labels`."
+        ],
         |ctx: NativeCallContext, agg: &str, metric: &str, window: &str, labels: Map| {
             baseline(&ctx, agg, metric, window, Some(&labels))
         },
     );
-    engine.register_fn(
+    def!(
+        engine,
         "baseline",
+        ["ctx", "aggregation", "metric", "window"],
+        &[
+            "The aggregation `aggregation` (`avg`, `p95`, ...) of the baseline's measurements of `metric` over the window, or `()` without data."
+        ],
         |ctx: NativeCallContext, _: &mut ScriptRequest, agg: &str, metric: &str, window: &str| {
             baseline(&ctx, agg, metric, window, None)
         },
     );
-    engine.register_fn(
+    def!(
+        engine,
         "baseline",
+        ["ctx", "aggregation", "metric", "window", "labels"],
+        &[
+            "`baseline(aggregation, metric, window)` over the series whose labels include every entry of `labels`."
+        ],
         |ctx: NativeCallContext,
          _: &mut ScriptRequest,
          agg: &str,
@@ -315,22 +376,38 @@ pub(super) fn register(engine: &mut Engine) {
          window: &str,
          labels: Map| { baseline(&ctx, agg, metric, window, Some(&labels)) },
     );
-    engine.register_fn(
+    def!(
+        engine,
         "events",
+        ["kind", "window"],
+        &["How many events of `kind` happened in the window ending at `now`."],
         |ctx: NativeCallContext, kind: &str, window: &str| events(&ctx, kind, window),
     );
-    engine.register_fn(
+    def!(
+        engine,
         "events",
+        ["ctx", "kind", "window"],
+        &["How many events of `kind` happened in the window ending at `now`."],
         |ctx: NativeCallContext, _: &mut ScriptRequest, kind: &str, window: &str| {
             events(&ctx, kind, window)
         },
     );
-    engine.register_fn(
+    def!(
+        engine,
         "rollback_to",
+        ["level", "reason"],
+        &[
+            "Demands the rollback level `level` with `reason` (`rollback` hook only); the decision advises the heaviest level demanded."
+        ],
         |ctx: NativeCallContext, level: &str, reason: &str| rollback_to(&ctx, level, reason),
     );
-    engine.register_fn(
+    def!(
+        engine,
         "rollback_to",
+        ["ctx", "level", "reason"],
+        &[
+            "Demands the rollback level `level` with `reason` (`rollback` hook only); the decision advises the heaviest level demanded."
+        ],
         |ctx: NativeCallContext, _: &mut ScriptRequest, level: &str, reason: &str| {
             rollback_to(&ctx, level, reason)
         },

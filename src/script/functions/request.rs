@@ -92,67 +92,125 @@ fn within_hours(r: &mut ScriptRequest, from: &str, to: &str) -> Result<bool, Box
     Ok(false)
 }
 
+/// The documentation of the `Request` type, for the definitions.
+pub(crate) const REQUEST_DOC: &str = "Request: the change request of the check (`request` in \
+    `fn schedule(request)`, `ctx` in the other hooks), read-only.";
+
 pub(super) fn register(engine: &mut Engine) {
-    engine
-        .register_type_with_name::<ScriptRequest>("Request")
-        .register_get("id", |r: &mut ScriptRequest| {
-            rhai::ImmutableString::from(r.0.request.id.as_str())
-        })
-        .register_get("services", |r: &mut ScriptRequest| {
-            strings(&r.0.request.services)
-        })
-        .register_get("environment", |r: &mut ScriptRequest| {
-            r.0.request.environment.clone()
-        })
-        .register_get("type", |r: &mut ScriptRequest| {
-            r.0.request.change_type.clone()
-        })
-        .register_get("requested_by", |r: &mut ScriptRequest| {
+    engine.register_type_with_name::<ScriptRequest>("Request");
+    get!(
+        engine,
+        "id",
+        &["The request's id."],
+        |r: &mut ScriptRequest| { rhai::ImmutableString::from(r.0.request.id.as_str()) }
+    );
+    get!(
+        engine,
+        "services",
+        &["The services it changes (an array of strings)."],
+        |r: &mut ScriptRequest| strings(&r.0.request.services),
+    );
+    get!(
+        engine,
+        "environment",
+        &["The environment it deploys to."],
+        |r: &mut ScriptRequest| r.0.request.environment.clone(),
+    );
+    get!(
+        engine,
+        "type",
+        &["The change type (`feature`, `hotfix`, `emergency`, ...)."],
+        |r: &mut ScriptRequest| r.0.request.change_type.clone(),
+    );
+    get!(
+        engine,
+        "requested_by",
+        &["Who requested it, or `()` when the request does not say."],
+        |r: &mut ScriptRequest| {
             r.0.request
                 .requested_by
                 .clone()
                 .map_or(Dynamic::UNIT, Dynamic::from)
-        })
-        .register_get(
-            "depends_on",
-            |r: &mut ScriptRequest| -> Result<Array, Box<EvalAltResult>> {
-                r.0.request
-                    .depends_on
-                    .iter()
-                    .map(|d| {
-                        let d = d.to_string();
-                        charge(bytes_cost(d.len()))?;
-                        Ok(Dynamic::from(d))
-                    })
-                    .collect()
-            },
-        )
-        .register_get(
-            "labels",
-            |r: &mut ScriptRequest| -> Result<Map, Box<EvalAltResult>> {
-                labels_map(r.0.request.labels.iter())
-            },
-        )
-        .register_fn("label", |r: &mut ScriptRequest, key: &str| {
+        },
+    );
+    get!(
+        engine,
+        "depends_on",
+        &["The ids of the changes it depends on (an array of strings)."],
+        |r: &mut ScriptRequest| -> Result<Array, Box<EvalAltResult>> {
+            r.0.request
+                .depends_on
+                .iter()
+                .map(|d| {
+                    let d = d.to_string();
+                    charge(bytes_cost(d.len()))?;
+                    Ok(Dynamic::from(d))
+                })
+                .collect()
+        },
+    );
+    get!(
+        engine,
+        "labels",
+        &["Its free-form labels, as a map."],
+        |r: &mut ScriptRequest| -> Result<Map, Box<EvalAltResult>> {
+            labels_map(r.0.request.labels.iter())
+        },
+    );
+    def!(
+        engine,
+        "label",
+        ["request", "key"],
+        &["The label `key` of the request, or `()` when it has none."],
+        |r: &mut ScriptRequest, key: &str| {
             r.0.request
                 .labels
                 .get(key)
                 .map_or(Ok(Dynamic::UNIT), json_to_dynamic)
-        })
-        .register_get("start", |r: &mut ScriptRequest| {
-            r.instant(chrono::TimeDelta::zero())
-        })
-        .register_get("end", |r: &mut ScriptRequest| {
-            r.instant(r.0.interval.length())
-        })
-        .register_get("duration_minutes", |r: &mut ScriptRequest| {
-            r.0.request.duration.num_minutes()
-        })
-        .register_fn("within_hours", within_hours)
-        .register_fn("to_string", |r: &mut ScriptRequest| {
-            format!("request `{}`", r.0.request.id)
-        });
-    engine.register_fn("now", |ctx: NativeCallContext| {
-        state(&ctx).map(|st| Instant::fixed(st.now, st.tz))
-    });
+        },
+    );
+    get!(
+        engine,
+        "start",
+        &["When it starts, an `Instant` in the bundle's zone."],
+        |r: &mut ScriptRequest| r.instant(chrono::TimeDelta::zero()),
+    );
+    get!(
+        engine,
+        "end",
+        &["When it ends (exclusive), an `Instant` in the bundle's zone."],
+        |r: &mut ScriptRequest| r.instant(r.0.interval.length()),
+    );
+    get!(
+        engine,
+        "duration_minutes",
+        &["How long it runs, in whole minutes."],
+        |r: &mut ScriptRequest| r.0.request.duration.num_minutes(),
+    );
+    def!(
+        engine,
+        "within_hours",
+        ["request", "from", "to"],
+        &[
+            "Whether the whole request runs between `from` and `to` (local times `HH:MM` of the \
+             bundle's zone, `to` may be `24:00`) on the day it starts.",
+        ],
+        within_hours,
+    );
+    def!(
+        engine,
+        "to_string",
+        ["request"],
+        &["The request as text: request `id`."],
+        |r: &mut ScriptRequest| format!("request `{}`", r.0.request.id),
+    );
+    def!(
+        engine,
+        "now",
+        [],
+        &[
+            "The time given to the check (`now`, never the clock), an `Instant` in the bundle's zone."
+        ],
+        |ctx: NativeCallContext| state(&ctx).map(|st| Instant::fixed(st.now, st.tz)),
+    );
 }

@@ -74,6 +74,22 @@ fn risk_score(ctx: NativeCallContext) -> Result<i64, Box<EvalAltResult>> {
 }
 
 pub(crate) fn register(engine: &mut Engine) {
-    engine.register_fn("add_risk", add_risk);
-    engine.register_fn("risk_score", risk_score);
+    def!(
+        engine,
+        "add_risk",
+        ["points", "reason"],
+        &[
+            "Adds `points` (at most the per-call limit) to the risk score with `reason` (`risk` hook only)."
+        ],
+        add_risk
+    );
+    def!(
+        engine,
+        "risk_score",
+        [],
+        &[
+            "The risk score so far: the built-in factors' points and every `add_risk` (`risk` hook only)."
+        ],
+        risk_score
+    );
 }
