@@ -11,7 +11,7 @@ use std::borrow::Cow;
 
 use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::bundle::PolicyDoc;
 use super::evidence::{ApprovalsFile, DirectoryDoc, HistoryDoc, ResultDoc};
@@ -28,13 +28,6 @@ const ID_BASE: &str = "https://changegate.dev/schema/";
 /// The measurement, event and rollback documents of the gates and rollback questions have no
 /// schema yet.
 //
-// TODO(schemas): `measurements`, `events` and `rollbacks` (src/config/telemetry.rs): derive
-// `JsonSchema` on `MeasurementDoc`, `EventDoc` and `RollbackDoc`, implement it by hand for the
-// text types read there (`At`: `InstantText`; `Name`, `Label`: strings; `Value`: a number or
-// null) and for `ListFile<T>` (a list, or a mapping with the document's key, like
-// `ApprovalsFile` below), add the three here, regenerate (`cargo run --example
-// write_schemas`), drop the skip of examples/measurements.yaml and examples/events.yaml in
-// tests/schemas.rs and give them their modelines.
 ///
 /// # Example
 /// ```
@@ -81,6 +74,67 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
             input::<DirectoryDoc>("directory", "the people who may approve and their roles"),
         ),
         (
+            "measurements",
+            telemetry(
+                "measurements",
+                "measurements of metrics: a list, a mapping with `measurements:`, or JSON lines \
+                 (one object per line)",
+                json!({
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["metric", "at", "value"],
+                    "properties": {
+                        "metric": {"type": "string", "minLength": 1, "description": "the metric's name"},
+                        "at": instant(),
+                        "value": {
+                            "description": "the value; null: the source had no data (counted as \
+                                missing, never as a good value); NaN as `.nan` (YAML) or \
+                                \"NaN\" (JSON)",
+                            "anyOf": [{"type": "number"}, {"type": "null"}, {"const": "NaN"}],
+                        },
+                        "labels": {
+                            "type": "object",
+                            "additionalProperties": {"type": "string"},
+                            "description": "the series' labels; gates and triggers select by them",
+                        },
+                    },
+                }),
+            ),
+        ),
+        (
+            "events",
+            telemetry(
+                "events",
+                "events rollback triggers watch: a list, a mapping with `events:`, or JSON lines",
+                json!({
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["kind", "at"],
+                    "properties": {
+                        "kind": {"type": "string", "minLength": 1, "description": "what happened: `security_failure`, `infrastructure_failure`, ..."},
+                        "at": instant(),
+                        "source": {"type": "string", "description": "who reported it"},
+                    },
+                }),
+            ),
+        ),
+        (
+            "rollbacks",
+            telemetry(
+                "rollbacks",
+                "rollbacks already performed: a list, a mapping with `rollbacks:`, or JSON lines",
+                json!({
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["level", "at"],
+                    "properties": {
+                        "level": {"type": "string", "minLength": 1, "description": "the level's name, as the policy's `rollback.levels` names it"},
+                        "at": instant(),
+                    },
+                }),
+            ),
+        ),
+        (
             "decision",
             finish(
                 SchemaSettings::draft2020_12()
@@ -92,6 +146,40 @@ pub fn schemas() -> Vec<(&'static str, Value)> {
             ),
         ),
     ]
+}
+
+/// The schema of an RFC 3339 instant, as the text types give it.
+fn instant() -> Value {
+    let mut value = SchemaSettings::draft2020_12()
+        .for_deserialize()
+        .into_generator()
+        .into_root_schema_for::<InstantText>()
+        .to_value();
+    if let Value::Object(map) = &mut value {
+        map.remove("$schema");
+        map.remove("title");
+    }
+    value
+}
+
+/// The schema of a telemetry document (src/config/telemetry.rs): a list of `item`, or a
+/// mapping with `key:` holding one (JSON lines are a list, one item per line).
+fn telemetry(key: &str, title: &str, item: Value) -> Value {
+    let list = json!({"type": "array", "items": item});
+    let schema = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "anyOf": [
+            list,
+            {
+                "type": "object",
+                "additionalProperties": false,
+                "required": [key],
+                "properties": {key: list},
+            },
+        ],
+    });
+    let schema = Schema::try_from(schema).unwrap_or_default();
+    finish(schema, key, title)
 }
 
 /// The schema of a document read through serde as `T`.

@@ -90,6 +90,12 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Write the default bundle into a directory, as a starting point.
     Init(meta::InitArgs),
+    /// Print (or write into a directory) the JSON Schemas of the documents changegate reads and
+    /// writes: policy.yaml, requests, calendars, evidence, the decision.
+    Schema(meta::SchemaArgs),
+    /// Print the `.d.rhai` definitions of every hook and function scripts can use, for
+    /// editors and docs.
+    Definitions(meta::DefinitionsArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(meta::CompletionsArgs),
     /// Print the manual page (roff; `changegate man | man -l -`).
@@ -132,6 +138,8 @@ fn main() -> ExitCode {
         Command::Preview(args) => preview::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Init(args) => meta::run_init(args),
+        Command::Schema(args) => meta::run_schema(args),
+        Command::Definitions(args) => meta::run_definitions(args),
         Command::Completions(args) => meta::run_completions(args),
         Command::Man => meta::run_man(),
     };

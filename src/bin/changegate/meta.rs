@@ -19,6 +19,24 @@ pub(crate) struct InitArgs {
 }
 
 #[derive(Args)]
+pub(crate) struct SchemaArgs {
+    /// The document whose schema to print (`policy`, `request`, `calendar`, `validation`,
+    /// `history`, `approvals`, `directory`, `measurements`, `events`, `rollbacks`,
+    /// `decision`); every one, into `--out`, if absent.
+    name: Option<String>,
+    /// The directory to write `<name>.schema.json` files into (created if missing).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub(crate) struct DefinitionsArgs {
+    /// The file to write the definitions to; stdout if absent.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args)]
 pub(crate) struct CompletionsArgs {
     /// The shell to write the completion script for.
     #[arg(value_enum)]
@@ -77,5 +95,69 @@ pub(crate) fn run_man() -> crate::CommandResult {
         .render(&mut buf)
         .map_err(|e| invalid("<man>", format!("cannot render the manual page: {e}")))?;
     let _ = std::io::stdout().lock().write_all(&buf);
+    Ok(crate::exit::OK)
+}
+
+/// `changegate schema [NAME] [--out DIR]`: the JSON Schemas of the documents changegate reads
+/// and writes, generated from its types (the files of docs/schema/).
+pub(crate) fn run_schema(args: &SchemaArgs) -> crate::CommandResult {
+    let schemas = changegate::schemas();
+    let known: Vec<&str> = schemas.iter().map(|(n, _)| *n).collect();
+    let chosen: Vec<&(&str, serde_json::Value)> = match &args.name {
+        Some(name) => match schemas.iter().find(|(n, _)| n == name) {
+            Some(one) => vec![one],
+            None => {
+                return Err(invalid(
+                    "<schema>",
+                    format!("no schema named `{name}`; the schemas are {}", known.join(", ")),
+                ));
+            }
+        },
+        None => schemas.iter().collect(),
+    };
+    let text = |v: &serde_json::Value| {
+        let mut t = serde_json::to_string_pretty(v).unwrap_or_default();
+        t.push('\n');
+        t
+    };
+    match &args.out {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| invalid(&dir.display().to_string(), format!("cannot create: {e}")))?;
+            for (name, schema) in chosen {
+                let path = dir.join(format!("{name}.schema.json"));
+                std::fs::write(&path, text(schema)).map_err(|e| {
+                    invalid(&path.display().to_string(), format!("cannot write: {e}"))
+                })?;
+                println!("wrote {}", path.display());
+            }
+        }
+        None if args.name.is_none() => {
+            return Err(invalid(
+                "<schema>",
+                format!(
+                    "name one schema to print ({}), or give --out DIR to write them all",
+                    known.join(", ")
+                ),
+            ));
+        }
+        None => {
+            for (_, schema) in chosen {
+                crate::render::print(&text(schema));
+            }
+        }
+    }
+    Ok(crate::exit::OK)
+}
+
+/// `changegate definitions [--out FILE]`: the `.d.rhai` definitions of every hook, type and
+/// function scripts can use, with their docs (docs/script-api.d.rhai).
+pub(crate) fn run_definitions(args: &DefinitionsArgs) -> crate::CommandResult {
+    let text = changegate::script_definitions();
+    match &args.out {
+        Some(path) => std::fs::write(path, &text)
+            .map_err(|e| invalid(&path.display().to_string(), format!("cannot write: {e}")))?,
+        None => crate::render::print(&text),
+    }
     Ok(crate::exit::OK)
 }
