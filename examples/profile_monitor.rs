@@ -71,9 +71,7 @@ fn samples(seconds: i64) -> Vec<Measurement> {
 
 fn main() {
     let var = |k: &str| std::env::var(k).ok();
-    let seconds: i64 = var("SECONDS")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3_600);
+    let seconds: i64 = var("SECONDS").and_then(|s| s.parse().ok()).unwrap_or(3_600);
     let what = var("WHAT").unwrap_or_else(|| "monitor".to_owned());
     let policy =
         PolicySet::from_sources("bench", [("policy.yaml".to_owned(), POLICY.to_owned())]).unwrap();

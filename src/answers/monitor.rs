@@ -321,6 +321,9 @@ impl Monitor {
             field: Some("at".into()),
             message,
         };
+        if at >= self.start && at >= self.at {
+            return Ok(());
+        }
         let name = crate::error::quote(name);
         if at < self.start {
             return Err(error(format!(
