@@ -16,6 +16,9 @@
 //!   the steps of the batch sweep of `check_rollback` over the committed evidence;
 //! - the decision is then made through the same pipeline as `check_rollback`, from the
 //!   sweeps' states; a push that commits nothing and does not move the watermark keeps it.
+//!   Without a `rollback` hook, while every trigger was and stays clear and no rollback was
+//!   committed, the findings cannot change: the decision is kept and only its
+//!   `details.rollback` is written anew from the triggers' statuses.
 //!
 //! Per sample, the work is O(1) amortized per trigger that reads it (O(log n) for
 //! percentiles) plus the decision.

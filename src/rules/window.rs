@@ -16,9 +16,10 @@
 //!   that they never drift; with values exact in binary (multiples of 1/8 and the like) they
 //!   equal the slice form bit for bit;
 //! - `min`/`max`: a monotonic deque of the values that can still become the extreme;
-//! - `pNN`: an ordered multiset (a `BTreeMap` from the value's total order to its count)
-//!   with a cursor on the element of the current nearest rank, which moves at most a step or
-//!   two per change: O(log n) per sample.
+//! - `pNN`: an ordered multiset of the values in their total order: up to 1024 values a
+//!   sorted vector (the element read at its nearest rank); beyond, a `BTreeMap` from the
+//!   value to its count with a cursor on the element of the current nearest rank, which
+//!   moves at most a step or two per change: O(log n) per sample.
 //!
 //! Nothing here can panic or overflow: instants saturate.
 
