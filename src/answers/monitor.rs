@@ -16,6 +16,9 @@
 //!   the steps of the batch sweep of `check_rollback` over the committed evidence;
 //! - the decision is then made through the same pipeline as `check_rollback`, from the
 //!   sweeps' states; a push that commits nothing and does not move the watermark keeps it.
+//!   Without a `rollback` hook, while every trigger was and stays clear and no rollback was
+//!   committed, the findings cannot change: the decision is kept and only its
+//!   `details.rollback` is written anew from the triggers' statuses.
 //!
 //! Per sample, the work is O(1) amortized per trigger that reads it (O(log n) for
 //! percentiles) plus the decision.
@@ -29,7 +32,9 @@ use crate::decision::Decision;
 use crate::error::{InputError, Location};
 use crate::model::{ChangeRequest, Event, Measurement, RollbackDone};
 use crate::policy::PolicySet;
-use crate::rules::rollback::{Condition, RollbackRules, TriggerSweep, instant};
+use crate::rules::rollback::{
+    self, Condition, RollbackRules, State, TriggerStatus, TriggerSweep, Verdict, instant,
+};
 use crate::telemetry::{Sample, Telemetry, millis};
 
 /// Something pushed, waiting for the watermark to pass it.
@@ -163,6 +168,13 @@ pub struct Monitor {
     /// Waiting for the watermark, sorted by time (ties in arrival order).
     buffer: VecDeque<(i64, Item)>,
     decision: Decision,
+    /// The deployment's start, in milliseconds: where a trigger's `since` is bounded.
+    origin: i64,
+    /// Whether the decision can be kept while every trigger stays clear, with only its
+    /// details (the observed values) written anew: it was made without a `rollback` hook,
+    /// with every trigger clear, and no rollback was committed since. Its findings then
+    /// depend on nothing that changes (docs/performance.md, "Monitor and check_rollback").
+    quiet: bool,
 }
 
 impl Monitor {
@@ -174,6 +186,7 @@ impl Monitor {
         start: impl Into<DateTime<Utc>>,
     ) -> Self {
         let start = millis(start.into());
+        let deployment_start = deployment.start.with_timezone(&Utc);
         let rules = policy.rollback_rules(&deployment.environment);
         let sweeps: Vec<TriggerSweep> = rules
             .iter()
@@ -205,6 +218,8 @@ impl Monitor {
             hooked: policy.has_rollback_hook(),
             buffer: VecDeque::new(),
             decision,
+            origin: millis(deployment_start),
+            quiet: false,
         }
     }
 
@@ -309,6 +324,9 @@ impl Monitor {
             field: Some("at".into()),
             message,
         };
+        if at >= self.start && at >= self.at {
+            return Ok(());
+        }
         let name = crate::error::quote(name);
         if at < self.start {
             return Err(error(format!(
@@ -391,6 +409,7 @@ impl Monitor {
         }
         if let Item::Rollback(r) = &item {
             self.rollbacks.push_rollback(r.clone());
+            self.quiet = false;
         }
         self.committed
             .get_mut()
@@ -418,6 +437,31 @@ impl Monitor {
                     .extend(feed.drain(..).map(|(at, _, value)| Sample { at, value }));
                 sweep.advance(t, self.at, &self.scratch);
             }
+        }
+        if !self.hooked {
+            // Without a hook, the decision depends only on the triggers' states and the
+            // rollbacks performed.
+            let Some(rules) = &self.rules else {
+                // No trigger: the decision does not depend on the evidence.
+                return;
+            };
+            let now = millis(instant(self.at));
+            let statuses: Vec<TriggerStatus> = rules
+                .triggers
+                .iter()
+                .zip(&self.sweeps)
+                .map(|(t, s)| s.status(t, self.origin, now))
+                .collect();
+            let clear = statuses.iter().all(|s| s.state == State::Clear);
+            if clear && self.quiet {
+                // Every trigger was and is clear: the same findings; new observed values.
+                self.decision.details = rollback::details(
+                    Arc::clone(rules),
+                    Verdict::quiet(statuses, self.rollbacks.rollbacks(), now),
+                );
+                return;
+            }
+            self.quiet = clear;
         }
         // The decision reads the rollbacks performed; a `rollback` hook reads everything.
         let everything;

@@ -219,11 +219,7 @@ impl PolicySet {
                 );
                 all.extend(findings);
                 let mut decision = Decision::from_findings(check, all, policy, trace);
-                decision.details = Details::deferred(move || {
-                    let mut m = Map::new();
-                    m.insert("rollback".into(), verdict.to_json(&rules));
-                    m
-                });
+                decision.details = rollback::details(rules, verdict);
                 decision
             }
         }

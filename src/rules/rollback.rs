@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use super::aggregate::{Aggregate, Aggregation};
 use super::window::WindowAgg;
-use crate::decision::{Finding, Severity};
+use crate::decision::{Details, Finding, Severity};
 use crate::model::RollbackDone;
 use crate::telemetry::{Sample, Selector, Telemetry};
 use crate::time::format_duration;
@@ -929,6 +929,25 @@ pub(crate) fn decide(
 }
 
 impl Verdict {
+    /// The verdict [`decide`] reaches when every trigger is clear and no script demands a
+    /// level: nothing to do (the rollbacks performed up to `now` are listed all the same).
+    /// The monitor keeps its decision while its triggers stay clear and writes only this anew.
+    pub fn quiet(statuses: Vec<TriggerStatus>, performed: &[RollbackDone], now: i64) -> Self {
+        let performed = performed
+            .iter()
+            .map(|r| (r.level.clone(), crate::telemetry::millis(r.at)))
+            .filter(|&(_, at)| at <= now)
+            .collect();
+        Self {
+            action: Action::None,
+            level: None,
+            deadline: None,
+            statuses,
+            performed,
+            demands: Vec::new(),
+        }
+    }
+
     /// `details.rollback`.
     pub fn to_json(&self, rules: &RollbackRules) -> Value {
         let name = |l: usize| rules.levels.get(l).map(|l| l.name.clone());
@@ -971,6 +990,15 @@ impl Verdict {
             "demands": demands,
         })
     }
+}
+
+/// The details of a rollback decision: `details.rollback`, written from `verdict` when read.
+pub(crate) fn details(rules: std::sync::Arc<RollbackRules>, verdict: Verdict) -> Details {
+    Details::deferred(move || {
+        let mut m = Map::new();
+        m.insert("rollback".into(), verdict.to_json(&rules));
+        m
+    })
 }
 
 /// `details.rollback` of an environment without a `rollback:` section.

@@ -16,9 +16,10 @@
 //!   that they never drift; with values exact in binary (multiples of 1/8 and the like) they
 //!   equal the slice form bit for bit;
 //! - `min`/`max`: a monotonic deque of the values that can still become the extreme;
-//! - `pNN`: an ordered multiset (a `BTreeMap` from the value's total order to its count)
-//!   with a cursor on the element of the current nearest rank, which moves at most a step or
-//!   two per change: O(log n) per sample.
+//! - `pNN`: an ordered multiset of the values in their total order: up to 1024 values a
+//!   sorted vector (the element read at its nearest rank); beyond, a `BTreeMap` from the
+//!   value to its count with a cursor on the element of the current nearest rank, which
+//!   moves at most a step or two per change: O(log n) per sample.
 //!
 //! Nothing here can panic or overflow: instants saturate.
 
@@ -263,15 +264,28 @@ fn unkey(k: u64) -> f64 {
     f64::from_bits(b)
 }
 
-/// A multiset of values (in [`f64::total_cmp`] order) with a cursor on the element of the
-/// nearest rank of percentile `p`: insertions and removals are O(log n), and so is keeping
-/// the cursor, which moves at most a step or two per change.
+/// Up to this many values, a percentile's multiset is a sorted vector (an insertion or a
+/// removal moves at most this many keys, 8 KiB: cheaper than a tree's nodes at this size);
+/// beyond it, a tree. Back to the vector below half of it, so that a window hovering around
+/// the bound does not convert back and forth.
+const SMALL: usize = 1024;
+
+/// A multiset of values (in [`f64::total_cmp`] order) that gives the element of the nearest
+/// rank of percentile `p`. Up to [`SMALL`] values: a sorted vector, the element read at its
+/// rank. Beyond: a `BTreeMap` of counts with a cursor on the element of the rank, which moves
+/// at most a step or two per change; insertions and removals are O(log n), and so is keeping
+/// the cursor.
 #[derive(Debug, Clone)]
 struct OrderStat {
     p: u32,
+    /// The keys, sorted, while there are at most [`SMALL`] of them (and the tree is empty).
+    small: Vec<u64>,
+    /// Whether the values are in the tree.
+    large: bool,
     counts: BTreeMap<u64, usize>,
     n: usize,
-    /// The key the element of the current rank sits at, and how many elements are below it.
+    /// In the tree: the key the element of the current rank sits at, and how many elements
+    /// are below it.
     cursor: Option<(u64, usize)>,
 }
 
@@ -279,6 +293,8 @@ impl OrderStat {
     fn new(p: u32) -> Self {
         Self {
             p,
+            small: Vec::new(),
+            large: false,
             counts: BTreeMap::new(),
             n: 0,
             cursor: None,
@@ -286,6 +302,67 @@ impl OrderStat {
     }
 
     fn insert(&mut self, v: f64) {
+        if self.large {
+            self.tree_insert(v);
+            return;
+        }
+        let k = key(v);
+        // After its ties: in order, the latest last (any place among equal keys would do).
+        let i = self.small.partition_point(|&x| x <= k);
+        self.small.insert(i, k);
+        self.n = self.small.len();
+        if self.n > SMALL {
+            // Into the tree, the cursor on the element of the rank.
+            let r = rank(self.p, self.n);
+            self.cursor = self.small.get(r - 1).map(|&ck| {
+                let below = self.small.partition_point(|&x| x < ck);
+                (ck, below)
+            });
+            for &k in &self.small {
+                let c = self.counts.entry(k).or_insert(0);
+                *c = c.saturating_add(1);
+            }
+            self.small = Vec::new();
+            self.large = true;
+        }
+    }
+
+    fn remove(&mut self, v: f64) {
+        if self.large {
+            self.tree_remove(v);
+            if self.n < SMALL / 2 {
+                // Back into the vector.
+                let mut small = Vec::with_capacity(SMALL);
+                for (&k, &c) in &self.counts {
+                    small.extend(std::iter::repeat_n(k, c));
+                }
+                self.small = small;
+                self.counts.clear();
+                self.cursor = None;
+                self.large = false;
+                self.n = self.small.len();
+            }
+            return;
+        }
+        let k = key(v);
+        let i = self.small.partition_point(|&x| x < k);
+        if self.small.get(i) == Some(&k) {
+            self.small.remove(i);
+        }
+        self.n = self.small.len();
+    }
+
+    fn value(&self) -> Option<f64> {
+        if self.large {
+            self.cursor.map(|(k, _)| unkey(k))
+        } else if self.n == 0 {
+            None
+        } else {
+            self.small.get(rank(self.p, self.n) - 1).map(|&k| unkey(k))
+        }
+    }
+
+    fn tree_insert(&mut self, v: f64) {
         let k = key(v);
         let c = self.counts.entry(k).or_insert(0);
         *c = c.saturating_add(1);
@@ -298,7 +375,7 @@ impl OrderStat {
         self.settle();
     }
 
-    fn remove(&mut self, v: f64) {
+    fn tree_remove(&mut self, v: f64) {
         let k = key(v);
         let Some(c) = self.counts.get_mut(&k) else {
             return;
@@ -363,10 +440,6 @@ impl OrderStat {
                 return;
             }
         }
-    }
-
-    fn value(&self) -> Option<f64> {
-        self.cursor.map(|(k, _)| unkey(k))
     }
 }
 
@@ -459,6 +532,33 @@ mod tests {
             for agg in [Aggregation::P50, Aggregation::P90, Aggregation::P95, Aggregation::P99] {
                 check(&samples, agg, len)?;
             }
+        }
+    }
+
+    #[test]
+    fn percentiles_of_windows_larger_than_the_vector_equal_the_slice_form() {
+        // 3000 samples, a window of up to 1500 (into the tree) that then drains (back into
+        // the vector), with many ties and both zeros.
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let samples: Vec<Sample> = (0..3000)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let v = match x % 50 {
+                    0 => -0.0,
+                    1 => 0.0,
+                    r => (r % 37) as f64 / 4.0,
+                };
+                Sample {
+                    at: i,
+                    value: Some(v),
+                }
+            })
+            .collect();
+        for agg in [Aggregation::P50, Aggregation::P95, Aggregation::P99] {
+            check(&samples, agg, 1500).unwrap();
+            check(&samples, agg, 1100).unwrap();
         }
     }
 
