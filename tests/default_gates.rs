@@ -181,3 +181,34 @@ fn triggers_demand_their_levels_and_escalate_through_all_three() {
         rules(&d)
     );
 }
+
+#[test]
+fn the_monitor_flushed_or_advanced_equals_the_batch_check_over_everything_pushed() {
+    use changegate::Monitor;
+    let policy = PolicySet::builtin().unwrap();
+    let samples = rollout(70, &|m, _, s| (m == "error_rate" && s >= 3600).then_some(0.08));
+    let mut monitor = Monitor::new(&policy, deployment(), t0());
+    for m in samples.iter().cloned() {
+        monitor.push_measurement(m).unwrap();
+    }
+    // Without a flush, the latest instant still waits.
+    assert_eq!(monitor.now(), samples.last().unwrap().at);
+    assert!(monitor.waiting() > 0);
+    let end = samples.last().unwrap().at + TimeDelta::milliseconds(1);
+    let flushed = monitor.flush().to_json();
+    assert_eq!(monitor.now(), end);
+    assert_eq!(monitor.waiting(), 0);
+    let all = Telemetry::new(samples.clone());
+    assert_eq!(flushed, policy.check_rollback(&deployment(), &all, end).to_json());
+    assert_eq!(
+        monitor.gates().to_json(),
+        policy.check_gates(&deployment(), &all, end).to_json()
+    );
+    // Time passes without data: the decision follows the batch check at that instant, and
+    // anything older is refused.
+    let later = end + TimeDelta::minutes(20);
+    let advanced = monitor.advance(later).to_json();
+    assert_eq!(advanced, policy.check_rollback(&deployment(), &all, later).to_json());
+    let late = Measurement::new("error_rate", later - TimeDelta::seconds(1), Some(0.0));
+    assert!(monitor.push_measurement(late).is_err());
+}

@@ -272,6 +272,35 @@ impl Monitor {
         Ok(&self.decision)
     }
 
+    /// Time has passed: nothing older than `to` will arrive any more. Moves the watermark to
+    /// `to` (when later than it), commits what waited before it and returns the decision at
+    /// `to`, which equals `check_rollback` over the committed evidence at `to`: a trigger may
+    /// fire (its `for` ran out) or clear (its window emptied) without a new sample. An item
+    /// dated before `to` is rejected afterwards.
+    pub fn advance(&mut self, to: impl Into<DateTime<Utc>>) -> &Decision {
+        let to = millis(to.into());
+        if to <= self.at {
+            return &self.decision;
+        }
+        self.at = to;
+        while self.buffer.front().is_some_and(|(t, _)| *t < to) {
+            if let Some((at, item)) = self.buffer.pop_front() {
+                self.commit(at, item);
+            }
+        }
+        self.settle(true);
+        &self.decision
+    }
+
+    /// The end of the stream: commits everything that waits by advancing the watermark to one
+    /// millisecond after the latest item seen ([`Monitor::advance`]), and returns that
+    /// decision. Without it, items at the latest instant (and within the tolerance) wait for
+    /// a later one.
+    pub fn flush(&mut self) -> &Decision {
+        let end = self.latest.saturating_add(1);
+        self.advance(instant(end))
+    }
+
     /// The current rollback decision (at [`Monitor::now`]).
     pub fn decision(&self) -> &Decision {
         &self.decision

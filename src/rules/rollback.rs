@@ -956,18 +956,13 @@ impl Verdict {
             .iter()
             .zip(&self.statuses)
             .map(|(t, s)| {
+                // What the trigger watches (metric, aggregation, window, threshold, ...) and
+                // what it observed, for every trigger, clear ones included.
                 let mut m = Map::new();
                 m.insert("name".into(), t.name.clone().into());
-                m.insert("kind".into(), kind_name(&t.condition).into());
-                m.insert("level".into(), name(t.level).into());
-                m.insert("state".into(), s.state.name().into());
-                m.insert("observed".into(), num(s.observed));
-                if matches!(t.condition, Condition::BurnRate { .. }) {
-                    m.insert("observed_short".into(), num(s.observed_short));
-                }
-                m.insert("samples".into(), s.window.samples.into());
-                m.insert("since".into(), time(s.since));
-                m.insert("fired_at".into(), time(s.fired_at));
+                let mut d = trigger_details(rules, t, s);
+                d.remove("trigger");
+                m.extend(d);
                 Value::Object(m)
             })
             .collect();

@@ -323,6 +323,33 @@ impl PyMonitor {
         })
     }
 
+    /// Time has passed: nothing older than `to` will arrive. Moves `now` to `to` (when later)
+    /// and returns the rollback decision there (a trigger's `for` may run out, a window may
+    /// empty, without a new item); older items raise afterwards.
+    fn advance(&mut self, py: Python<'_>, to: Now) -> PyResult<PyDecision> {
+        let monitor = &mut self.inner;
+        let inner = py
+            .detach(|| guard(|| Ok(monitor.advance(to.0).clone())))
+            .or_raise(py)?;
+        Ok(PyDecision {
+            inner,
+            request: Arc::clone(&self.deployment),
+        })
+    }
+
+    /// The end of the stream: every item pushed counts (`now` moves one millisecond past the
+    /// latest); returns that rollback decision.
+    fn flush(&mut self, py: Python<'_>) -> PyResult<PyDecision> {
+        let monitor = &mut self.inner;
+        let inner = py
+            .detach(|| guard(|| Ok(monitor.flush().clone())))
+            .or_raise(py)?;
+        Ok(PyDecision {
+            inner,
+            request: Arc::clone(&self.deployment),
+        })
+    }
+
     /// The current rollback decision (at `now`).
     fn decision(&self, py: Python<'_>) -> PyResult<PyDecision> {
         let monitor = &self.inner;

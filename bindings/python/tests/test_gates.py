@@ -274,3 +274,22 @@ def test_the_monitor_takes_events_and_rollbacks_and_rejects_late_items(
     with pytest.raises(InvalidInputError):
         changegate.Monitor(policy, deployment(), NOW, tolerance=dt.timedelta(seconds=-1))
     assert changegate.Monitor(policy, deployment(), NOW, tolerance=dt.timedelta(0)) is not None
+
+
+def test_the_monitor_flushed_counts_every_item_and_advance_moves_time(
+    policy: changegate.PolicySet,
+) -> None:
+    slow = items("slow.jsonl")
+    monitor = changegate.Monitor(policy, deployment(), "2026-12-01T10:00:00Z")
+    for item in slow:
+        monitor.push(item)
+    flushed = monitor.flush()
+    last = max(dt.datetime.fromisoformat(str(i["at"]).replace("Z", "+00:00")) for i in slow)
+    assert monitor.now == last + dt.timedelta(milliseconds=1)
+    batch = policy.check_rollback(deployment(), slow, monitor.now)
+    assert flushed.to_dict() == batch.to_dict()
+    later = monitor.now + dt.timedelta(minutes=30)
+    advanced = monitor.advance(later)
+    assert advanced.to_dict() == policy.check_rollback(deployment(), slow, later).to_dict()
+    with pytest.raises(InvalidInputError):
+        monitor.push({"metric": "error_rate", "at": later - dt.timedelta(seconds=1), "value": 0.0})

@@ -87,6 +87,22 @@ pub(crate) fn run(args: &MonitorArgs) -> crate::CommandResult {
             .read_until(b'\n', &mut buf)
             .map_err(|e| at_line(n, None, format!("cannot read the input: {e}")))?;
         if read == 0 {
+            // The end of the input: what waited (the latest instant, the tolerance) counts
+            // too, and the final decision is printed if it changed.
+            monitor.flush();
+            let decision = monitor.decision();
+            let key = (decision.outcome, level(decision));
+            if last.as_ref() != Some(&key) {
+                let text = match args.format {
+                    Format::Text => text_line(decision, monitor.now(), n.saturating_sub(1)),
+                    Format::Json => json_line(decision, monitor.now(), n.saturating_sub(1)),
+                };
+                let _ = writeln!(out, "{text}");
+                let _ = out.flush();
+                if key.0 == Outcome::Deny {
+                    return Ok(exit::DENIED);
+                }
+            }
             return Ok(exit::OK);
         }
         if buf.len() > limits.max_bytes {

@@ -447,6 +447,11 @@ class Monitor:
         """Adds a measurement ``{metric, at, value, labels?}``, an event ``{kind, at,
         source?}`` or a rollback performed ``{level, at}`` (told apart by their keys) and
         returns the current rollback decision."""
+    def advance(self, to: _InstantLike) -> Decision:
+        """Time has passed: nothing older than ``to`` will arrive; the rollback decision at
+        ``to``."""
+    def flush(self) -> Decision:
+        """The end of the stream: every item pushed counts; the final rollback decision."""
     def decision(self) -> Decision: ...
     def gates(self) -> Decision: ...
     @property
