@@ -92,6 +92,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod bundle;
+
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
@@ -108,14 +110,28 @@ use crate::model::ChangeRequest;
 use crate::policy::PolicySet;
 use crate::telemetry::Telemetry;
 
+pub use bundle::{
+    BundleTestError, COVERAGE_KINDS, CaseResult, Coverage, CoverageItem, SCRIPT_LINES_NOTE,
+    TestReport, filter_matches, find_bundle_tests, run_bundle_tests,
+};
+
 /// What a case expects the decision to be.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Expectation {
     /// The expected `outcome`, as text (`allow`, `warn`, `deny`).
     pub outcome: String,
-    /// The expected findings: exactly these `(rule, severity)`, in this order.
+    /// The expected findings: exactly these `(rule, severity)`, in this order (when
+    /// [`Expectation::findings_exact`]).
     pub findings: Vec<ExpectedFinding>,
+    /// Whether `findings` is compared exactly: true when the case gives `findings:`, or gives
+    /// none of `findings:`, `includes:` and `absent:` (then no finding is expected).
+    pub findings_exact: bool,
+    /// `includes:` findings that must be among the actual ones, in any order, each matched by
+    /// a different finding (a subset).
+    pub includes: Vec<ExpectedFinding>,
+    /// `absent:` rule ids that must not have produced any finding.
+    pub absent: Vec<String>,
     /// What scripts must have printed, exactly; `None` when the case does not say.
     pub trace: Option<Vec<String>>,
     /// For `check: risk`, what `details.risk` must say; `None` when the case does not say.
@@ -831,6 +847,41 @@ fn diff_lines(expected: &[String], actual: &[String]) -> Vec<String> {
     out
 }
 
+/// How finding `f` differs from `e` in details, message and source (not rule and severity);
+/// `label` prefixes the fields (`findings[0]`).
+fn finding_problems(label: &str, e: &ExpectedFinding, f: &Finding) -> Vec<Mismatch> {
+    let mut problems = Vec::new();
+    if let Some(details) = &e.details {
+        let actual = Value::Object(f.details.clone());
+        if !is_subset(details, &actual) {
+            problems.push(Mismatch::new(
+                format!("{label}.details"),
+                format!("({}) details to contain {details}", e.rule),
+                actual.to_string(),
+            ));
+        }
+    }
+    for part in &e.message_contains {
+        if !f.message.contains(part.as_str()) {
+            problems.push(Mismatch::new(
+                format!("{label}.message_contains"),
+                format!("({}) a message containing {part:?}", e.rule),
+                format!("{:?}", f.message),
+            ));
+        }
+    }
+    if let Some(source) = &e.source {
+        if !source_matches(source, f.source.as_deref()) {
+            problems.push(Mismatch::new(
+                format!("{label}.source"),
+                format!("({}) source {source:?}", e.rule),
+                format!("{:?}", f.source),
+            ));
+        }
+    }
+    problems
+}
+
 fn compare(expect: &Expectation, decision: &Decision) -> Vec<Mismatch> {
     let mut problems = Vec::new();
     if let Some(risk) = &expect.risk {
@@ -876,43 +927,75 @@ fn compare(expect: &Expectation, decision: &Decision) -> Vec<Mismatch> {
         .iter()
         .map(|f| (f.rule.as_str(), f.severity.as_str()))
         .collect();
-    if actual != wanted {
+    if expect.findings_exact && actual != wanted {
         let lines = |pairs: &[(&str, &str)]| -> Vec<String> {
             pairs.iter().map(|(r, s)| format!("{r} {s}")).collect()
         };
         let mut m = Mismatch::new("findings", pairs_text(&wanted), pairs_text(&actual));
         m.diff = diff_lines(&lines(&wanted), &lines(&actual));
         problems.push(m);
-    } else {
+    } else if expect.findings_exact {
         for (i, (e, f)) in expect.findings.iter().zip(&decision.findings).enumerate() {
-            if let Some(details) = &e.details {
-                let actual = Value::Object(f.details.clone());
-                if !is_subset(details, &actual) {
-                    problems.push(Mismatch::new(
-                        format!("findings[{i}].details"),
-                        format!("({}) details to contain {details}", e.rule),
-                        actual.to_string(),
-                    ));
+            problems.extend(finding_problems(&format!("findings[{i}]"), e, f));
+        }
+    }
+    // `includes:`: each expected finding matched by a different actual one, in any order.
+    let mut used = vec![false; decision.findings.len()];
+    for (i, e) in expect.includes.iter().enumerate() {
+        let same_kind = |f: &Finding| f.rule.as_str() == e.rule && f.severity.as_str() == e.severity;
+        let found = decision.findings.iter().enumerate().find(|(j, f)| {
+            !used.get(*j).copied().unwrap_or(true)
+                && same_kind(f)
+                && finding_problems("", e, f).is_empty()
+        });
+        match found {
+            Some((j, _)) => {
+                if let Some(u) = used.get_mut(j) {
+                    *u = true;
                 }
             }
-            for part in &e.message_contains {
-                if !f.message.contains(part.as_str()) {
-                    problems.push(Mismatch::new(
-                        format!("findings[{i}].message_contains"),
-                        format!("({}) a message containing {part:?}", e.rule),
-                        format!("{:?}", f.message),
-                    ));
-                }
+            None => {
+                // The closest candidate's differences say why it did not match.
+                let why = decision
+                    .findings
+                    .iter()
+                    .find(|f| same_kind(f))
+                    .map(|f| {
+                        let parts: Vec<String> = finding_problems("", e, f)
+                            .iter()
+                            .map(|m| format!("{} (got {})", m.expected, m.actual))
+                            .collect();
+                        format!("a `{}` finding that differs: {}", e.rule, parts.join("; "))
+                    })
+                    .unwrap_or_else(|| format!("findings {}", pairs_text(&actual)));
+                let mut m = Mismatch::new(
+                    format!("includes[{i}]"),
+                    format!("a finding {} {}", e.rule, e.severity),
+                    why,
+                );
+                m.diff = vec![format!("- {} {}", e.rule, e.severity)];
+                problems.push(m);
             }
-            if let Some(source) = &e.source {
-                if !source_matches(source, f.source.as_deref()) {
-                    problems.push(Mismatch::new(
-                        format!("findings[{i}].source"),
-                        format!("({}) source {source:?}", e.rule),
-                        format!("{:?}", f.source),
-                    ));
-                }
-            }
+        }
+    }
+    // `absent:`: rules that must not fire.
+    for (i, rule) in expect.absent.iter().enumerate() {
+        let fired: Vec<&Finding> = decision
+            .findings
+            .iter()
+            .filter(|f| f.rule.as_str() == rule)
+            .collect();
+        if !fired.is_empty() {
+            let mut m = Mismatch::new(
+                format!("absent[{i}]"),
+                format!("no `{rule}` finding"),
+                format!("{} ({:?})", fired.len(), fired.first().map(|f| f.message.as_str()).unwrap_or("")),
+            );
+            m.diff = fired
+                .iter()
+                .map(|f| format!("+ {} {}", f.rule, f.severity.as_str()))
+                .collect();
+            problems.push(m);
         }
     }
     if let Some(trace) = &expect.trace {
