@@ -81,6 +81,13 @@ impl CaseResult {
                 let lines: Vec<String> = o.mismatches().iter().map(|m| m.to_string()).collect();
                 lines.join("\n")
             }
+            CaseResult::Invalid {
+                error: CaseError::Case(e),
+                ..
+            } => match e.field.as_deref() {
+                Some(field) if !e.message.contains(field) => format!("{e} (field `{field}`)"),
+                _ => e.to_string(),
+            },
             CaseResult::Invalid { error, .. } => error.to_string(),
         }
     }
@@ -487,7 +494,8 @@ fn record(c: &mut Coverage, policy: &PolicySet, case: &Case, outcome: &CaseOutco
     for f in list("risk", "factors") {
         let scored = f.get("points").and_then(Value::as_u64).unwrap_or(0) > 0;
         if let (true, Some(name)) = (scored, f.get("name").and_then(Value::as_str)) {
-            c.hit("risk", env, name);
+            // `validation.security`: the `validation` factor, per category.
+            c.hit("risk", env, name.split('.').next().unwrap_or(name));
         }
     }
     if let Some(name) = details

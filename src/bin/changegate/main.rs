@@ -8,6 +8,7 @@
 //! - `monitor`: 1 at the first rollback decision, 0 at the end of the input;
 //! - `windows`: 0 when at least one window was found, 1 when none;
 //! - `preview`: 0;
+//! - `test`: 0 every case passed, 1 a case failed or coverage is below `--min-coverage`;
 //! - every command: 2 on invalid input or policy.
 
 mod approvals;
@@ -19,6 +20,7 @@ mod preview;
 mod render;
 mod risk;
 mod rollback;
+mod test;
 mod windows;
 
 use std::process::ExitCode;
@@ -69,6 +71,9 @@ enum Command {
     Windows(windows::WindowsArgs),
     /// The next occurrences of every blackout and preferred window, in local time and UTC.
     Preview(preview::PreviewArgs),
+    /// Run a bundle's own tests (`tests/**/*.yaml` inside it) and, with `--coverage`, report
+    /// what they exercised (exit 1: a case failed or coverage is below `--min-coverage`).
+    Test(test::TestArgs),
 }
 
 /// The exit codes the commands share.
@@ -95,6 +100,7 @@ fn main() -> ExitCode {
         Command::Monitor(args) => monitor::run(args),
         Command::Windows(args) => windows::run(args),
         Command::Preview(args) => preview::run(args),
+        Command::Test(args) => test::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
