@@ -100,6 +100,9 @@ fn coverage_text(c: &Coverage, min: Option<f64>) -> String {
     let mut out = String::from("coverage:\n");
     for kind in COVERAGE_KINDS {
         let (covered, total) = c.count(Some(kind));
+        if total == 0 {
+            continue;
+        }
         let _ = writeln!(out, "  {kind:<10} {covered}/{total} ({}%)", c.percent(Some(kind)));
     }
     let (covered, total) = c.count(None);
