@@ -31,6 +31,11 @@
 //!       details: {blackout: weekend-freeze}   # optional, a subset of the finding's details
 //!       message_contains: weekend-freeze      # optional, a string or a list of strings
 //!       source: policies/policy.yaml:16       # optional: exact, or `file:*` for any line
+//!   includes:                    # optional: findings that must be among the actual ones, in
+//!     - rule: policy_error       #   any order, each matched by a different finding (same
+//!       severity: deny           #   keys as `findings`); with `includes:` or `absent:` and
+//!       message_contains: threw  #   no `findings:`, the list is not compared exactly
+//!   absent: [blackout]           # optional: rule ids that must not produce any finding
 //!   trace: [...]                 # optional, exactly what scripts printed
 //!   risk:                        # optional, for `check: risk`: each part when given
 //!     score: 25                  #   exactly
@@ -64,11 +69,19 @@
 //!
 //! What is compared ([`Case::check`]):
 //! - `outcome` exactly, and `allowed` must agree with it (true for `allow` and `warn`);
-//! - the findings' `(rule, severity)` list exactly, in order; then, finding by finding, the
+//! - when `findings:` is given (or none of `findings:`, `includes:`, `absent:`: then no
+//!   finding is expected), the findings' `(rule, severity)` list exactly, in order; then, finding by finding, the
 //!   expected `details` as a subset of the actual ones (objects key by key, recursively; any
 //!   other value equal), every `message_contains` part as a substring of the message, and the
 //!   `source` exactly or, written `file:*`, as `file:` and any line number;
+//! - `includes:` findings as a subset, in any order (each compared like a `findings` item);
+//! - no finding of any `absent:` rule;
 //! - `trace` exactly, when given.
+//!
+//! A bundle can carry its own cases in `tests/**/*.yaml` beside its `policy.yaml` (the loader
+//! skips that folder: it is not part of the bundle or its digest). [`run_bundle_tests`] runs
+//! them, a case without `policy:` against that bundle, and measures their [`Coverage`];
+//! `changegate test` is its command-line face.
 //!
 //! # Example
 //!
@@ -942,7 +955,8 @@ fn compare(expect: &Expectation, decision: &Decision) -> Vec<Mismatch> {
     // `includes:`: each expected finding matched by a different actual one, in any order.
     let mut used = vec![false; decision.findings.len()];
     for (i, e) in expect.includes.iter().enumerate() {
-        let same_kind = |f: &Finding| f.rule.as_str() == e.rule && f.severity.as_str() == e.severity;
+        let same_kind =
+            |f: &Finding| f.rule.as_str() == e.rule && f.severity.as_str() == e.severity;
         let found = decision.findings.iter().enumerate().find(|(j, f)| {
             !used.get(*j).copied().unwrap_or(true)
                 && same_kind(f)
@@ -989,7 +1003,11 @@ fn compare(expect: &Expectation, decision: &Decision) -> Vec<Mismatch> {
             let mut m = Mismatch::new(
                 format!("absent[{i}]"),
                 format!("no `{rule}` finding"),
-                format!("{} ({:?})", fired.len(), fired.first().map(|f| f.message.as_str()).unwrap_or("")),
+                format!(
+                    "{} ({:?})",
+                    fired.len(),
+                    fired.first().map(|f| f.message.as_str()).unwrap_or("")
+                ),
             );
             m.diff = fired
                 .iter()
@@ -1189,6 +1207,42 @@ mod tests {
         let rollback = text.replace("check: gates", "check: rollback");
         let case = Case::from_yaml(&rollback, "c.yaml").unwrap();
         assert_eq!(case.check, CaseCheck::Rollback);
+    }
+
+    #[test]
+    fn includes_and_absent_match_a_subset() {
+        let ok = format!(
+            "{WEEKNIGHT}expect:\n  outcome: deny\n  includes:\n    - {{rule: preferred_window, severity: warn}}\n    \
+             - {{rule: max_duration, severity: deny, message_contains: lasts 9h}}\n  absent: [blackout]\n"
+        );
+        let outcome = Case::from_yaml(&ok, "c.yaml").unwrap().check(&builtin());
+        assert!(outcome.passed(), "{outcome}");
+
+        let wrong = format!(
+            "{WEEKNIGHT}expect:\n  outcome: deny\n  includes:\n    - {{rule: max_duration, severity: deny, message_contains: lasts 10h}}\n    \
+             - {{rule: blackout, severity: deny}}\n  absent: [preferred_window]\n"
+        );
+        let outcome = Case::from_yaml(&wrong, "c.yaml").unwrap().check(&builtin());
+        let fields: Vec<&str> = outcome.mismatches().iter().map(Mismatch::field).collect();
+        assert_eq!(fields, ["includes[0]", "includes[1]", "absent[0]"]);
+        assert!(
+            outcome.mismatches()[0].actual().contains("lasts 10h"),
+            "{outcome}"
+        );
+        assert_eq!(outcome.mismatches()[2].diff(), ["+ preferred_window warn"]);
+
+        // Only `absent:`: the other findings are not compared.
+        let absent = format!("{WEEKNIGHT}expect:\n  outcome: deny\n  absent: [blackout]\n");
+        assert!(
+            Case::from_yaml(&absent, "c.yaml")
+                .unwrap()
+                .check(&builtin())
+                .passed()
+        );
+        // Neither: no finding is expected, as before.
+        let none = format!("{WEEKNIGHT}expect:\n  outcome: deny\n");
+        let outcome = Case::from_yaml(&none, "c.yaml").unwrap().check(&builtin());
+        assert_eq!(outcome.mismatches()[0].field(), "findings");
     }
 
     #[test]

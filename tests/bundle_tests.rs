@@ -22,7 +22,12 @@ fn the_default_bundle_passes_its_own_tests() {
         "expected many cases, found {}",
         report.cases().len()
     );
-    assert!(report.cases().iter().all(|c| matches!(c, CaseResult::Ran(_))));
+    assert!(
+        report
+            .cases()
+            .iter()
+            .all(|c| matches!(c, CaseResult::Ran(_)))
+    );
 }
 
 #[test]

@@ -32,7 +32,10 @@ fn a_failing_case_exits_1_with_its_diff() {
     let o = run(&[BUNDLE]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("outcome: expected `allow`, got `deny`"), "{out}");
+    assert!(
+        out.contains("outcome: expected `allow`, got `deny`"),
+        "{out}"
+    );
     assert!(out.contains("+ max_duration deny"), "{out}");
     assert!(out.ends_with("2 passed, 1 failed\n"), "{out}");
     insta::assert_snapshot!("text_failing", out);
@@ -110,7 +113,10 @@ fn junit_is_escaped_xml() {
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
     assert!(out.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite "));
-    assert!(out.contains("tests=\"3\" failures=\"1\" errors=\"0\""), "{out}");
+    assert!(
+        out.contains("tests=\"3\" failures=\"1\" errors=\"0\""),
+        "{out}"
+    );
     assert!(out.contains("<failure message=\"outcome: expected `allow`, got `deny`\">"));
     // The description's `&`, `"` and `<` are escaped.
     assert!(
@@ -149,6 +155,12 @@ fn the_default_bundle_passes_with_full_coverage() {
     let o = run(&["policies", "--coverage", "--min-coverage", "100"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     let out = stdout(&o);
-    assert!(out.contains("  overall    41/41 (100%)") || out.contains("(100%)\nnote"), "{out}");
-    assert!(out.contains("script line coverage is not measured"), "{out}");
+    assert!(
+        out.contains("  overall    41/41 (100%)") || out.contains("(100%)\nnote"),
+        "{out}"
+    );
+    assert!(
+        out.contains("script line coverage is not measured"),
+        "{out}"
+    );
 }

@@ -194,7 +194,9 @@ impl Coverage {
     }
 
     fn configure(&mut self, kind: &'static str, environment: &str, name: impl Into<String>) {
-        self.items.entry(item(kind, environment, name)).or_insert(false);
+        self.items
+            .entry(item(kind, environment, name))
+            .or_insert(false);
     }
 
     /// Marks an item covered, if the bundle configures it.
@@ -325,7 +327,8 @@ fn glob(pattern: &str, text: &str) -> bool {
             },
         }
     }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
 }
 
 /// Runs the tests of the bundle in `bundle`: loads it (without its `tests/`), runs every case
@@ -462,7 +465,11 @@ fn configured(policy: &PolicySet) -> Coverage {
 fn record(c: &mut Coverage, policy: &PolicySet, case: &Case, outcome: &CaseOutcome) {
     let env = case.request().environment.as_str();
     let decision = outcome.decision();
-    let scripts: BTreeSet<&String> = policy.files().iter().filter(|f| f.ends_with(".rhai")).collect();
+    let scripts: BTreeSet<&String> = policy
+        .files()
+        .iter()
+        .filter(|f| f.ends_with(".rhai"))
+        .collect();
     for f in &decision.findings {
         let rule = f.rule.as_str();
         c.hit("rules", env, rule);

@@ -103,10 +103,19 @@ fn coverage_text(c: &Coverage, min: Option<f64>) -> String {
         if total == 0 {
             continue;
         }
-        let _ = writeln!(out, "  {kind:<10} {covered}/{total} ({}%)", c.percent(Some(kind)));
+        let _ = writeln!(
+            out,
+            "  {kind:<10} {covered}/{total} ({}%)",
+            c.percent(Some(kind))
+        );
     }
     let (covered, total) = c.count(None);
-    let _ = writeln!(out, "  {:<10} {covered}/{total} ({}%)", "overall", c.percent(None));
+    let _ = writeln!(
+        out,
+        "  {:<10} {covered}/{total} ({}%)",
+        "overall",
+        c.percent(None)
+    );
     let uncovered: Vec<String> = c
         .uncovered()
         .map(|i| format!("  - {} {} ({})", i.kind, i.name, i.environment))
@@ -121,7 +130,11 @@ fn coverage_text(c: &Coverage, min: Option<f64>) -> String {
     let _ = writeln!(out, "note: {}", changegate::testing::SCRIPT_LINES_NOTE);
     if let Some(min) = min {
         if c.percent(None) < min {
-            let _ = writeln!(out, "coverage {}% is below the minimum {min}%", c.percent(None));
+            let _ = writeln!(
+                out,
+                "coverage {}% is below the minimum {min}%",
+                c.percent(None)
+            );
         }
     }
     out
