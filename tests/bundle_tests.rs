@@ -89,3 +89,17 @@ fn a_bundles_tests_are_not_part_of_it() {
     .unwrap();
     assert!(PolicySet::load(dir.path()).is_err());
 }
+
+#[test]
+fn expected_policy_errors_pass_and_count_the_script() {
+    let report = run_bundle_tests("tests/data/test_cmd/scripted", None).unwrap();
+    let failures: Vec<String> = report
+        .cases()
+        .iter()
+        .filter(|c| c.status() != "passed")
+        .map(|c| format!("{}: {}", c.path().display(), c.diff()))
+        .collect();
+    assert!(failures.is_empty(), "{failures:?}");
+    assert_eq!(report.counts(), (2, 0, 0));
+    assert_eq!(report.coverage().count(Some("scripts")), (1, 1));
+}
