@@ -230,6 +230,9 @@ pub struct Case {
     evidence: Evidence,
     telemetry: Telemetry,
     expect: Expectation,
+    /// For a bundle's own tests: the bundle's label, so that an expected `source` may also be
+    /// written relative to the bundle (`policy.yaml:12`).
+    source_root: Option<String>,
 }
 
 impl Case {
@@ -281,6 +284,7 @@ impl Case {
             evidence: file.evidence,
             telemetry: file.telemetry,
             expect: file.expect,
+            source_root: None,
         })
     }
 
@@ -374,7 +378,7 @@ impl Case {
             }
             CaseCheck::Schedule => policy.check_schedule(request, &self.calendar, now),
         };
-        let mismatches = compare(&self.expect, &decision);
+        let mismatches = compare(&self.expect, &decision, self.source_root.as_deref());
         CaseOutcome {
             path: self.path.clone(),
             description: self.description.clone(),
@@ -862,7 +866,12 @@ fn diff_lines(expected: &[String], actual: &[String]) -> Vec<String> {
 
 /// How finding `f` differs from `e` in details, message and source (not rule and severity);
 /// `label` prefixes the fields (`findings[0]`).
-fn finding_problems(label: &str, e: &ExpectedFinding, f: &Finding) -> Vec<Mismatch> {
+fn finding_problems(
+    label: &str,
+    e: &ExpectedFinding,
+    f: &Finding,
+    root: Option<&str>,
+) -> Vec<Mismatch> {
     let mut problems = Vec::new();
     if let Some(details) = &e.details {
         let actual = Value::Object(f.details.clone());
@@ -884,7 +893,10 @@ fn finding_problems(label: &str, e: &ExpectedFinding, f: &Finding) -> Vec<Mismat
         }
     }
     if let Some(source) = &e.source {
-        if !source_matches(source, f.source.as_deref()) {
+        let relative = root.map(|r| format!("{}/{source}", r.trim_end_matches('/')));
+        let matched = source_matches(source, f.source.as_deref())
+            || relative.is_some_and(|r| source_matches(&r, f.source.as_deref()));
+        if !matched {
             problems.push(Mismatch::new(
                 format!("{label}.source"),
                 format!("({}) source {source:?}", e.rule),
@@ -895,7 +907,7 @@ fn finding_problems(label: &str, e: &ExpectedFinding, f: &Finding) -> Vec<Mismat
     problems
 }
 
-fn compare(expect: &Expectation, decision: &Decision) -> Vec<Mismatch> {
+fn compare(expect: &Expectation, decision: &Decision, root: Option<&str>) -> Vec<Mismatch> {
     let mut problems = Vec::new();
     if let Some(risk) = &expect.risk {
         compare_risk(risk, decision, &mut problems);
@@ -949,7 +961,7 @@ fn compare(expect: &Expectation, decision: &Decision) -> Vec<Mismatch> {
         problems.push(m);
     } else if expect.findings_exact {
         for (i, (e, f)) in expect.findings.iter().zip(&decision.findings).enumerate() {
-            problems.extend(finding_problems(&format!("findings[{i}]"), e, f));
+            problems.extend(finding_problems(&format!("findings[{i}]"), e, f, root));
         }
     }
     // `includes:`: each expected finding matched by a different actual one, in any order.
@@ -960,7 +972,7 @@ fn compare(expect: &Expectation, decision: &Decision) -> Vec<Mismatch> {
         let found = decision.findings.iter().enumerate().find(|(j, f)| {
             !used.get(*j).copied().unwrap_or(true)
                 && same_kind(f)
-                && finding_problems("", e, f).is_empty()
+                && finding_problems("", e, f, root).is_empty()
         });
         match found {
             Some((j, _)) => {
@@ -975,7 +987,7 @@ fn compare(expect: &Expectation, decision: &Decision) -> Vec<Mismatch> {
                     .iter()
                     .find(|f| same_kind(f))
                     .map(|f| {
-                        let parts: Vec<String> = finding_problems("", e, f)
+                        let parts: Vec<String> = finding_problems("", e, f, root)
                             .iter()
                             .map(|m| format!("{} (got {})", m.expected, m.actual))
                             .collect();

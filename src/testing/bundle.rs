@@ -351,7 +351,14 @@ pub fn run_bundle_tests(
     bundle: impl AsRef<Path>,
     filter: Option<&str>,
 ) -> Result<TestReport, BundleTestError> {
-    let bundle = bundle.as_ref();
+    // `./policies` and `policies` give the same finding sources.
+    let normalized = super::normalize(bundle.as_ref());
+    let bundle = if normalized.as_os_str().is_empty() {
+        bundle.as_ref()
+    } else {
+        normalized.as_path()
+    };
+    let label = bundle.display().to_string();
     let policy = PolicySet::load(bundle).map_err(|e| BundleTestError::Policy(Box::new(e)))?;
     let paths = find_bundle_tests(bundle).map_err(BundleTestError::Folder)?;
     let tests_dir = bundle.join(TESTS_DIR);
@@ -364,7 +371,12 @@ pub fn run_bundle_tests(
             .to_string_lossy()
             .replace('\\', "/");
         let case = match Case::load(&path) {
-            Ok(case) => case,
+            Ok(mut case) => {
+                if case.policy().is_none() {
+                    case.source_root = Some(label.clone());
+                }
+                case
+            }
             Err(e) => {
                 // An invalid file is reported whatever the filter: it would hide cases.
                 if filter.is_none_or(|f| filter_matches(f, &relative, "")) {
