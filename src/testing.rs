@@ -31,6 +31,8 @@
 //!       details: {blackout: weekend-freeze}   # optional, a subset of the finding's details
 //!       message_contains: weekend-freeze      # optional, a string or a list of strings
 //!       source: policies/policy.yaml:16       # optional: exact, or `file:*` for any line
+//!                                             # (in a bundle's own tests, also relative to
+//!                                             # the bundle: `policy.yaml:16`)
 //!   includes:                    # optional: findings that must be among the actual ones, in
 //!     - rule: policy_error       #   any order, each matched by a different finding (same
 //!       severity: deny           #   keys as `findings`); with `includes:` or `absent:` and

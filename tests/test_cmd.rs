@@ -164,3 +164,16 @@ fn the_default_bundle_passes_with_full_coverage() {
         "{out}"
     );
 }
+
+#[test]
+fn the_bundle_path_may_be_written_any_way() {
+    // Expected sources in a bundle's tests may be relative to the bundle, so `./policies`
+    // and an absolute path pass as `policies` does.
+    for path in [
+        "./policies".to_owned(),
+        format!("{}/policies", env!("CARGO_MANIFEST_DIR")),
+    ] {
+        let o = run(&[&path]);
+        assert_eq!(o.status.code(), Some(0), "{path}: {}", stdout(&o));
+    }
+}
