@@ -1,3 +1,4 @@
+#![cfg_attr(not(feature = "cli"), allow(missing_docs))]
 #![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! `changegate test`: a bundle's own tests (`tests/**/*.yaml` inside it) through the binary,
