@@ -31,6 +31,13 @@
 //!       details: {blackout: weekend-freeze}   # optional, a subset of the finding's details
 //!       message_contains: weekend-freeze      # optional, a string or a list of strings
 //!       source: policies/policy.yaml:16       # optional: exact, or `file:*` for any line
+//!                                             # (in a bundle's own tests, also relative to
+//!                                             # the bundle: `policy.yaml:16`)
+//!   includes:                    # optional: findings that must be among the actual ones, in
+//!     - rule: policy_error       #   any order, each matched by a different finding (same
+//!       severity: deny           #   keys as `findings`); with `includes:` or `absent:` and
+//!       message_contains: threw  #   no `findings:`, the list is not compared exactly
+//!   absent: [blackout]           # optional: rule ids that must not produce any finding
 //!   trace: [...]                 # optional, exactly what scripts printed
 //!   risk:                        # optional, for `check: risk`: each part when given
 //!     score: 25                  #   exactly
@@ -64,11 +71,19 @@
 //!
 //! What is compared ([`Case::check`]):
 //! - `outcome` exactly, and `allowed` must agree with it (true for `allow` and `warn`);
-//! - the findings' `(rule, severity)` list exactly, in order; then, finding by finding, the
+//! - when `findings:` is given (or none of `findings:`, `includes:`, `absent:`: then no
+//!   finding is expected), the findings' `(rule, severity)` list exactly, in order; then, finding by finding, the
 //!   expected `details` as a subset of the actual ones (objects key by key, recursively; any
 //!   other value equal), every `message_contains` part as a substring of the message, and the
 //!   `source` exactly or, written `file:*`, as `file:` and any line number;
+//! - `includes:` findings as a subset, in any order (each compared like a `findings` item);
+//! - no finding of any `absent:` rule;
 //! - `trace` exactly, when given.
+//!
+//! A bundle can carry its own cases in `tests/**/*.yaml` beside its `policy.yaml` (the loader
+//! skips that folder: it is not part of the bundle or its digest). [`run_bundle_tests`] runs
+//! them, a case without `policy:` against that bundle, and measures their [`Coverage`];
+//! `changegate test` is its command-line face.
 //!
 //! # Example
 //!
@@ -92,6 +107,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod bundle;
+
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
@@ -108,14 +125,28 @@ use crate::model::ChangeRequest;
 use crate::policy::PolicySet;
 use crate::telemetry::Telemetry;
 
+pub use bundle::{
+    BundleTestError, COVERAGE_KINDS, CaseResult, Coverage, CoverageItem, SCRIPT_LINES_NOTE,
+    TestReport, filter_matches, find_bundle_tests, run_bundle_tests,
+};
+
 /// What a case expects the decision to be.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Expectation {
     /// The expected `outcome`, as text (`allow`, `warn`, `deny`).
     pub outcome: String,
-    /// The expected findings: exactly these `(rule, severity)`, in this order.
+    /// The expected findings: exactly these `(rule, severity)`, in this order (when
+    /// [`Expectation::findings_exact`]).
     pub findings: Vec<ExpectedFinding>,
+    /// Whether `findings` is compared exactly: true when the case gives `findings:`, or gives
+    /// none of `findings:`, `includes:` and `absent:` (then no finding is expected).
+    pub findings_exact: bool,
+    /// `includes:` findings that must be among the actual ones, in any order, each matched by
+    /// a different finding (a subset).
+    pub includes: Vec<ExpectedFinding>,
+    /// `absent:` rule ids that must not have produced any finding.
+    pub absent: Vec<String>,
     /// What scripts must have printed, exactly; `None` when the case does not say.
     pub trace: Option<Vec<String>>,
     /// For `check: risk`, what `details.risk` must say; `None` when the case does not say.
@@ -201,6 +232,9 @@ pub struct Case {
     evidence: Evidence,
     telemetry: Telemetry,
     expect: Expectation,
+    /// For a bundle's own tests: the bundle's label, so that an expected `source` may also be
+    /// written relative to the bundle (`policy.yaml:12`).
+    source_root: Option<String>,
 }
 
 impl Case {
@@ -252,6 +286,7 @@ impl Case {
             evidence: file.evidence,
             telemetry: file.telemetry,
             expect: file.expect,
+            source_root: None,
         })
     }
 
@@ -345,7 +380,7 @@ impl Case {
             }
             CaseCheck::Schedule => policy.check_schedule(request, &self.calendar, now),
         };
-        let mismatches = compare(&self.expect, &decision);
+        let mismatches = compare(&self.expect, &decision, self.source_root.as_deref());
         CaseOutcome {
             path: self.path.clone(),
             description: self.description.clone(),
@@ -831,7 +866,50 @@ fn diff_lines(expected: &[String], actual: &[String]) -> Vec<String> {
     out
 }
 
-fn compare(expect: &Expectation, decision: &Decision) -> Vec<Mismatch> {
+/// How finding `f` differs from `e` in details, message and source (not rule and severity);
+/// `label` prefixes the fields (`findings[0]`).
+fn finding_problems(
+    label: &str,
+    e: &ExpectedFinding,
+    f: &Finding,
+    root: Option<&str>,
+) -> Vec<Mismatch> {
+    let mut problems = Vec::new();
+    if let Some(details) = &e.details {
+        let actual = Value::Object(f.details.clone());
+        if !is_subset(details, &actual) {
+            problems.push(Mismatch::new(
+                format!("{label}.details"),
+                format!("({}) details to contain {details}", e.rule),
+                actual.to_string(),
+            ));
+        }
+    }
+    for part in &e.message_contains {
+        if !f.message.contains(part.as_str()) {
+            problems.push(Mismatch::new(
+                format!("{label}.message_contains"),
+                format!("({}) a message containing {part:?}", e.rule),
+                format!("{:?}", f.message),
+            ));
+        }
+    }
+    if let Some(source) = &e.source {
+        let relative = root.map(|r| format!("{}/{source}", r.trim_end_matches('/')));
+        let matched = source_matches(source, f.source.as_deref())
+            || relative.is_some_and(|r| source_matches(&r, f.source.as_deref()));
+        if !matched {
+            problems.push(Mismatch::new(
+                format!("{label}.source"),
+                format!("({}) source {source:?}", e.rule),
+                format!("{:?}", f.source),
+            ));
+        }
+    }
+    problems
+}
+
+fn compare(expect: &Expectation, decision: &Decision, root: Option<&str>) -> Vec<Mismatch> {
     let mut problems = Vec::new();
     if let Some(risk) = &expect.risk {
         compare_risk(risk, decision, &mut problems);
@@ -876,43 +954,80 @@ fn compare(expect: &Expectation, decision: &Decision) -> Vec<Mismatch> {
         .iter()
         .map(|f| (f.rule.as_str(), f.severity.as_str()))
         .collect();
-    if actual != wanted {
+    if expect.findings_exact && actual != wanted {
         let lines = |pairs: &[(&str, &str)]| -> Vec<String> {
             pairs.iter().map(|(r, s)| format!("{r} {s}")).collect()
         };
         let mut m = Mismatch::new("findings", pairs_text(&wanted), pairs_text(&actual));
         m.diff = diff_lines(&lines(&wanted), &lines(&actual));
         problems.push(m);
-    } else {
+    } else if expect.findings_exact {
         for (i, (e, f)) in expect.findings.iter().zip(&decision.findings).enumerate() {
-            if let Some(details) = &e.details {
-                let actual = Value::Object(f.details.clone());
-                if !is_subset(details, &actual) {
-                    problems.push(Mismatch::new(
-                        format!("findings[{i}].details"),
-                        format!("({}) details to contain {details}", e.rule),
-                        actual.to_string(),
-                    ));
+            problems.extend(finding_problems(&format!("findings[{i}]"), e, f, root));
+        }
+    }
+    // `includes:`: each expected finding matched by a different actual one, in any order.
+    let mut used = vec![false; decision.findings.len()];
+    for (i, e) in expect.includes.iter().enumerate() {
+        let same_kind =
+            |f: &Finding| f.rule.as_str() == e.rule && f.severity.as_str() == e.severity;
+        let found = decision.findings.iter().enumerate().find(|(j, f)| {
+            !used.get(*j).copied().unwrap_or(true)
+                && same_kind(f)
+                && finding_problems("", e, f, root).is_empty()
+        });
+        match found {
+            Some((j, _)) => {
+                if let Some(u) = used.get_mut(j) {
+                    *u = true;
                 }
             }
-            for part in &e.message_contains {
-                if !f.message.contains(part.as_str()) {
-                    problems.push(Mismatch::new(
-                        format!("findings[{i}].message_contains"),
-                        format!("({}) a message containing {part:?}", e.rule),
-                        format!("{:?}", f.message),
-                    ));
-                }
+            None => {
+                // The closest candidate's differences say why it did not match.
+                let why = decision
+                    .findings
+                    .iter()
+                    .find(|f| same_kind(f))
+                    .map(|f| {
+                        let parts: Vec<String> = finding_problems("", e, f, root)
+                            .iter()
+                            .map(|m| format!("{} (got {})", m.expected, m.actual))
+                            .collect();
+                        format!("a `{}` finding that differs: {}", e.rule, parts.join("; "))
+                    })
+                    .unwrap_or_else(|| format!("findings {}", pairs_text(&actual)));
+                let mut m = Mismatch::new(
+                    format!("includes[{i}]"),
+                    format!("a finding {} {}", e.rule, e.severity),
+                    why,
+                );
+                m.diff = vec![format!("- {} {}", e.rule, e.severity)];
+                problems.push(m);
             }
-            if let Some(source) = &e.source {
-                if !source_matches(source, f.source.as_deref()) {
-                    problems.push(Mismatch::new(
-                        format!("findings[{i}].source"),
-                        format!("({}) source {source:?}", e.rule),
-                        format!("{:?}", f.source),
-                    ));
-                }
-            }
+        }
+    }
+    // `absent:`: rules that must not fire.
+    for (i, rule) in expect.absent.iter().enumerate() {
+        let fired: Vec<&Finding> = decision
+            .findings
+            .iter()
+            .filter(|f| f.rule.as_str() == rule)
+            .collect();
+        if !fired.is_empty() {
+            let mut m = Mismatch::new(
+                format!("absent[{i}]"),
+                format!("no `{rule}` finding"),
+                format!(
+                    "{} ({:?})",
+                    fired.len(),
+                    fired.first().map(|f| f.message.as_str()).unwrap_or("")
+                ),
+            );
+            m.diff = fired
+                .iter()
+                .map(|f| format!("+ {} {}", f.rule, f.severity.as_str()))
+                .collect();
+            problems.push(m);
         }
     }
     if let Some(trace) = &expect.trace {
@@ -1106,6 +1221,42 @@ mod tests {
         let rollback = text.replace("check: gates", "check: rollback");
         let case = Case::from_yaml(&rollback, "c.yaml").unwrap();
         assert_eq!(case.check, CaseCheck::Rollback);
+    }
+
+    #[test]
+    fn includes_and_absent_match_a_subset() {
+        let ok = format!(
+            "{WEEKNIGHT}expect:\n  outcome: deny\n  includes:\n    - {{rule: preferred_window, severity: warn}}\n    \
+             - {{rule: max_duration, severity: deny, message_contains: lasts 9h}}\n  absent: [blackout]\n"
+        );
+        let outcome = Case::from_yaml(&ok, "c.yaml").unwrap().check(&builtin());
+        assert!(outcome.passed(), "{outcome}");
+
+        let wrong = format!(
+            "{WEEKNIGHT}expect:\n  outcome: deny\n  includes:\n    - {{rule: max_duration, severity: deny, message_contains: lasts 10h}}\n    \
+             - {{rule: blackout, severity: deny}}\n  absent: [preferred_window]\n"
+        );
+        let outcome = Case::from_yaml(&wrong, "c.yaml").unwrap().check(&builtin());
+        let fields: Vec<&str> = outcome.mismatches().iter().map(Mismatch::field).collect();
+        assert_eq!(fields, ["includes[0]", "includes[1]", "absent[0]"]);
+        assert!(
+            outcome.mismatches()[0].actual().contains("lasts 10h"),
+            "{outcome}"
+        );
+        assert_eq!(outcome.mismatches()[2].diff(), ["+ preferred_window warn"]);
+
+        // Only `absent:`: the other findings are not compared.
+        let absent = format!("{WEEKNIGHT}expect:\n  outcome: deny\n  absent: [blackout]\n");
+        assert!(
+            Case::from_yaml(&absent, "c.yaml")
+                .unwrap()
+                .check(&builtin())
+                .passed()
+        );
+        // Neither: no finding is expected, as before.
+        let none = format!("{WEEKNIGHT}expect:\n  outcome: deny\n");
+        let outcome = Case::from_yaml(&none, "c.yaml").unwrap().check(&builtin());
+        assert_eq!(outcome.mismatches()[0].field(), "findings");
     }
 
     #[test]

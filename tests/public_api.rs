@@ -177,7 +177,10 @@ fn every_file_in_policies_is_embedded() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
-                pending.push(path);
+                // The bundle's own tests (`changegate test`) are not part of the bundle.
+                if path != std::path::Path::new("policies/tests") {
+                    pending.push(path);
+                }
             } else {
                 let rel = path.strip_prefix("policies").unwrap();
                 on_disk.push(rel.to_string_lossy().replace('\\', "/"));

@@ -99,7 +99,11 @@ struct RiskExpectDoc {
 struct ExpectDoc {
     outcome: String,
     #[serde(default)]
-    findings: Vec<ExpectFindingDoc>,
+    findings: Option<Vec<ExpectFindingDoc>>,
+    #[serde(default)]
+    includes: Option<Vec<ExpectFindingDoc>>,
+    #[serde(default)]
+    absent: Option<Vec<String>>,
     #[serde(default)]
     trace: Option<Vec<String>>,
     #[serde(default)]
@@ -340,22 +344,28 @@ pub(crate) fn read_case(
         .with_baseline(baseline)
         .with_events(events)
         .with_rollbacks(rollbacks);
-    let findings = doc
-        .expect
-        .findings
-        .into_iter()
-        .map(|f| ExpectedFinding {
-            rule: f.rule,
-            severity: f.severity,
-            details: f.details,
-            message_contains: match f.message_contains {
-                None => Vec::new(),
-                Some(OneOrMany::One(s)) => vec![s],
-                Some(OneOrMany::Many(v)) => v,
-            },
-            source: f.source,
-        })
-        .collect();
+    let expected = |list: Vec<ExpectFindingDoc>| -> Vec<ExpectedFinding> {
+        list.into_iter()
+            .map(|f| ExpectedFinding {
+                rule: f.rule,
+                severity: f.severity,
+                details: f.details,
+                message_contains: match f.message_contains {
+                    None => Vec::new(),
+                    Some(OneOrMany::One(s)) => vec![s],
+                    Some(OneOrMany::Many(v)) => v,
+                },
+                source: f.source,
+            })
+            .collect()
+    };
+    // `findings` is the exact list; absent, it means "no findings" unless the case states its
+    // findings another way (`includes:` or `absent:`), as it always has.
+    let exact = doc.expect.findings.is_some()
+        || (doc.expect.includes.is_none() && doc.expect.absent.is_none());
+    let findings = expected(doc.expect.findings.unwrap_or_default());
+    let includes = expected(doc.expect.includes.unwrap_or_default());
+    let absent = doc.expect.absent.unwrap_or_default();
     Ok(CaseFile {
         description: doc.description,
         policy: doc.policy,
@@ -384,6 +394,9 @@ pub(crate) fn read_case(
         expect: Expectation {
             outcome: doc.expect.outcome,
             findings,
+            findings_exact: exact,
+            includes,
+            absent,
             trace: doc.expect.trace,
             risk: doc.expect.risk.map(|r| ExpectedRisk {
                 score: r.score,

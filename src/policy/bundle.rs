@@ -16,6 +16,9 @@ const POLICY_FILE: &str = "policy.yaml";
 /// The name of the bundle's directory of people and roles (optional, top level only).
 const DIRECTORY_FILE: &str = "directory.yaml";
 
+/// The folder of a bundle's own test cases, skipped when the bundle is loaded.
+pub(crate) const TESTS_DIR: &str = "tests";
+
 /// The default bundle, embedded so that [`PolicySet::builtin`] needs no files.
 const BUILTIN: &[(&str, &str)] = &[
     (POLICY_FILE, include_str!("../../policies/policy.yaml")),
@@ -71,7 +74,8 @@ impl PolicySet {
     /// Loads the bundle in `dir`: `policy.yaml`, `directory.yaml` (optional: the people and
     /// their roles, see [`Directory::from_yaml`](crate::Directory::from_yaml)) beside it, every
     /// `*.rhai` script and every `*.ics` calendar in it or its subdirectories (up to three
-    /// levels down; directories whose names start with `.` are skipped). Scripts in
+    /// levels down; directories whose names start with `.` are skipped, and so is the top-level
+    /// `tests/`, which holds the bundle's own test cases, see [`crate::testing`]). Scripts in
     /// subdirectories are compiled like those beside `policy.yaml`; calendars are named in
     /// `policy.yaml` relative to `dir`.
     ///
@@ -131,7 +135,10 @@ impl PolicySet {
                 };
                 let relative = format!("{prefix}{name}");
                 if path.is_dir() {
-                    if !name.starts_with('.') && prefix.matches('/').count() < 3 {
+                    // `tests/` at the top holds the bundle's own test cases (`changegate
+                    // test`): not part of the policy, its digest or its scripts.
+                    let own_tests = prefix.is_empty() && name == TESTS_DIR;
+                    if !own_tests && !name.starts_with('.') && prefix.matches('/').count() < 3 {
                         pending.push((path.clone(), format!("{relative}/")));
                     }
                     continue;

@@ -75,6 +75,14 @@ impl PolicySet {
             .map(|e| &e.schedule)
     }
 
+    /// What the policy says about `environment` (for coverage reports), if it knows it.
+    pub(crate) fn environment_policy(
+        &self,
+        environment: &str,
+    ) -> Option<&crate::config::EnvironmentPolicy> {
+        self.inner.config.environments.get(environment)
+    }
+
     /// The environments the policy knows, sorted.
     pub fn environments(&self) -> impl Iterator<Item = &str> {
         self.inner.config.environments.keys().map(String::as_str)

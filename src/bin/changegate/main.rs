@@ -8,6 +8,7 @@
 //! - `monitor`: 1 at the first rollback decision, 0 at the end of the input;
 //! - `windows`: 0 when at least one window was found, 1 when none;
 //! - `preview`: 0;
+//! - `test`: 0 every case passed, 1 a case failed or coverage is below `--min-coverage`;
 //! - `validate`: 1 when a lint is an error, 0 otherwise;
 //! - every command: 2 on invalid input or policy (with `--format json`, the error is one JSON
 //!   object `{error: {file, line, column, field, message}}` on stdout).
@@ -22,6 +23,7 @@ mod preview;
 mod render;
 mod risk;
 mod rollback;
+mod test;
 mod validate;
 mod windows;
 
@@ -85,6 +87,9 @@ enum Command {
     Windows(windows::WindowsArgs),
     /// The next occurrences of every blackout and preferred window, in local time and UTC.
     Preview(preview::PreviewArgs),
+    /// Run a bundle's own tests (`tests/**/*.yaml` inside it) and, with `--coverage`, report
+    /// what they exercised (exit 1: a case failed or coverage is below `--min-coverage`).
+    Test(test::TestArgs),
     /// Load a bundle and lint it: quorums no one can fill, windows that never open or always
     /// block, blackouts that shadow each other, likely typos (exit 1 on a lint error).
     Validate(validate::ValidateArgs),
@@ -136,6 +141,7 @@ fn main() -> ExitCode {
         Command::Monitor(args) => monitor::run(args),
         Command::Windows(args) => windows::run(args),
         Command::Preview(args) => preview::run(args),
+        Command::Test(args) => test::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Init(args) => meta::run_init(args),
         Command::Schema(args) => meta::run_schema(args),
