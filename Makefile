@@ -42,6 +42,8 @@ test: rust-test bench-build python-test
 
 rust-test:
 	cargo test --all-features
+	@echo "==> the default bundle's own tests, through the CLI, every built-in rule covered" >&2
+	cargo run --quiet --features cli -- test policies --coverage --min-coverage 100
 
 bench-build:
 	@echo "==> compiling the benches (they are run with cargo bench, not here)" >&2

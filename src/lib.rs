@@ -42,7 +42,7 @@ pub use model::{
     ValidationStatus, Vote,
 };
 pub use model::{Event, Measurement, RollbackDone};
-pub use policy::{PolicySet, builtin_files, builtin_sources};
+pub use policy::{PolicySet, builtin_files, builtin_sources, builtin_tests};
 pub use render::{TextStyle, preview_to_json, preview_to_text};
 pub use script::script_definitions;
 pub use telemetry::Telemetry;

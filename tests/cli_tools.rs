@@ -14,7 +14,10 @@ fn cmd() -> Command {
 }
 
 fn run(args: &[&str]) -> Output {
-    cmd().args(args).output().expect("the changegate binary runs")
+    cmd()
+        .args(args)
+        .output()
+        .expect("the changegate binary runs")
 }
 
 fn with_stdin(args: &[&str], input: &str) -> Output {
@@ -63,7 +66,8 @@ fn validate_passes_the_default_bundle_and_fails_on_a_lint_error() {
     assert_eq!(o.status.code(), Some(1), "{}{}", out(&o), err(&o));
     let text = out(&o);
     assert!(
-        text.contains("tests/lint/blackout_always/policy.yaml:") && text.contains("error[blackout_always]"),
+        text.contains("tests/lint/blackout_always/policy.yaml:")
+            && text.contains("error[blackout_always]"),
         "{text}"
     );
 
@@ -89,17 +93,38 @@ fn a_bundle_that_does_not_load_is_exit_2_with_a_suggestion_and_json_when_asked()
     assert!(e.contains("policy.yaml:7:5"), "{e}");
     assert!(e.contains("(did you mean `max_duration`?)"), "{e}");
 
-    let o = run(&["validate", "tests/data/cli/bundle-broken", "--format", "json"]);
+    let o = run(&[
+        "validate",
+        "tests/data/cli/bundle-broken",
+        "--format",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let v: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
     assert_eq!(v["error"]["line"], 7, "{v}");
     assert_eq!(v["error"]["column"], 5, "{v}");
-    assert_eq!(v["error"]["field"], "environments.production.max_duraton", "{v}");
-    assert!(v["error"]["file"].as_str().unwrap().ends_with("bundle-broken/policy.yaml"));
+    assert_eq!(
+        v["error"]["field"], "environments.production.max_duraton",
+        "{v}"
+    );
+    assert!(
+        v["error"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("bundle-broken/policy.yaml")
+    );
 
     // Any checking command: a bad request under --format json is one JSON error object.
     let o = with_stdin(
-        &["check", "--request", "-", "--format", "json", "--now", "2026-11-25T09:00:00Z"],
+        &[
+            "check",
+            "--request",
+            "-",
+            "--format",
+            "json",
+            "--now",
+            "2026-11-25T09:00:00Z",
+        ],
         "id: [\n",
     );
     assert_eq!(o.status.code(), Some(2));
@@ -111,7 +136,15 @@ fn a_bundle_that_does_not_load_is_exit_2_with_a_suggestion_and_json_when_asked()
 #[test]
 fn the_request_can_come_from_stdin() {
     let o = with_stdin(
-        &["check", "--request", "-", "--now", "2026-11-25T09:00:00Z", "--format", "json"],
+        &[
+            "check",
+            "--request",
+            "-",
+            "--now",
+            "2026-11-25T09:00:00Z",
+            "--format",
+            "json",
+        ],
         REQUEST,
     );
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
@@ -120,12 +153,22 @@ fn the_request_can_come_from_stdin() {
     // Standard input once only: the monitor reads telemetry there.
     let o = with_stdin(&["monitor", "--deployment", "-"], REQUEST);
     assert_eq!(o.status.code(), Some(2));
-    assert!(err(&o).contains("standard input carries the telemetry"), "{}", err(&o));
+    assert!(
+        err(&o).contains("standard input carries the telemetry"),
+        "{}",
+        err(&o)
+    );
 }
 
 #[test]
 fn color_follows_the_flag_and_no_color() {
-    let args = ["check", "--request", "examples/request-friday.yaml", "--now", "2026-11-25T09:00:00Z"];
+    let args = [
+        "check",
+        "--request",
+        "examples/request-friday.yaml",
+        "--now",
+        "2026-11-25T09:00:00Z",
+    ];
     let o = run(&[&args[..], &["--color", "always"]].concat());
     assert!(out(&o).contains("\u{1b}["), "{}", out(&o));
     let o = run(&[&args[..], &["--color", "never"]].concat());
@@ -139,13 +182,21 @@ fn color_follows_the_flag_and_no_color() {
 fn help_lists_the_exit_codes_and_completions_and_man_come_from_the_cli() {
     let o = run(&["--help"]);
     let help = out(&o);
-    for line in ["Exit codes:", "0  allowed", "1  denied", "2  invalid input", "3  pending"] {
+    for line in [
+        "Exit codes:",
+        "0  allowed",
+        "1  denied",
+        "2  invalid input",
+        "3  pending",
+    ] {
         assert!(help.contains(line), "{line}: {help}");
     }
     let o = run(&["completions", "bash"]);
     assert_eq!(o.status.code(), Some(0));
     let bash = out(&o);
-    assert!(bash.contains("changegate") && bash.contains("validate") && bash.contains("--deployment"));
+    assert!(
+        bash.contains("changegate") && bash.contains("validate") && bash.contains("--deployment")
+    );
     let o = run(&["completions", "zsh"]);
     assert!(out(&o).contains("#compdef changegate"));
     let o = run(&["man"]);
@@ -174,13 +225,27 @@ fn init_writes_the_default_bundle_that_then_validates_and_never_overwrites() {
     assert_eq!(loaded.environments().count(), 3);
     let o = run(&["validate", t, "--now", "2026-11-25T09:00:00Z"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
+    // Its tests come with it, and pass, covering every rule.
+    assert_eq!(
+        std::fs::read_dir(target.join("tests")).unwrap().count(),
+        std::fs::read_dir("policies/tests").unwrap().count()
+    );
+    let o = run(&["test", t, "--min-coverage", "100"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
+    assert!(out(&o).contains("99 passed, 0 failed") || out(&o).contains(" passed, 0 failed"));
     // A second init refuses, and leaves an edited file alone.
     std::fs::write(target.join("policy.yaml"), "edited").unwrap();
     let o = run(&["init", t]);
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("--force"), "{}", err(&o));
-    assert_eq!(std::fs::read_to_string(target.join("policy.yaml")).unwrap(), "edited");
+    assert_eq!(
+        std::fs::read_to_string(target.join("policy.yaml")).unwrap(),
+        "edited"
+    );
     let o = run(&["init", t, "--force"]);
     assert_eq!(o.status.code(), Some(0));
-    assert_ne!(std::fs::read_to_string(target.join("policy.yaml")).unwrap(), "edited");
+    assert_ne!(
+        std::fs::read_to_string(target.join("policy.yaml")).unwrap(),
+        "edited"
+    );
 }

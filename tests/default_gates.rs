@@ -186,7 +186,9 @@ fn triggers_demand_their_levels_and_escalate_through_all_three() {
 fn the_monitor_flushed_or_advanced_equals_the_batch_check_over_everything_pushed() {
     use changegate::Monitor;
     let policy = PolicySet::builtin().unwrap();
-    let samples = rollout(70, &|m, _, s| (m == "error_rate" && s >= 3600).then_some(0.08));
+    let samples = rollout(70, &|m, _, s| {
+        (m == "error_rate" && s >= 3600).then_some(0.08)
+    });
     let mut monitor = Monitor::new(&policy, deployment(), t0());
     for m in samples.iter().cloned() {
         monitor.push_measurement(m).unwrap();
@@ -199,7 +201,10 @@ fn the_monitor_flushed_or_advanced_equals_the_batch_check_over_everything_pushed
     assert_eq!(monitor.now(), end);
     assert_eq!(monitor.waiting(), 0);
     let all = Telemetry::new(samples.clone());
-    assert_eq!(flushed, policy.check_rollback(&deployment(), &all, end).to_json());
+    assert_eq!(
+        flushed,
+        policy.check_rollback(&deployment(), &all, end).to_json()
+    );
     assert_eq!(
         monitor.gates().to_json(),
         policy.check_gates(&deployment(), &all, end).to_json()
@@ -208,7 +213,10 @@ fn the_monitor_flushed_or_advanced_equals_the_batch_check_over_everything_pushed
     // anything older is refused.
     let later = end + TimeDelta::minutes(20);
     let advanced = monitor.advance(later).to_json();
-    assert_eq!(advanced, policy.check_rollback(&deployment(), &all, later).to_json());
+    assert_eq!(
+        advanced,
+        policy.check_rollback(&deployment(), &all, later).to_json()
+    );
     let late = Measurement::new("error_rate", later - TimeDelta::seconds(1), Some(0.0));
     assert!(monitor.push_measurement(late).is_err());
 }

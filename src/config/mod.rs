@@ -38,8 +38,8 @@ pub(crate) use bundle::{BundleFiles, EnvironmentPolicy, PolicyConfig};
 pub(crate) use input::check_calendar;
 pub(crate) use limits::strip_bom;
 pub use limits::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, InputLimits, read_input_file};
-pub(crate) use yaml::locate_field;
 pub use schema::schemas;
+pub(crate) use yaml::locate_field;
 
 use crate::calendar::Calendar;
 use crate::error::{InputError, LoadError, LoadErrorKind, Location};

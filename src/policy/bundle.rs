@@ -47,6 +47,15 @@ pub fn builtin_sources() -> impl Iterator<Item = (&'static str, &'static str)> {
     BUILTIN.iter().copied()
 }
 
+/// The default bundle's own tests (`policies/tests/**/*.yaml`, embedded by build.rs): each path
+/// relative to the bundle (`tests/gates/latency-generated.yaml`) and its text. They are not part
+/// of the bundle (nor of its digest); `changegate init` writes them so that `changegate test`
+/// runs on the new bundle at once.
+pub fn builtin_tests() -> impl Iterator<Item = (&'static str, &'static str)> {
+    const TESTS: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_tests.rs"));
+    TESTS.iter().copied()
+}
+
 fn load_error(kind: LoadErrorKind, file: &str, message: String) -> LoadError {
     LoadError {
         kind,

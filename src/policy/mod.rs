@@ -20,7 +20,7 @@ use crate::error::InputError;
 use crate::model::ChangeRequest;
 use crate::rules::schedule::{ScheduleCtx, ScheduleRules};
 use crate::script::Scripts;
-pub use bundle::{builtin_files, builtin_sources};
+pub use bundle::{builtin_files, builtin_sources, builtin_tests};
 pub(crate) use evaluate::{Schedule, Trail};
 
 /// A loaded policy bundle: compile once, evaluate many times.

@@ -93,7 +93,7 @@ enum Command {
     /// Load a bundle and lint it: quorums no one can fill, windows that never open or always
     /// block, blackouts that shadow each other, likely typos (exit 1 on a lint error).
     Validate(validate::ValidateArgs),
-    /// Write the default bundle into a directory, as a starting point.
+    /// Write the default bundle and its tests into a directory, as a starting point.
     Init(meta::InitArgs),
     /// Print (or write into a directory) the JSON Schemas of the documents changegate reads and
     /// writes: policy.yaml, requests, calendars, evidence, the decision.

@@ -44,10 +44,14 @@ pub(crate) struct CompletionsArgs {
 }
 
 /// `changegate init [DIR]`: writes the default bundle (the files `PolicySet::builtin` embeds)
-/// into `DIR`, refusing to overwrite a file unless `--force`.
+/// and its tests into `DIR`, refusing to overwrite a file unless `--force`.
 pub(crate) fn run_init(args: &InitArgs) -> crate::CommandResult {
-    let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("policies"));
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("policies"));
     let files: Vec<(PathBuf, &str)> = changegate::builtin_sources()
+        .chain(changegate::builtin_tests())
         .map(|(name, text)| (dir.join(name), text))
         .collect();
     if !args.force {
@@ -69,12 +73,18 @@ pub(crate) fn run_init(args: &InitArgs) -> crate::CommandResult {
             .map_err(|e| invalid(&path.display().to_string(), format!("cannot write: {e}")))?;
     }
     let mut out = std::io::stdout().lock();
-    for (path, _) in &files {
+    let tests = changegate::builtin_tests().count();
+    for (path, _) in files.iter().take(files.len() - tests) {
         let _ = writeln!(out, "wrote {}", path.display());
     }
     let _ = writeln!(
         out,
-        "next: edit {0}/policy.yaml, then `changegate validate {0}`",
+        "wrote {tests} tests under {}",
+        dir.join("tests").display()
+    );
+    let _ = writeln!(
+        out,
+        "next: edit {0}/policy.yaml, then `changegate validate {0}` and `changegate test {0}`",
         dir.display()
     );
     Ok(crate::exit::OK)
@@ -109,7 +119,10 @@ pub(crate) fn run_schema(args: &SchemaArgs) -> crate::CommandResult {
             None => {
                 return Err(invalid(
                     "<schema>",
-                    format!("no schema named `{name}`; the schemas are {}", known.join(", ")),
+                    format!(
+                        "no schema named `{name}`; the schemas are {}",
+                        known.join(", ")
+                    ),
                 ));
             }
         },

@@ -56,11 +56,13 @@ pub(crate) fn style() -> TextStyle {
     let on = match COLOR.get().copied().unwrap_or_default() {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => {
-            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-        }
+        Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    if on { TextStyle::Ansi } else { TextStyle::Plain }
+    if on {
+        TextStyle::Ansi
+    } else {
+        TextStyle::Plain
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -26,7 +26,6 @@ pub(crate) struct ValidateArgs {
     limits: LimitArgs,
 }
 
-
 pub(crate) fn run(args: &ValidateArgs) -> crate::CommandResult {
     let limits = args.limits.limits();
     let now = instant_arg(args.now.as_deref(), "--now")?;
@@ -52,10 +51,10 @@ pub(crate) fn run(args: &ValidateArgs) -> crate::CommandResult {
                 out.push_str(&lint.to_string());
                 out.push('\n');
             }
-            let name = args
-                .bundle
-                .as_ref()
-                .map_or_else(|| "the built-in bundle".to_owned(), |b| b.display().to_string());
+            let name = args.bundle.as_ref().map_or_else(
+                || "the built-in bundle".to_owned(),
+                |b| b.display().to_string(),
+            );
             out.push_str(&format!(
                 "{name}: loads; {errors} error(s), {warnings} warning(s), {infos} info(s)\n"
             ));
