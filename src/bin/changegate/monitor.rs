@@ -76,6 +76,7 @@ pub(crate) fn run(args: &MonitorArgs) -> crate::CommandResult {
     let mut last: Option<(Outcome, Option<String>)> = None;
     let mut buf = Vec::new();
     let mut n = 0usize;
+    let mut pushed = false;
     loop {
         n = n.saturating_add(1);
         buf.clear();
@@ -88,7 +89,11 @@ pub(crate) fn run(args: &MonitorArgs) -> crate::CommandResult {
             .map_err(|e| at_line(n, None, format!("cannot read the input: {e}")))?;
         if read == 0 {
             // The end of the input: what waited (the latest instant, the tolerance) counts
-            // too, and the final decision is printed if it changed.
+            // too, and the final decision is printed if it changed (nothing read: nothing to
+            // say).
+            if !pushed {
+                return Ok(exit::OK);
+            }
             monitor.flush();
             let decision = monitor.decision();
             let key = (decision.outcome, level(decision));
@@ -122,6 +127,7 @@ pub(crate) fn run(args: &MonitorArgs) -> crate::CommandResult {
             continue;
         }
         push(&mut monitor, line, n, &limits)?;
+        pushed = true;
         let decision = monitor.decision();
         let key = (decision.outcome, level(decision));
         if last.as_ref() != Some(&key) {
