@@ -148,6 +148,8 @@ answer_class! {
                     changegate::Check::Risk => d.risk_to_text(r, plain),
                     changegate::Check::Approvals => d.approvals_to_text(r, plain),
                     changegate::Check::Readiness => d.readiness_to_text(r, plain),
+                    changegate::Check::Gates => d.gates_to_text(r, plain),
+                    changegate::Check::Rollback => d.rollback_to_text(r, plain),
                     _ => d.to_text(r, plain),
                 })
             })

@@ -293,3 +293,18 @@ def test_the_monitor_flushed_counts_every_item_and_advance_moves_time(
     assert advanced.to_dict() == policy.check_rollback(deployment(), slow, later).to_dict()
     with pytest.raises(InvalidInputError):
         monitor.push({"metric": "error_rate", "at": later - dt.timedelta(seconds=1), "value": 0.0})
+
+
+@pytest.mark.parametrize("check", ["gates", "rollback"])
+def test_to_text_is_what_the_cli_prints(policy: changegate.PolicySet, cli: Path, check: str) -> None:
+    done = subprocess.run(
+        [str(cli), check, "--deployment", "tests/gates_cli/deployment.yaml", "--measurements",
+         "tests/gates_cli/slow.yaml", "--policy", POLICY, "--now", NOW],
+        cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert done.returncode in (0, 1, 3), done.stderr
+    measurements = items("slow.yaml")
+    run = policy.check_gates if check == "gates" else policy.check_rollback
+    text = run(deployment(), measurements, NOW).to_text()
+    assert done.stdout == text or done.stdout == text + "\n", (done.stdout, text)
+    assert ("rollback:" if check == "rollback" else "gates:") in text

@@ -7,7 +7,7 @@ use clap::Args;
 
 use crate::check::exit_code;
 use crate::input::{LimitArgs, TelemetryArgs, instant_arg, load_policy};
-use crate::render::{Format, gates_text, print, print_json, style};
+use crate::render::{Format, print, print_json, style};
 
 #[derive(Args)]
 pub(crate) struct GatesArgs {
@@ -35,7 +35,7 @@ pub(crate) fn run(args: &GatesArgs) -> crate::CommandResult {
     let decision = policy.check_gates(&deployment, &telemetry, now);
     match args.format {
         Format::Json => print_json(&decision.to_json()),
-        Format::Text => print(&gates_text(&decision, &deployment, style())),
+        Format::Text => print(&decision.gates_to_text(&deployment, style())),
     }
     Ok(exit_code(decision.outcome))
 }
